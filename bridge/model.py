@@ -1,0 +1,129 @@
+"""The neutral message model: both connectors translate into and out of these types.
+
+Nothing here knows about python-telegram-bot or irc; the router, renderers, outbox and
+handlers see only these frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import NewType
+
+ChatId = NewType("ChatId", str)
+"""A chat on one network: a Telegram chat id as text ("-1001234") or an IRC target ("#chan")."""
+
+UserId = NewType("UserId", str)
+"""A stable user key: Telegram numeric id as text, IRC account or nick!user@host."""
+
+
+class Network(enum.StrEnum):
+    TELEGRAM = "telegram"
+    IRC = "irc"
+
+    @property
+    def other(self) -> Network:
+        return Network.IRC if self is Network.TELEGRAM else Network.TELEGRAM
+
+
+class SpanKind(enum.StrEnum):
+    """Formatting both networks can express (or at least describe)."""
+
+    BOLD = "bold"
+    ITALIC = "italic"
+    UNDERLINE = "underline"
+    STRIKE = "strike"
+    CODE = "code"
+    PRE = "pre"
+    LINK = "link"
+    SPOILER = "spoiler"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Formatting over text[start:end], offsets in Python code points."""
+
+    kind: SpanKind
+    start: int
+    end: int
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    network: Network
+    user_id: UserId
+    display_name: str
+    nick: str | None = None
+    """The IRC nick, or the Telegram @username (without @)."""
+    account: str | None = None
+    """The IRC services account when the server told us; None when unknown."""
+    mask: str | None = None
+    """IRC nick!user@host."""
+    is_bot: bool = False
+
+    @property
+    def verified(self) -> bool:
+        """Telegram ids and IRC services accounts are trustworthy; a bare IRC mask is not."""
+        return self.network is Network.TELEGRAM or self.account is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    network: Network
+    chat_id: ChatId
+    is_private: bool = False
+    title: str | None = None
+
+
+class MessageKind(enum.StrEnum):
+    TEXT = "text"
+    ACTION = "action"
+    JOIN = "join"
+    PART = "part"
+    QUIT = "quit"
+    KICK = "kick"
+    NICK = "nick"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRef:
+    """What a message answers: enough to show "re <name>: <quote>" on the other side."""
+
+    author_name: str
+    text: str
+    source_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A media item described in words for networks that cannot show it."""
+
+    kind: str
+    """photo, video, animation, document, audio, voice, video_note, sticker, location, ..."""
+    file_name: str | None = None
+    size: int | None = None
+    detail: str | None = None
+    """Kind-specific words: a sticker's emoji, a poll's question, coordinates, ..."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One event from one network, ready to be routed."""
+
+    source_id: str
+    """Unique per network and stable across re-delivery (dedup key for the outbox)."""
+    author: Author
+    chat: ChatRef
+    text: str = ""
+    spans: tuple[Span, ...] = ()
+    kind: MessageKind = MessageKind.TEXT
+    reply_to: ReplyRef | None = None
+    is_edit: bool = False
+    attachments: tuple[Attachment, ...] = ()
+    timestamp: float = 0.0
+    extra: tuple[tuple[str, str], ...] = field(default=())
+    """Kind-specific details: ("target", kicked nick), ("reason", text), ("new_nick", ...)."""
+
+    def get(self, key: str) -> str | None:
+        return next((v for k, v in self.extra if k == key), None)

@@ -1,0 +1,58 @@
+"""What a command handler gets: who called, from where, and how to answer, on any network."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bridge.model import Author, ChatId, ChatRef, Network
+
+if TYPE_CHECKING:
+    from storage.roster import RosterStore
+
+
+class Presence(Protocol):
+    """Who is on the other side of a pair right now; answered by the connectors."""
+
+    def irc_nicks(self, channel: ChatId) -> list[str]:
+        """Nicks now in a bridged IRC channel (empty when not joined)."""
+        ...
+
+    async def telegram_member_count(self, chat: ChatId) -> int | None:
+        """Members of a bridged Telegram group, or None when Telegram does not say."""
+        ...
+
+    def telegram_recent_speakers(self, chat: ChatId) -> list[str]:
+        """Display names of who spoke in the Telegram group recently, newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """One command invocation. Handlers never import a connector; they answer through this."""
+
+    invoker: Author
+    chat: ChatRef
+    """Where the command was typed (a group/channel, or a private chat with the bot)."""
+    paired_chat: ChatRef | None
+    """The other side of the bridged pair when typed in a bridged group/channel."""
+    is_moderator: bool
+    bot_name: str
+    roster: RosterStore
+    presence: Presence
+    reply: Callable[[str], Awaitable[None]]
+    """Answer in the chat where the command was typed (not relayed to the other side)."""
+    reply_private: Callable[[str], Awaitable[bool]]
+    """Answer the invoker privately; False when the network would not let us (Telegram:
+    the user never started a chat with the bot)."""
+    send_file: Callable[[str, bytes, str], Awaitable[bool]]
+    """send_file(file_name, data, caption) privately to the invoker; False if impossible."""
+
+    @property
+    def network(self) -> Network:
+        return self.chat.network
+
+    @property
+    def in_group(self) -> bool:
+        return not self.chat.is_private

@@ -1,0 +1,67 @@
+"""The one aiosqlite connection of the process: WAL, foreign keys, explicit transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from storage.migrate import apply_migrations
+
+
+class StorageError(Exception):
+    """The database cannot be opened or written; the message names the path."""
+
+
+class Database:
+    """Owns the connection; every write goes through transaction() so a crash leaves no half."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        """Open (creating folders and file), set PRAGMAs and migrate to the newest schema."""
+        p = Path(path)
+        if str(p) != ":memory:":
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"storage.path {p}: cannot create folder ({exc.strerror})")
+        try:
+            conn = await aiosqlite.connect(p, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(f"storage.path {p}: cannot open database ({exc})") from None
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            conn.row_factory = aiosqlite.Row
+            await apply_migrations(conn)
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise StorageError(f"storage.path {p}: cannot use database ({exc})") from None
+        return cls(conn, p)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error; writers take turns."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        await self.conn.close()
