@@ -93,6 +93,9 @@ class ReplyRef:
     author_name: str
     text: str
     source_id: str | None = None
+    """The answered message's id on its own network."""
+    by_bridge: bool = False
+    """The answered message was posted by the bridge (look up its real author)."""
 
 
 @dataclass(frozen=True, slots=True)

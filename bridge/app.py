@@ -1,0 +1,129 @@
+"""Build everything from a Config, run until SIGTERM/SIGINT, and stop in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bridge.config import Config, resolve_storage_path
+from bridge.irc import IrcConnector
+from bridge.outbox import Outbox
+from bridge.router import Router
+from bridge.telegram import FatalTelegramError, TelegramConnector
+from handlers.registry import build_registry
+from storage.db import Database, StorageError
+from storage.message_map import MessageMap
+from storage.outbox import OutboxStore
+from storage.roster import RosterStore
+
+log = logging.getLogger(__name__)
+
+
+def horizon_summary(network: str, count: int, hours: float) -> object:
+    """The line that replaces messages too old to deliver, so their loss is not silent."""
+    text = f"{count} messages from the last {hours:g} h were not delivered (the bridge was down)."
+    if network == "telegram":
+        return {"html": f"<i>{text}</i>", "mergeable": False}
+    return {"lines": [text], "notice": True}
+
+
+class App:
+    """The running bridge: storage, connectors, router and outbox wired together."""
+
+    def __init__(self, config: Config, db: Database) -> None:
+        self.config = config
+        self.db = db
+        self.store = OutboxStore(db)
+        self.message_map = MessageMap(db)
+        self.roster = RosterStore(db)
+        self.outbox = Outbox(
+            self.store,
+            {},
+            horizon_hours=config.delivery.horizon_hours,
+            summary=horizon_summary,
+        )
+        self.router = Router(
+            config,
+            self.outbox,
+            build_registry(config.roster.commands_per_minute),
+            self.roster,
+            self.message_map,
+        )
+        self.telegram = TelegramConnector(config.telegram, self.router.handle, self.message_map)
+        self.irc = IrcConnector(
+            config.irc, [b.irc_channel for b in config.bridges], self.router.handle
+        )
+        self.outbox.senders = {"telegram": self.telegram, "irc": self.irc}
+        self.router.attach(self.irc, self.telegram)
+        self.stopping = asyncio.Event()
+
+    async def run(self) -> int:
+        """Run until asked to stop; 0 after a clean stop, 1 after a fatal error."""
+        try:
+            await self.telegram.start()
+        except FatalTelegramError as exc:
+            log.error("%s", exc)
+            return 1
+        tasks = {
+            "outbox": asyncio.create_task(self.outbox.run(), name="outbox"),
+            "irc": asyncio.create_task(self.irc.run(), name="irc"),
+            "telegram": asyncio.create_task(self.telegram.run(), name="telegram"),
+        }
+        ready = asyncio.create_task(self._announce_ready(), name="ready")
+        stop = asyncio.create_task(self.stopping.wait(), name="stop")
+        done, _ = await asyncio.wait([*tasks.values(), stop], return_when=asyncio.FIRST_COMPLETED)
+        code = 0
+        for task in done:
+            if task is not stop and not task.cancelled() and task.exception() is not None:
+                log.error("%s stopped: %s", task.get_name(), task.exception())
+                code = 1
+        ready.cancel()
+        await self._shutdown(tasks)
+        stop.cancel()
+        return code
+
+    async def _announce_ready(self) -> None:
+        for pair in self.config.bridges:
+            await self.irc.wait_ready(pair.irc_channel)
+        log.info("ready: bridging %d pair(s)", len(self.config.bridges))
+
+    async def _shutdown(self, tasks: dict[str, asyncio.Task[None]]) -> None:
+        """Stop intake first, flush what is queued within the grace period, then QUIT."""
+        log.info("stopping")
+        await _cancel(tasks["telegram"])
+        await self.telegram.stop()
+        drained = await self.outbox.wait_idle(self.config.delivery.shutdown_grace)
+        if not drained:
+            log.warning("stopping with messages still queued; they are kept for the next start")
+        await self.irc.stop()
+        await _cancel(tasks["outbox"])
+        await _cancel(tasks["irc"])
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+
+
+async def run_bridge(config: Config) -> int:
+    """Open storage, run the bridge until SIGTERM/SIGINT, close everything."""
+    path = resolve_storage_path(config)
+    try:
+        db = await Database.open(path)
+    except StorageError as exc:
+        log.error("%s", exc)
+        return 1
+    try:
+        app = App(config, db)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, app.request_stop)
+        return await app.run()
+    finally:
+        await db.close()

@@ -1,0 +1,169 @@
+"""Per-destination ordered delivery from the durable outbox, retried until confirmed.
+
+The outbox engine knows nothing about either network: a Sender (one per network, in the
+connectors) writes rendered payloads and says whether the failure is worth retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from storage.outbox import NewItem, OutboxItem, OutboxStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[OutboxItem, int], Awaitable[None]]
+SummaryRenderer = Callable[[str, int, float], Any]
+"""(network, dropped count, horizon hours) → payload telling the destination what was lost."""
+
+
+class TransientError(Exception):
+    """The destination is unavailable for now: keep the item and retry later."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """The destination refused the item for good (e.g. chat not found): drop it."""
+
+
+class Sender(Protocol):
+    """A connector's delivery side."""
+
+    async def wait_ready(self, chat: str) -> None:
+        """Return once chat can be written to (connected, registered, joined)."""
+        ...
+
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
+        """Deliver a prefix of items, paced; return how many are fully delivered (>= 1)."""
+        ...
+
+
+class Outbox:
+    """Runs one worker per destination; each delivers its queue in order."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        senders: Mapping[str, Sender],
+        *,
+        horizon_hours: float,
+        summary: SummaryRenderer,
+        max_backoff: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.senders = senders
+        self.horizon = horizon_hours * 3600.0
+        self.horizon_hours = horizon_hours
+        self.summary = summary
+        self.max_backoff = max_backoff
+        self._wake: dict[tuple[str, str], asyncio.Event] = {}
+        self._idle: dict[tuple[str, str], asyncio.Event] = {}
+        self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._group: asyncio.TaskGroup | None = None
+        self._started = asyncio.Event()
+
+    async def enqueue(self, items: list[NewItem]) -> int:
+        """Persist items (duplicates ignored) and wake their workers; returns how many were new."""
+        added = await self.store.enqueue(items)
+        for item in added:
+            self._poke((item.network, item.chat))
+        return len(added)
+
+    def _poke(self, dest: tuple[str, str]) -> None:
+        self._wake.setdefault(dest, asyncio.Event()).set()
+        self._idle.setdefault(dest, asyncio.Event()).clear()
+        if self._group is not None and dest not in self._tasks:
+            self._tasks[dest] = self._group.create_task(self._worker(dest), name=f"outbox {dest}")
+
+    async def run(self) -> None:
+        """Deliver until cancelled; resumes whatever a previous run left in the store."""
+        async with asyncio.TaskGroup() as group:
+            self._group = group
+            for dest in {*self._wake, *await self.store.destinations()}:
+                self._poke(dest)
+            self._started.set()
+            await asyncio.Event().wait()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait (bounded) until every destination's queue is empty; True if it happened."""
+        deadline = time.monotonic() + timeout
+        for event in list(self._idle.values()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                return False
+        return True
+
+    async def _worker(self, dest: tuple[str, str]) -> None:
+        network, chat = dest
+        sender = self.senders[network]
+        wake = self._wake.setdefault(dest, asyncio.Event())
+        idle = self._idle.setdefault(dest, asyncio.Event())
+        failures = 0
+        while True:
+            wake.clear()
+            await sender.wait_ready(chat)
+            await self._drop_expired(network, chat)
+            items = await self.store.due(network, chat, limit=64)
+            if not items:
+                nxt = await self.store.next_wakeup(network, chat)
+                if nxt is None:
+                    idle.set()
+                timeout = None if nxt is None else max(0.0, nxt - self.store.clock())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout)
+                continue
+            idle.clear()
+            try:
+                done = await sender.deliver(chat, items, self._progress)
+            except TransientError as exc:
+                failures += 1
+                delay = exc.retry_after
+                if delay is None:
+                    delay = min(self.max_backoff, 2 ** min(failures - 1, 6)) * (
+                        0.75 + random.random() / 2
+                    )
+                log.warning("%s %s: delivery failed (%s); retrying in %.1fs", network, chat, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            except PermanentError as exc:
+                log.error("%s %s: destination refused a message for good: %s", network, chat, exc)
+                await self.store.drop(items[:1])
+                continue
+            if failures:
+                log.info("%s %s: delivery recovered after %d failures", network, chat, failures)
+                failures = 0
+            await self.store.complete(items[: max(1, done)])
+
+    async def _progress(self, item: OutboxItem, lines_done: int) -> None:
+        await self.store.set_progress(item.id, lines_done)
+
+    async def _drop_expired(self, network: str, chat: str) -> None:
+        now = self.store.clock()
+        dropped = await self.store.drop_older_than(network, chat, now - self.horizon)
+        if not dropped:
+            return
+        log.warning("%s %s: %d messages older than the horizon were not delivered", network, chat, dropped)
+        await self.store.enqueue(
+            [
+                NewItem(
+                    network=network,
+                    chat=chat,
+                    dedup_key=f"horizon:{network}:{chat}:{now}",
+                    kind="notice",
+                    payload=self.summary(network, dropped, self.horizon_hours),
+                )
+            ]
+        )

@@ -1,0 +1,46 @@
+"""Token buckets: the one place that decides how fast the bridge may write to a network."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+class TokenBucket:
+    """Allows `burst` sends at once, then `rate` per second; waiters are served in order."""
+
+    def __init__(
+        self, burst: int, rate: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.burst = float(burst)
+        self.rate = rate
+        self._clock = clock
+        self._tokens = float(burst)
+        self._stamp = clock()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def delay(self) -> float:
+        """Seconds until one token is available (0 when one is available now)."""
+        self._refill()
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def available(self) -> bool:
+        return self.delay() == 0.0
+
+    async def take(self) -> None:
+        """Wait for a token and spend it; concurrent callers queue behind each other."""
+        async with self._lock:
+            while (wait := self.delay()) > 0:
+                await asyncio.sleep(wait)
+            self._tokens -= 1
+
+    def reset(self) -> None:
+        """A fresh connection starts with a full bucket (the server's penalty is gone)."""
+        self._tokens = self.burst
+        self._stamp = self._clock()

@@ -1,0 +1,379 @@
+"""The relay core: decides what happens to each neutral Message. No network imports.
+
+A message is dropped (own echo, ignored sender, no-relay prefix, unbridged chat), run as a
+command, or rendered for the other side of its pair and stored in the outbox.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+from fnmatch import fnmatchcase
+from typing import Any, Protocol
+
+from bridge.config import Config
+from bridge.irc_state import irc_lower
+from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network, ReplyRef, UserId
+from bridge.outbox import Outbox
+from bridge.render.irc import (
+    anti_highlight,
+    format_relay_lines,
+    format_reply_prefix,
+    render_lines,
+    sanitize_for_irc,
+    split_irc_payload,
+)
+from bridge.render.media import describe_message_media
+from bridge.render.telegram import irc_to_telegram_html, split_plain_text
+from bridge.roles import is_moderator
+from handlers.context import CommandContext
+from handlers.registry import CommandRegistry
+from storage.message_map import MessageMap
+from storage.outbox import NewItem
+from storage.roster import RosterStore
+
+log = logging.getLogger(__name__)
+
+
+class IrcSide(Protocol):
+    """What the router needs to know about the IRC connection."""
+
+    @property
+    def nick(self) -> str: ...
+
+    def nicks(self, channel: str) -> list[str]: ...
+
+    def payload_budget(self, target: str, *, action: bool = False) -> int: ...
+
+    async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None: ...
+
+
+class TelegramSide(Protocol):
+    """What the router needs to know about the Telegram bot."""
+
+    bot_id: int | None
+    username: str
+
+    async def send_document(self, chat: int, file_name: str, data: bytes, caption: str) -> bool: ...
+
+    async def send_text_now(self, chat: int, text: str) -> bool: ...
+
+    async def member_count(self, chat: str) -> int | None: ...
+
+    async def admin_ids(self, chat: str, max_age: float = 600.0) -> frozenset[int]: ...
+
+
+class Router:
+    """Routes every incoming Message; one instance serves every bridged pair."""
+
+    def __init__(
+        self,
+        config: Config,
+        outbox: Outbox,
+        registry: CommandRegistry,
+        roster: RosterStore,
+        message_map: MessageMap,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.registry = registry
+        self.roster = roster
+        self.message_map = message_map
+        self.irc: IrcSide | None = None
+        self.telegram: TelegramSide | None = None
+        self._tg_to_irc = {str(b.telegram_chat): b.irc_channel for b in config.bridges}
+        self._irc_to_tg = {irc_lower(b.irc_channel): str(b.telegram_chat) for b in config.bridges}
+        self._speakers: dict[str, OrderedDict[str, float]] = {}
+
+    def attach(self, irc: IrcSide, telegram: TelegramSide) -> None:
+        self.irc = irc
+        self.telegram = telegram
+
+    # -------------------------------------------------------------- entry point
+
+    async def handle(self, msg: Message) -> None:
+        """Route one message; returns once whatever it caused is stored durably."""
+        if self._is_own(msg.author) or self._ignored(msg.author):
+            return
+        if msg.chat.network is Network.TELEGRAM and not msg.chat.is_private:
+            self._note_speaker(msg.chat.chat_id, msg.author.display_name)
+        command = self._parse_command(msg)
+        if command is not None:
+            if not msg.is_edit:
+                await self._run_command(msg, *command)
+            return
+        if msg.chat.is_private:
+            await self._private_hint(msg)
+            return
+        if msg.kind in (MessageKind.TEXT, MessageKind.ACTION) and msg.text.startswith(
+            self.config.relay.no_relay_prefix
+        ):
+            return
+        if msg.chat.network is Network.TELEGRAM:
+            channel = self._tg_to_irc.get(msg.chat.chat_id)
+            if channel is None:
+                log.debug("Telegram chat %s is not bridged; ignoring", msg.chat.chat_id)
+                return
+            await self._relay_to_irc(msg, channel)
+        else:
+            chat = self._irc_to_tg.get(irc_lower(msg.chat.chat_id))
+            if chat is None:
+                return
+            await self._relay_to_telegram(msg, chat)
+
+    def paired(self, chat: ChatRef) -> ChatRef | None:
+        if chat.network is Network.TELEGRAM:
+            channel = self._tg_to_irc.get(chat.chat_id)
+            return None if channel is None else ChatRef(Network.IRC, ChatId(channel))
+        tg = self._irc_to_tg.get(irc_lower(chat.chat_id))
+        return None if tg is None else ChatRef(Network.TELEGRAM, ChatId(tg))
+
+    # ---------------------------------------------------------------- filtering
+
+    def _is_own(self, author: Author) -> bool:
+        if author.network is Network.TELEGRAM:
+            bot_id = self.telegram.bot_id if self.telegram else None
+            return bot_id is not None and author.user_id == str(bot_id)
+        return self.irc is not None and irc_lower(author.nick or "") == irc_lower(self.irc.nick)
+
+    def _ignored(self, author: Author) -> bool:
+        for rule in self.config.relay.ignore:
+            kind, _, value = rule.partition(":")
+            if kind == "telegram" and author.network is Network.TELEGRAM:
+                if value == author.user_id or value.lstrip("@").lower() == (author.nick or "").lower():
+                    return True
+            elif kind == "irc" and author.network is Network.IRC:
+                pattern = irc_lower(value)
+                target = irc_lower(author.mask or "") if "!" in value else irc_lower(author.nick or "")
+                if fnmatchcase(target, pattern):
+                    return True
+        return False
+
+    def _note_speaker(self, chat: str, name: str) -> None:
+        speakers = self._speakers.setdefault(chat, OrderedDict())
+        speakers.pop(name, None)
+        speakers[name] = time.time()
+        while len(speakers) > 20:
+            speakers.popitem(last=False)
+
+    def recent_speakers(self, chat: ChatId, window: float = 3600.0) -> list[str]:
+        cutoff = time.time() - window
+        speakers = self._speakers.get(chat, OrderedDict())
+        return [name for name, at in reversed(speakers.items()) if at >= cutoff]
+
+    # ----------------------------------------------------------------- commands
+
+    def _parse_command(self, msg: Message) -> tuple[str, str] | None:
+        if msg.kind is not MessageKind.TEXT or msg.attachments:
+            return None
+        text = msg.text.strip()
+        if msg.chat.network is Network.TELEGRAM:
+            if not text.startswith("/"):
+                return None
+            head, _, args = text[1:].partition(" ")
+            name, _, target = head.partition("@")
+            username = self.telegram.username if self.telegram else ""
+            if target and target.lower() != username.lower():
+                return None
+        elif msg.chat.is_private:
+            prefix = self.config.irc.command_prefix
+            text = text[len(prefix) :] if prefix and text.startswith(prefix) else text
+            name, _, args = text.partition(" ")
+        else:
+            prefix = self.config.irc.command_prefix
+            if not text.startswith(prefix):
+                return None
+            name, _, args = text[len(prefix) :].partition(" ")
+        name = name.lower()
+        if self.registry.knows(name) or msg.chat.is_private:
+            return name, args.strip()
+        return None
+
+    async def _run_command(self, msg: Message, name: str, args: str) -> None:
+        if not self.registry.knows(name):
+            await self._reply(msg, f"Unknown command {name!r}. Try help for the list.")
+            return
+        author = msg.author
+        if author.network is Network.IRC and author.account is None and self.irc is not None:
+            account = await self.irc.resolve_account(author.nick or "")
+            if account:
+                author = replace(author, account=account, user_id=UserId(f"account:{account}"))
+        ctx = CommandContext(
+            invoker=author,
+            chat=msg.chat,
+            paired_chat=self.paired(msg.chat),
+            is_moderator=await self._is_moderator(author),
+            bot_name=self.telegram.username if self.telegram and msg.chat.network is Network.TELEGRAM else (self.irc.nick if self.irc else ""),
+            roster=self.roster,
+            presence=_Presence(self),
+            reply=lambda text: self._reply(msg, text),
+            reply_private=lambda text: self._reply_private(msg, text),
+            send_file=lambda name, data, caption: self._send_file(msg, name, data, caption),
+        )
+        await self.registry.dispatch(ctx, name, args)
+
+    async def _is_moderator(self, author: Author) -> bool:
+        admins: frozenset[int] = frozenset()
+        if (
+            author.network is Network.TELEGRAM
+            and self.config.roster.telegram_admins_are_moderators
+            and self.telegram is not None
+        ):
+            for chat in self._tg_to_irc:
+                admins |= await self.telegram.admin_ids(chat)
+        return is_moderator(author, self.config.roster.moderators, admins)
+
+    async def _private_hint(self, msg: Message) -> None:
+        if msg.chat.network is Network.TELEGRAM and msg.kind is MessageKind.TEXT:
+            await self._reply(msg, "I relay the bridged group and answer commands: try /help.")
+
+    async def _reply(self, msg: Message, text: str) -> None:
+        await self._send_text(msg.chat.network, msg.chat.chat_id, text)
+
+    async def _reply_private(self, msg: Message, text: str) -> bool:
+        if msg.chat.network is Network.TELEGRAM:
+            assert self.telegram is not None
+            return await self.telegram.send_text_now(int(msg.author.user_id), text)
+        await self._send_text(Network.IRC, msg.author.nick or "", text)
+        return True
+
+    async def _send_file(self, msg: Message, name: str, data: bytes, caption: str) -> bool:
+        if msg.chat.network is Network.TELEGRAM:
+            assert self.telegram is not None
+            return await self.telegram.send_document(int(msg.author.user_id), name, data, caption)
+        body = data.decode("utf-8", errors="replace")
+        await self._send_text(Network.IRC, msg.author.nick or "", f"--- {name}: {caption}\n{body}")
+        return True
+
+    async def _send_text(self, network: Network, chat: str, text: str) -> None:
+        """Queue a command answer: plain text, escaped/split for the destination."""
+        key = f"reply:{uuid.uuid4().hex}"
+        if network is Network.TELEGRAM:
+            items = [
+                NewItem("telegram", chat, f"{key}:{i}", "reply", {"html": html.escape(part, quote=False)})
+                for i, part in enumerate(split_plain_text(text))
+            ]
+        else:
+            lines: list[str] = []
+            budget = self.irc.payload_budget(chat) if self.irc else 400
+            for line in sanitize_for_irc(text):
+                lines.extend(split_irc_payload(line, budget))
+            items = [NewItem("irc", chat, key, "reply", {"lines": lines})] if lines else []
+        await self.outbox.enqueue(items)
+
+    # -------------------------------------------------------------------- relay
+
+    async def _relay_to_irc(self, msg: Message, channel: str) -> None:
+        relay = self.config.relay
+        nicks = self.irc.nicks(channel) if self.irc else []
+        name = anti_highlight(msg.author.display_name, nicks, relay.anti_highlight)
+        action = msg.kind is MessageKind.ACTION
+        if msg.kind is MessageKind.JOIN:
+            if not relay.telegram_joins:
+                return
+            lines = [f"* {msg.text} joined the Telegram group"]
+            prefix = ""
+        elif msg.kind is MessageKind.PART:
+            if not relay.telegram_joins:
+                return
+            lines = [f"* {msg.text} left the Telegram group"]
+            prefix = ""
+        else:
+            text, spans = msg.text, msg.spans
+            if text.startswith("/me ") and msg.kind is MessageKind.TEXT:
+                action = True
+                text = text[4:]
+                spans = tuple(
+                    replace(s, start=max(0, s.start - 4), end=s.end - 4) for s in spans if s.end > 4
+                )
+            lines = render_lines(text, spans)
+            if msg.attachments:
+                media = describe_message_media(msg.attachments, "")
+                lines = [f"{media} {lines[0]}" if lines else media, *lines[1:]]
+            if not lines:
+                return
+            lead = ""
+            if msg.is_edit:
+                lead += "(edit) "
+            if msg.reply_to is not None:
+                lead += await self._reply_prefix(msg.reply_to, msg.chat.chat_id)
+            lines[0] = lead + lines[0]
+            prefix = f"{name} " if action else relay.name_format.format(name=name) + " "
+        budget = self.irc.payload_budget(channel, action=action) if self.irc else 400
+        payload: dict[str, Any] = {"lines": format_relay_lines(prefix, lines, budget)}
+        if action:
+            payload["action"] = True
+        base = msg.source_id.split(":e", 1)[0]
+        await self.outbox.enqueue(
+            [
+                NewItem(
+                    network="irc",
+                    chat=channel,
+                    dedup_key=f"{msg.source_id}>irc:{channel}",
+                    kind="relay",
+                    payload=payload,
+                    replace_key=f"edit:{base}>irc:{channel}" if msg.is_edit else None,
+                    delay=relay.edit_debounce if msg.is_edit else 0.0,
+                )
+            ]
+        )
+
+    async def _reply_prefix(self, reply: ReplyRef, chat: str) -> str:
+        if reply.by_bridge and reply.source_id is not None:
+            mapped = await self.message_map.lookup("telegram", chat, reply.source_id)
+            if mapped is not None:
+                reply = replace(reply, author_name=mapped.author_name, text=mapped.text)
+        return format_reply_prefix(reply)
+
+    async def _relay_to_telegram(self, msg: Message, chat: str) -> None:
+        relay = self.config.relay
+        nick = msg.author.nick or msg.author.display_name
+        channel = msg.chat.chat_id
+        notices: dict[MessageKind, tuple[bool, Callable[[], str]]] = {
+            MessageKind.JOIN: (relay.irc_joins, lambda: f"{nick} joined {channel}"),
+            MessageKind.PART: (relay.irc_parts, lambda: f"{nick} left {channel}"),
+            MessageKind.QUIT: (relay.irc_quits, lambda: f"{nick} quit IRC"),
+            MessageKind.KICK: (
+                relay.irc_kicks,
+                lambda: f"{msg.get('target')} was kicked from {channel} by {nick}"
+                + (f" ({msg.get('reason')})" if msg.get("reason") else ""),
+            ),
+            MessageKind.NICK: (relay.irc_nick_changes, lambda: f"{nick} is now known as {msg.get('new_nick')}"),
+        }
+        if msg.kind in notices:
+            enabled, words = notices[msg.kind]
+            if not enabled:
+                return
+            text = words()
+            body = f"<i>{html.escape(text, quote=False)}</i>"
+        else:
+            text = msg.text
+            if not text.strip():
+                return
+            body = irc_to_telegram_html(nick, msg.text, msg.spans, action=msg.kind is MessageKind.ACTION)
+        payload = {"html": body, "mergeable": True, "author": nick, "text": text}
+        await self.outbox.enqueue(
+            [NewItem("telegram", chat, f"{msg.source_id}>tg:{chat}", "relay", payload)]
+        )
+
+
+class _Presence:
+    """Answers /names from the connectors' live state."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    def irc_nicks(self, channel: ChatId) -> list[str]:
+        return self.router.irc.nicks(channel) if self.router.irc else []
+
+    async def telegram_member_count(self, chat: ChatId) -> int | None:
+        return await self.router.telegram.member_count(chat) if self.router.telegram else None
+
+    def telegram_recent_speakers(self, chat: ChatId) -> list[str]:
+        return self.router.recent_speakers(chat)
+

@@ -1,0 +1,191 @@
+"""OutboxStore: the durable queue of rendered messages waiting for their destination."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """A message to deliver; payload is JSON-able rendered output for the destination."""
+
+    network: str
+    chat: str
+    dedup_key: str
+    kind: str
+    payload: Any
+    replace_key: str | None = None
+    delay: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    network: str
+    chat: str
+    dedup_key: str
+    kind: str
+    payload: Any
+    created_at: float
+    not_before: float
+    progress: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    network: str
+    chat: str
+    depth: int
+    oldest_created_at: float
+
+
+class OutboxStore:
+    """Rows are written before the source is acknowledged and deleted once delivered."""
+
+    def __init__(self, db: Database, clock: Any = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def enqueue(self, items: list[NewItem]) -> list[NewItem]:
+        """Store items in one transaction; return those that were new (not duplicates)."""
+        now = self.clock()
+        added: list[NewItem] = []
+        async with self.db.transaction() as conn:
+            for item in items:
+                payload = json.dumps(item.payload, ensure_ascii=False)
+                async with conn.execute(
+                    "SELECT 1 FROM delivered WHERE dedup_key = ? "
+                    "UNION ALL SELECT 1 FROM outbox WHERE dedup_key = ?",
+                    (item.dedup_key, item.dedup_key),
+                ) as cur:
+                    if await cur.fetchone() is not None:
+                        continue
+                if item.replace_key is not None:
+                    cur = await conn.execute(
+                        "UPDATE outbox SET payload = ?, dedup_key = ?, not_before = ? "
+                        "WHERE replace_key = ? AND progress = 0",
+                        (payload, item.dedup_key, now + item.delay, item.replace_key),
+                    )
+                    if cur.rowcount:
+                        added.append(item)
+                        continue
+                await conn.execute(
+                    "INSERT INTO outbox (network, chat, dedup_key, replace_key, kind, payload,"
+                    " created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        item.network,
+                        item.chat,
+                        item.dedup_key,
+                        item.replace_key,
+                        item.kind,
+                        payload,
+                        now,
+                        now + item.delay,
+                    ),
+                )
+                added.append(item)
+        return added
+
+    async def due(self, network: str, chat: str, limit: int) -> list[OutboxItem]:
+        """The oldest items for one destination whose delay has passed, in order."""
+        async with self.db.conn.execute(
+            "SELECT * FROM outbox WHERE network = ? AND chat = ? AND not_before <= ? "
+            "ORDER BY id LIMIT ?",
+            (network, chat, self.clock(), limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(row) for row in rows]
+
+    async def next_wakeup(self, network: str, chat: str) -> float | None:
+        """When the earliest delayed item for this destination becomes due."""
+        async with self.db.conn.execute(
+            "SELECT MIN(not_before) FROM outbox WHERE network = ? AND chat = ?",
+            (network, chat),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def destinations(self) -> list[tuple[str, str]]:
+        async with self.db.conn.execute("SELECT DISTINCT network, chat FROM outbox") as cur:
+            return [(row[0], row[1]) for row in await cur.fetchall()]
+
+    async def set_progress(self, item_id: int, progress: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE outbox SET progress = ? WHERE id = ?", (progress, item_id))
+
+    async def complete(self, items: list[OutboxItem]) -> None:
+        """Delivered: forget the rows, remember their keys so a re-delivery is ignored."""
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO delivered (dedup_key, delivered_at) VALUES (?, ?)",
+                [(i.dedup_key, now) for i in items],
+            )
+            await conn.executemany("DELETE FROM outbox WHERE id = ?", [(i.id,) for i in items])
+
+    async def postpone(self, item: OutboxItem, delay: float) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
+                (self.clock() + delay, item.id),
+            )
+
+    async def drop(self, items: list[OutboxItem]) -> None:
+        """Given up for good (refused by the destination): no retry, no record of delivery."""
+        async with self.db.transaction() as conn:
+            await conn.executemany("DELETE FROM outbox WHERE id = ?", [(i.id,) for i in items])
+
+    async def drop_older_than(self, network: str, chat: str, cutoff: float) -> int:
+        """Remove items created before cutoff; returns how many were dropped."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "DELETE FROM outbox WHERE network = ? AND chat = ? AND created_at < ?",
+                (network, chat, cutoff),
+            )
+            return cur.rowcount
+
+    async def prune_delivered(self, cutoff: float) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM delivered WHERE delivered_at < ?", (cutoff,))
+
+    async def stats(self) -> list[QueueStats]:
+        async with self.db.conn.execute(
+            "SELECT network, chat, COUNT(*), MIN(created_at) FROM outbox "
+            "GROUP BY network, chat ORDER BY network, chat"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [QueueStats(r[0], r[1], int(r[2]), float(r[3])) for r in rows]
+
+    async def get_state(self, key: str) -> str | None:
+        async with self.db.conn.execute("SELECT value FROM state WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set_state(self, key: str, value: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+def _item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        network=row["network"],
+        chat=row["chat"],
+        dedup_key=row["dedup_key"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        created_at=row["created_at"],
+        not_before=row["not_before"],
+        progress=row["progress"],
+        attempts=row["attempts"],
+    )
