@@ -13,6 +13,8 @@ T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
+DEFAULT_REALNAME = "tgirc-bridge: Telegram <-> IRC relay bot"
+DEFAULT_DB_PATH = "data/tgirc-bridge.sqlite3"
 AntiHighlight = Literal["auto", "always", "never"]
 
 
@@ -37,7 +39,7 @@ class IrcConfig:
     tls: bool = True
     tls_verify: bool = True
     username: str = "tgircbridge"
-    realname: str = "tgirc-bridge: Telegram <-> IRC relay bot"
+    realname: str = DEFAULT_REALNAME
     password: str | None = None
     sasl_username: str | None = None
     sasl_password: str | None = None
@@ -79,7 +81,7 @@ class RelayConfig:
 
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
-    path: str = "data/tgirc-bridge.sqlite3"
+    path: str = DEFAULT_DB_PATH
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ class _Section:
 
     def string(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
         value = self._get(key, str, "a string", default, required)
-        if required and value is not None and not value.strip():
+        if required and key in self.data and isinstance(value, str) and not value.strip():
             self.problems.append(f"{self.name}.{key}: must not be empty")
         return value
 
@@ -231,7 +233,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         tls=tls,
         tls_verify=ir.boolean("tls_verify", True),
         username=ir.string("username", "tgircbridge"),
-        realname=ir.string("realname", IrcConfig.realname),
+        realname=ir.string("realname", DEFAULT_REALNAME),
         password=ir.string("password"),
         sasl_username=ir.string("sasl_username"),
         sasl_password=ir.string("sasl_password"),
@@ -293,7 +295,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     rl.finish()
 
     st = _Section("storage", data.get("storage", {}), problems)
-    storage = StorageConfig(path=st.string("path", StorageConfig.path))
+    storage = StorageConfig(path=st.string("path", DEFAULT_DB_PATH))
     st.finish()
 
     ro = _Section("roster", data.get("roster", {}), problems)

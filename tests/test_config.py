@@ -1,0 +1,107 @@
+"""Config validation: every bad key is named, and the CLI exits 2 for a bad file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import main
+from bridge.config import parse_config
+from bridge.errors import ConfigError
+
+MINIMAL = """
+[telegram]
+token = "1:abc"
+[irc]
+host = "127.0.0.1"
+nick = "bridge"
+[[bridge]]
+telegram_chat = -100
+irc_channel = "#c"
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    return info.value.problems
+
+
+def test_minimal_config_gets_defaults() -> None:
+    config = parse_config(MINIMAL)
+    assert config.irc.port == 6697 and config.irc.tls and config.irc.tls_verify
+    assert config.telegram.api_url == "https://api.telegram.org/bot"
+    assert config.relay.anti_highlight == "auto"
+    assert config.storage.path == "data/tgirc-bridge.sqlite3"
+
+
+def test_example_config_is_valid() -> None:
+    config = parse_config(Path("config.example.toml").read_text())
+    assert config.bridges[0].irc_channel == "#example-collab"
+
+
+def test_wrong_type_is_named() -> None:
+    assert problems(MINIMAL.replace('nick = "bridge"', 'nick = "bridge"\nport = "x"')) == [
+        "irc.port: expected an integer, got str"
+    ]
+
+
+def test_missing_required_key_and_table() -> None:
+    text = MINIMAL.replace('token = "1:abc"', "")
+    assert problems(text) == ["telegram.token: missing required key"]
+    no_irc = "\n".join(MINIMAL.split("[irc]")[0].splitlines()) + '\n[[bridge]]\ntelegram_chat=1\nirc_channel="#a"\n'
+    assert "irc: missing required table" in problems(no_irc)
+
+
+def test_unknown_keys_are_typos() -> None:
+    text = MINIMAL + '\n[relay]\nanti_higlight = "always"\n[extra]\n'
+    assert sorted(problems(text)) == ["extra: unknown key", "relay.anti_higlight: unknown key"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = MINIMAL.replace('irc_channel = "#c"', 'irc_channel = "nochan"') + (
+        '\n[roster]\nmoderators = ["bob"]\n[relay]\nanti_highlight = "sometimes"\n'
+    )
+    found = problems(text)
+    assert "bridge[0].irc_channel: not a valid IRC channel name" in found
+    assert any(p.startswith("roster.moderators:") for p in found)
+    assert "relay.anti_highlight: expected one of auto, always, never" in found
+
+
+def test_boolean_is_not_an_integer() -> None:
+    assert problems(MINIMAL.replace('nick = "bridge"', 'nick = "bridge"\nport = true')) == [
+        "irc.port: expected an integer, got bool"
+    ]
+
+
+def test_duplicate_pairs_rejected() -> None:
+    text = MINIMAL + '[[bridge]]\ntelegram_chat = -100\nirc_channel = "#d"\n'
+    assert problems(text) == [
+        "bridge: each telegram_chat and irc_channel may appear in one pair only"
+    ]
+
+
+def test_cli_check_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(MINIMAL)
+    assert main(["check-config", "--config", str(good)]) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(MINIMAL.replace("[irc]", "[irc]\nport = 'x'\ntls = 3"))
+    assert main(["check-config", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "config error: irc.port: expected an integer, got str" in err
+    assert "config error: irc.tls: expected true or false, got int" in err
+
+
+def test_cli_invalid_toml_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[telegram]\ntoken = \n")
+    assert main(["check-config", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "not valid TOML" in err and "line 2" in err
+
+
+def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert "cannot read config file" in capsys.readouterr().err

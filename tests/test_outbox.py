@@ -1,0 +1,158 @@
+"""The durable outbox: order, de-duplication, edits replacing edits, retries and the horizon."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bridge.outbox import Outbox, PermanentError, Progress, TransientError
+from storage.db import Database
+from storage.outbox import NewItem, OutboxItem, OutboxStore
+
+
+class RecordingSender:
+    """A destination that records what it got and fails on demand."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self.failures: list[Exception] = []
+        self.arrived = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.ready.set()
+
+    async def wait_ready(self, chat: str) -> None:
+        await self.ready.wait()
+
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.received.append(items[0].payload["text"])
+        self.arrived.set()
+        return 1
+
+    async def wait_count(self, n: int, timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while len(self.received) < n:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "t.sqlite3")
+    yield database
+    await database.close()
+
+
+def item(text: str, key: str | None = None, **kw: object) -> NewItem:
+    return NewItem("irc", "#c", key or text, "relay", {"text": text}, **kw)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def running(outbox: Outbox) -> AsyncIterator[None]:
+    task = asyncio.create_task(outbox.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def summary(network: str, count: int, hours: float) -> object:
+    return {"text": f"{count} lost in {hours:g} h"}
+
+
+async def test_delivers_in_order_and_forgets_delivered(db: Database) -> None:
+    sender = RecordingSender()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([item(f"m{i}") for i in range(20)])
+        await sender.wait_count(20)
+        assert await outbox.wait_idle(2)
+    assert sender.received == [f"m{i}" for i in range(20)]
+    assert await OutboxStore(db).stats() == []
+
+
+async def test_duplicates_are_ignored_even_after_delivery(db: Database) -> None:
+    sender = RecordingSender()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        assert await outbox.enqueue([item("a"), item("a")]) == 1
+        await sender.wait_count(1)
+        assert await outbox.wait_idle(2)
+        assert await outbox.enqueue([item("a")]) == 0
+    assert sender.received == ["a"]
+
+
+async def test_transient_failures_are_retried_with_retry_after(db: Database) -> None:
+    sender = RecordingSender()
+    sender.failures = [TransientError("429", retry_after=0.2), TransientError("502", retry_after=0.1)]
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    loop = asyncio.get_running_loop()
+    async with running(outbox):
+        start = loop.time()
+        await outbox.enqueue([item("x"), item("y")])
+        await sender.wait_count(2)
+        assert loop.time() - start >= 0.3
+    assert sender.received == ["x", "y"]
+
+
+async def test_permanent_failure_drops_only_that_item(db: Database) -> None:
+    sender = RecordingSender()
+    sender.failures = [PermanentError("chat not found")]
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([item("bad"), item("good")])
+        await sender.wait_count(1)
+    assert sender.received == ["good"]
+
+
+async def test_edit_replaces_waiting_edit(db: Database) -> None:
+    sender = RecordingSender()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        for n in range(3):
+            await outbox.enqueue([item(f"edit{n}", replace_key="e:1", delay=0.3)])
+        await outbox.enqueue([item("other")])
+        await sender.wait_count(2)
+        assert await outbox.wait_idle(3)
+    assert sender.received == ["other", "edit2"]
+
+
+async def test_waits_while_destination_is_down_then_resumes(db: Database) -> None:
+    sender = RecordingSender()
+    sender.ready.clear()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([item(f"m{i}") for i in range(5)])
+        await asyncio.sleep(0.1)
+        assert sender.received == []
+        sender.ready.set()
+        await sender.wait_count(5)
+    assert sender.received == [f"m{i}" for i in range(5)]
+
+
+async def test_survives_restart_from_the_store(db: Database) -> None:
+    store = OutboxStore(db)
+    await store.enqueue([item("left over")])
+    sender = RecordingSender()
+    async with running(Outbox(store, {"irc": sender}, horizon_hours=24, summary=summary)):
+        await sender.wait_count(1)
+    assert sender.received == ["left over"]
+
+
+async def test_messages_older_than_horizon_are_reported_not_sent(db: Database) -> None:
+    clock = [1000.0]
+    store = OutboxStore(db, clock=lambda: clock[0])
+    await store.enqueue([item("ancient")])
+    clock[0] += 2 * 3600
+    await store.enqueue([item("fresh")])
+    sender = RecordingSender()
+    async with running(Outbox(store, {"irc": sender}, horizon_hours=1, summary=summary)):
+        await sender.wait_count(2)
+    assert sender.received == ["fresh", "1 lost in 1 h"]
