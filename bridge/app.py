@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 
 from bridge.config import Config, resolve_storage_path
 from bridge.irc import IrcConnector
@@ -66,7 +67,12 @@ class App:
         except FatalTelegramError as exc:
             log.error("%s", exc)
             return 1
+        for pair in self.config.bridges:
+            problem = await self.telegram.check_chat(pair.telegram_chat)
+            if problem:
+                log.error("%s", problem)
         tasks = {
+            "state": asyncio.create_task(self._publish_state(), name="state"),
             "outbox": asyncio.create_task(self.outbox.run(), name="outbox"),
             "irc": asyncio.create_task(self.irc.run(), name="irc"),
             "telegram": asyncio.create_task(self.telegram.run(), name="telegram"),
@@ -84,6 +90,17 @@ class App:
         stop.cancel()
         return code
 
+    async def _publish_state(self) -> None:
+        """Keep each connection's state in the database for `tgirc-bridge status`."""
+        while True:
+            now = time.time()
+            for name, state in (
+                ("irc", self.irc.connection_state),
+                ("telegram", self.telegram.connection_state),
+            ):
+                await self.store.set_state(f"connection:{name}", f"{state} {now:.0f}")
+            await asyncio.sleep(5)
+
     async def _announce_ready(self) -> None:
         for pair in self.config.bridges:
             await self.irc.wait_ready(pair.irc_channel)
@@ -98,8 +115,10 @@ class App:
         if not drained:
             log.warning("stopping with messages still queued; they are kept for the next start")
         await self.irc.stop()
-        await _cancel(tasks["outbox"])
-        await _cancel(tasks["irc"])
+        for name in ("outbox", "irc", "state"):
+            await _cancel(tasks[name])
+        for name in ("irc", "telegram"):
+            await self.store.set_state(f"connection:{name}", f"stopped {time.time():.0f}")
 
     def request_stop(self) -> None:
         self.stopping.set()

@@ -63,12 +63,18 @@ async def _status(config: Config) -> int:
 
     db = await _open(config)
     try:
-        stats = await OutboxStore(db).stats()
+        store = OutboxStore(db)
+        stats = await store.stats()
+        connections = [(n, await store.get_state(f"connection:{n}")) for n in ("irc", "telegram")]
     finally:
         await db.close()
+    now = time.time()
+    for name, value in connections:
+        state, _, stamp = (value or "unknown 0").partition(" ")
+        seen = f" (as of {now - float(stamp):.0f}s ago)" if stamp and float(stamp) else ""
+        print(f"{name}: {state}{seen}")
     if not stats:
         print("all queues empty")
-    now = time.time()
     for row in stats:
         age = now - row.oldest_created_at
         print(f"{row.network} {row.chat}: {row.depth} waiting, oldest {age:.0f}s ago")

@@ -47,6 +47,7 @@ OnMessage = Callable[[Message], Awaitable[None]]
 T = TypeVar("T")
 ALLOWED_UPDATES = ["message", "edited_message"]
 TELEGRAM_LIMIT = 4096
+TOKEN_REJECTED = "telegram.token: rejected by the Bot API (Unauthorized); check the token"
 
 
 class FatalTelegramError(Exception):
@@ -165,8 +166,8 @@ class TelegramConnector:
                 await self.bot.initialize()
                 me = await self.bot.get_me()
                 break
-            except (tg_error.InvalidToken, tg_error.Forbidden) as exc:
-                raise FatalTelegramError(f"telegram.token: rejected by the Bot API ({exc})") from None
+            except (tg_error.InvalidToken, tg_error.Forbidden):
+                raise FatalTelegramError(TOKEN_REJECTED) from None
             except tg_error.TelegramError as exc:
                 log.warning("Telegram unreachable (%s); retrying in %.0fs", exc, delay)
                 await asyncio.sleep(delay)
@@ -191,8 +192,8 @@ class TelegramConnector:
             except tg_error.RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
-            except (tg_error.InvalidToken, tg_error.Forbidden) as exc:
-                raise FatalTelegramError(f"telegram.token: rejected by the Bot API ({exc})") from None
+            except (tg_error.InvalidToken, tg_error.Forbidden):
+                raise FatalTelegramError(TOKEN_REJECTED) from None
             except tg_error.TelegramError as exc:
                 failures += 1
                 if failures == 1:
@@ -364,6 +365,18 @@ class TelegramConnector:
                 if attempt == attempts - 1:
                     raise PermanentError(str(exc)) from None
                 await asyncio.sleep(exc.retry_after or min(30.0, 2.0**attempt))
+
+    async def check_chat(self, chat: int) -> str | None:
+        """None when the bot can see the group, else why not (one clear line at start-up)."""
+        try:
+            info = await self.bot.get_chat(chat)
+        except (tg_error.BadRequest, tg_error.Forbidden) as exc:
+            return f"telegram_chat {chat}: {exc} (is the bot a member of the group?)"
+        except tg_error.TelegramError:
+            return None
+        if info.type == "channel":
+            return f"telegram_chat {chat}: is a channel, not a group"
+        return None
 
     async def member_count(self, chat: str) -> int | None:
         try:

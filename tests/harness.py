@@ -1,0 +1,139 @@
+"""Runs the real bridge in-process against a real IRC server and the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bridge.app import App
+from bridge.config import Config, load_config
+from storage.db import Database
+from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.irc_client import IrcClient, connect
+from tests.support.ircd import IrcServer
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+GROUP = -1001000000001
+CHANNEL = "#bridge"
+BOT_NICK = "tgbridge"
+ALICE = TgUser(1001, "Alice", "Smith", username="alice_s")
+CAROL = TgUser(1003, "Carol", username="carol")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(value)
+
+
+def _table(name: str, values: Mapping[str, Any]) -> str:
+    body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+    return f"[{name}]\n{body}"
+
+
+def write_config(
+    path: Path,
+    fake: FakeTelegram,
+    ircd: IrcServer,
+    *,
+    pairs: tuple[tuple[int, str], ...] = ((GROUP, CHANNEL),),
+    telegram: Mapping[str, Any] | None = None,
+    irc: Mapping[str, Any] | None = None,
+    relay: Mapping[str, Any] | None = None,
+    roster: Mapping[str, Any] | None = None,
+    delivery: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a config.toml for the test servers; tests override any key they care about."""
+    sections = [
+        _table(
+            "telegram",
+            {
+                "token": fake.token,
+                "api_url": fake.api_url,
+                "file_url": fake.file_url,
+                "poll_timeout": 5,
+                "request_timeout": 3,
+                **(telegram or {}),
+            },
+        ),
+        _table(
+            "irc",
+            {
+                "host": ircd.host,
+                "port": ircd.port,
+                "tls": False,
+                "nick": BOT_NICK,
+                "send_burst": 20,
+                "send_rate": 50.0,
+                "reconnect_min": 0.2,
+                "reconnect_max": 1.0,
+                **(irc or {}),
+            },
+        ),
+        *(
+            f"[[bridge]]\ntelegram_chat = {chat}\nirc_channel = {_toml_value(chan)}\n"
+            for chat, chan in pairs
+        ),
+        _table("relay", {"edit_debounce": 0.3, **(relay or {})}),
+        _table("storage", {"path": str(path.parent / "bridge.sqlite3")}),
+        _table("roster", dict(roster or {})),
+        _table("delivery", {"shutdown_grace": 2, **(delivery or {})}),
+        _table("logging", {"level": "DEBUG"}),
+    ]
+    path.write_text("\n".join(sections), encoding="utf-8")
+    return path
+
+
+@dataclass
+class RunningBridge:
+    app: App
+    task: asyncio.Task[int]
+    db: Database
+    config: Config
+    exit_code: int | None = None
+
+    async def stop(self, timeout: float = 15.0) -> int:
+        """Stop as SIGTERM would; returns the exit code run() gave."""
+        if self.exit_code is None:
+            self.app.request_stop()
+            async with asyncio.timeout(timeout):
+                self.exit_code = await self.task
+            await self.db.close()
+        return self.exit_code
+
+
+@contextlib.asynccontextmanager
+async def running_bridge(config_path: Path, *, timeout: float = 15.0) -> AsyncIterator[RunningBridge]:
+    """Start the bridge and wait until it has joined every channel; stop it afterwards."""
+    config = load_config(config_path)
+    db = await Database.open(config.storage.path)
+    app = App(config, db)
+    task = asyncio.create_task(app.run())
+    bridge = RunningBridge(app, task, db, config)
+    try:
+        async with asyncio.timeout(timeout):
+            for pair in config.bridges:
+                await app.irc.wait_ready(pair.irc_channel)
+        yield bridge
+    finally:
+        await bridge.stop()
+
+
+async def human(ircd: IrcServer, nick: str, *channels: str, caps: tuple[str, ...] = ()) -> IrcClient:
+    """A person on IRC, joined to the given channels."""
+    client = await connect(ircd.host, ircd.port, nick, caps=caps)
+    for channel in channels:
+        await client.join(channel)
+    return client
