@@ -1,0 +1,278 @@
+"""Telegram side of the render layer: entities to spans, spans to HTML, lengths and splitting.
+
+Telegram counts offsets and its 4096 message limit in UTF-16 code units of the visible text
+(after HTML parsing), so every length here is measured that way.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlsplit
+
+from bridge.model import Span, SpanKind
+from bridge.render.text import LINE_BREAK_RE, cut_back_to_cluster, utf16_len
+
+TELEGRAM_LIMIT: Final = 4096
+
+_ENTITY_KINDS: Final = {
+    "bold": SpanKind.BOLD,
+    "italic": SpanKind.ITALIC,
+    "underline": SpanKind.UNDERLINE,
+    "strikethrough": SpanKind.STRIKE,
+    "code": SpanKind.CODE,
+    "pre": SpanKind.PRE,
+    "text_link": SpanKind.LINK,
+    "url": SpanKind.LINK,
+    "spoiler": SpanKind.SPOILER,
+}
+_TAGS: Final = {
+    SpanKind.BOLD: "b",
+    SpanKind.ITALIC: "i",
+    SpanKind.UNDERLINE: "u",
+    SpanKind.STRIKE: "s",
+    SpanKind.CODE: "code",
+    SpanKind.PRE: "pre",
+    SpanKind.SPOILER: "tg-spoiler",
+    SpanKind.LINK: "a",
+}
+_NESTING: Final = (
+    SpanKind.LINK,
+    SpanKind.SPOILER,
+    SpanKind.BOLD,
+    SpanKind.ITALIC,
+    SpanKind.UNDERLINE,
+    SpanKind.STRIKE,
+)
+"""Kinds that may nest, outermost first when two start and end together."""
+_SAFE_SCHEMES: Final = frozenset({"http", "https", "tg", "mailto"})
+_TAG_RE: Final = re.compile(r"<[^>]*>")
+_BAD_URL_CHARS: Final = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+def telegram_visible_length(text: str) -> int:
+    """Length of visible text in UTF-16 code units, as Telegram checks its 4096 limit."""
+    return utf16_len(text)
+
+
+def entities_to_spans(
+    text: str, entities: Sequence[tuple[str, int, int, str | None]]
+) -> tuple[Span, ...]:
+    """Convert Telegram entities (type, UTF-16 offset, UTF-16 length, url) to code-point spans.
+
+    Unknown types, text_mention and empty results are dropped; "url" becomes a LINK whose url
+    is its own text. Offsets inside a surrogate pair round outwards.
+    """
+    bounds = [0]
+    for ch in text:
+        bounds.append(bounds[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    total = bounds[-1]
+
+    def to_index(offset: int, round_up: bool) -> int:
+        """Code-point index of a UTF-16 offset, rounding out of a surrogate pair."""
+        offset = min(max(offset, 0), total)
+        i = bisect_left(bounds, offset)
+        return i if bounds[i] == offset or round_up else i - 1
+
+    spans: list[Span] = []
+    for etype, offset, length, url in entities:
+        kind = _ENTITY_KINDS.get(etype)
+        if kind is None:
+            continue
+        start, end = to_index(offset, False), to_index(offset + length, True)
+        if start >= end:
+            continue
+        if etype == "url":
+            url = text[start:end]
+        elif kind is SpanKind.LINK and not url:
+            continue
+        spans.append(Span(kind, start, end, url if kind is SpanKind.LINK else None))
+    return tuple(spans)
+
+
+def safe_href(url: str | None) -> bool:
+    """True when a link target may go into href: http(s)/tg/mailto, no spaces or controls."""
+    if not url or _BAD_URL_CHARS.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in _SAFE_SCHEMES:
+        return False
+    return bool(parts.netloc) or parts.scheme.lower() not in ("http", "https")
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """A maximal stretch of one attribute: what spans_to_html opens and closes as one tag."""
+
+    kind: SpanKind
+    start: int
+    end: int
+    url: str | None = None
+
+
+def _runs(text: str, spans: Sequence[Span]) -> list[_Run]:
+    """Per-character attributes made into runs Telegram accepts: code/pre contain nothing else,
+    links do not overlap (the first wins), links with unsafe schemes are dropped."""
+    n = len(text)
+    mono: list[SpanKind | None] = [None] * n
+    link: list[str | None] = [None] * n
+    flags: list[set[SpanKind]] = [set() for _ in range(n)]
+    for sp in spans:
+        lo, hi = max(sp.start, 0), min(sp.end, n)
+        for i in range(lo, hi):
+            if sp.kind is SpanKind.PRE or (sp.kind is SpanKind.CODE and mono[i] is None):
+                mono[i] = sp.kind
+            elif sp.kind is SpanKind.LINK:
+                if link[i] is None and safe_href(sp.url):
+                    link[i] = sp.url
+            elif sp.kind in _NESTING:
+                flags[i].add(sp.kind)
+    runs: list[_Run] = []
+
+    def collect(kind: SpanKind, values: list[str | None]) -> None:
+        """Append one run per maximal stretch of equal non-None values."""
+        i = 0
+        while i < n:
+            if values[i] is None:
+                i += 1
+                continue
+            j = i + 1
+            while j < n and values[j] == values[i]:
+                j += 1
+            runs.append(_Run(kind, i, j, values[i] if kind is SpanKind.LINK else None))
+            i = j
+
+    for kind in (SpanKind.PRE, SpanKind.CODE):
+        collect(kind, ["" if m is kind else None for m in mono])
+    collect(SpanKind.LINK, [u if mono[i] is None else None for i, u in enumerate(link)])
+    for kind in _NESTING[1:]:
+        collect(kind, ["" if kind in f and mono[i] is None else None for i, f in enumerate(flags)])
+    return runs
+
+
+def _open_tag(run: _Run) -> str:
+    """The opening HTML tag of a run, with an escaped href for links."""
+    if run.kind is SpanKind.LINK:
+        return f'<a href="{html.escape(run.url or "", quote=True)}">'
+    return f"<{_TAGS[run.kind]}>"
+
+
+def spans_to_html(text: str, spans: Sequence[Span]) -> str:
+    """Render text with spans as Telegram HTML, escaping all user text and nesting tags properly.
+
+    Overlapping spans are split so tags nest; formatting inside code/pre is dropped (Telegram
+    refuses it); links with other than http(s)/tg/mailto targets are shown as plain text.
+    """
+    runs = _runs(text, spans)
+    bounds = sorted({0, len(text)} | {r.start for r in runs} | {r.end for r in runs})
+    order = {kind: i for i, kind in enumerate(_NESTING)}
+    out: list[str] = []
+    stack: list[_Run] = []
+    for idx, p in enumerate(bounds):
+        closing = {id(r) for r in stack if r.end == p}
+        reopen: list[_Run] = []
+        while closing:
+            top = stack.pop()
+            out.append(f"</{_TAGS[top.kind]}>")
+            if id(top) in closing:
+                closing.discard(id(top))
+            else:
+                reopen.append(top)
+        starting = reopen + [r for r in runs if r.start == p]
+        starting.sort(key=lambda r: (-r.end, order.get(r.kind, len(order))))
+        for r in starting:
+            out.append(_open_tag(r))
+            stack.append(r)
+        if idx + 1 < len(bounds):
+            out.append(html.escape(text[p : bounds[idx + 1]], quote=False))
+    out.extend(f"</{_TAGS[r.kind]}>" for r in reversed(stack))
+    return "".join(out)
+
+
+def irc_to_telegram_html(nick: str, text: str, spans: Sequence[Span], *, action: bool) -> str:
+    """An IRC line as Telegram shows it: ``<b>nick</b>: text``; /me gives ``<i>* nick text</i>``."""
+    if action:
+        head = f"* {nick} "
+        extra = [Span(SpanKind.ITALIC, 0, len(head) + len(text))]
+    else:
+        head = f"{nick}: "
+        extra = [Span(SpanKind.BOLD, 0, len(nick))]
+    shifted = [Span(sp.kind, sp.start + len(head), sp.end + len(head), sp.url) for sp in spans]
+    return spans_to_html(head + text, extra + shifted)
+
+
+def split_plain_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Cut plain text (before escaping) into chunks of at most limit UTF-16 units.
+
+    Cuts go after the last line break that fits, else after the last whitespace, else at a
+    grapheme boundary; separators stay at the end of the earlier chunk, so
+    ``"".join(chunks) == text``. Empty text gives []. Raises ValueError when limit < 2.
+    """
+    if limit < 2:
+        raise ValueError("limit must be at least 2 UTF-16 units")
+    chunks: list[str] = []
+    start = 0
+    n = len(text)
+    while start < n:
+        end = start
+        used = 0
+        while end < n:
+            w = 2 if ord(text[end]) > 0xFFFF else 1
+            if used + w > limit:
+                break
+            used += w
+            end += 1
+        if end < n:
+            window = text[start:end]
+            breaks = [
+                m.end()
+                for m in LINE_BREAK_RE.finditer(window)
+                if not (m.group() == "\r" and text[start + m.end() : start + m.end() + 1] == "\n")
+            ]
+            space = max(
+                (
+                    i
+                    for i, ch in enumerate(window)
+                    if ch.isspace() and text[start + i : start + i + 2] != "\r\n"
+                ),
+                default=-1,
+            )
+            if breaks:
+                end = start + breaks[-1]
+            elif space >= 0:
+                end = start + space + 1
+            else:
+                end = cut_back_to_cluster(text, start, end)
+        chunks.append(text[start:end])
+        start = end
+    return chunks
+
+
+def visible_length(html_text: str) -> int:
+    """UTF-16 length of what Telegram displays for an HTML message (tags stripped, unescaped)."""
+    return utf16_len(html.unescape(_TAG_RE.sub("", html_text)))
+
+
+def merge_html_messages(parts: Sequence[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Join rendered HTML messages with newlines into as few messages as fit limit; never cut one.
+
+    A part longer than limit on its own is passed through as a message by itself.
+    """
+    merged: list[str] = []
+    size = 0
+    for part in parts:
+        length = visible_length(part)
+        if merged and size + 1 + length <= limit:
+            merged[-1] += "\n" + part
+            size += 1 + length
+        else:
+            merged.append(part)
+            size = length
+    return merged

@@ -1,0 +1,130 @@
+"""Table and property tests for media descriptions shown on IRC."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge.model import Attachment
+from bridge.render.media import (
+    describe_attachment,
+    describe_message_media,
+    format_duration,
+    format_size,
+    poll_detail,
+)
+
+TOKEN_URL = "https://api.telegram.org/file/bot123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ra/x.jpg"
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (1536, "1.5 kB"),
+        (1_200_000, "1.2 MB"),
+        (999_960, "1.0 MB"),
+        (3_400_000_000, "3.4 GB"),
+        (-5, "0 B"),
+    ],
+)
+def test_format_size(size: int, expected: str) -> None:
+    assert format_size(size) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"), [(0, "0:00"), (12, "0:12"), (75, "1:15"), (3723, "1:02:03")]
+)
+def test_format_duration(seconds: int, expected: str) -> None:
+    assert format_duration(seconds) == expected
+
+
+def test_poll_detail() -> None:
+    assert poll_detail("Question?", ["a", "b\n", " ", "c"]) == "Question? (a / b / c)"
+    assert poll_detail("Q", []) == "Q"
+
+
+@pytest.mark.parametrize(
+    ("att", "expected"),
+    [
+        (Attachment("photo"), "[photo]"),
+        (Attachment("photo", "p.jpg", 2_000_000, "x"), "[photo]"),
+        (Attachment("document", "report.pdf", 1_200_000), "[document: report.pdf, 1.2 MB]"),
+        (Attachment("document", "report.pdf"), "[document: report.pdf]"),
+        (Attachment("document", None, 5000), "[document, 5.0 kB]"),
+        (Attachment("document"), "[document]"),
+        (Attachment("sticker", detail="😀"), "[sticker 😀]"),
+        (Attachment("sticker"), "[sticker]"),
+        (Attachment("location", detail="52.52, 13.405"), "[location 52.52, 13.405]"),
+        (Attachment("venue", detail="Name, address"), "[venue Name, address]"),
+        (Attachment("contact", detail="Name +123"), "[contact Name +123]"),
+        (Attachment("poll", detail="Question? (a / b / c)"), "[poll: Question? (a / b / c)]"),
+        (Attachment("dice", detail="🎲 4"), "[dice 🎲 4]"),
+        (Attachment("voice", detail="12"), "[voice 0:12]"),
+        (Attachment("voice"), "[voice]"),
+        (Attachment("video_note"), "[video note]"),
+        (Attachment("video_note", detail="7"), "[video note 0:07]"),
+        (Attachment("video", "v.mp4", 3_400_000, "65"), "[video 1:05, 3.4 MB]"),
+        (
+            Attachment("audio", "a.mp3", 3_400_000, "Artist – Title"),
+            "[audio: Artist – Title, 3.4 MB]",
+        ),
+        (Attachment("audio", "a.mp3"), "[audio: a.mp3]"),
+        (Attachment("animation", "x.gif.mp4", 10, "3"), "[animation]"),
+        (Attachment("game", detail="Tetris"), "[game Tetris]"),
+        (Attachment("document", "evil\r\nQUIT :x.pdf"), "[document: evil QUIT :x.pdf]"),
+        (Attachment("document", TOKEN_URL), "[document: <link>]"),
+        (Attachment("sticker", detail="see 123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ra"),
+         "[sticker see <redacted>]"),
+    ],
+)  # fmt: skip
+def test_describe_attachment(att: Attachment, expected: str) -> None:
+    assert describe_attachment(att) == expected
+
+
+def test_describe_attachment_truncates_long_details() -> None:
+    out = describe_attachment(Attachment("poll", detail="word " * 100))
+    assert out.startswith("[poll: word word") and out.endswith("…]")
+    assert len(out) <= 130
+
+
+@pytest.mark.parametrize(
+    ("atts", "caption", "expected"),
+    [
+        ([Attachment("photo")], "look at this", "[photo] look at this"),
+        ([Attachment("photo")], "", "[photo]"),
+        ([Attachment("photo"), Attachment("photo")], "two", "[photo] [photo] two"),
+        ([], "just text", "just text"),
+        ([], "", ""),
+    ],
+)
+def test_describe_message_media(atts: list[Attachment], caption: str, expected: str) -> None:
+    assert describe_message_media(atts, caption) == expected
+
+
+KINDS = st.sampled_from(
+    [
+        *["photo", "video", "animation", "document", "audio", "voice", "video_note", "sticker"],
+        *["location", "venue", "contact", "poll", "dice", "weird\nkind"],
+    ]
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    KINDS,
+    st.none() | st.text(max_size=60),
+    st.none() | st.integers(0, 10**13),
+    st.none() | st.text(max_size=60) | st.just(TOKEN_URL),
+)
+def test_description_is_one_safe_line(
+    kind: str, file_name: str | None, size: int | None, detail: str | None
+) -> None:
+    out = describe_attachment(Attachment(kind, file_name, size, detail))
+    assert out.startswith("[") and out.endswith("]")
+    assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in out)
+    assert "://" not in out
+    assert "AAEhBOweik6ad9r" not in out
