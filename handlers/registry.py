@@ -1,0 +1,140 @@
+"""The explicit list of commands and the one error boundary every command runs inside.
+
+dispatch() checks, in order: the per-invoker rate limit (silence beyond it), that the
+command exists, the moderator role (default deny); then runs the handler and turns
+UsageError / PermissionDenied into replies and anything else into a logged reference.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bridge.errors import PermissionDenied, UsageError
+from handlers.context import CommandContext
+from handlers.help import help_spec, prefix_for, quote, usage_line
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[CommandContext, str], Awaitable[None]]
+WINDOW = 60.0
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command, declared once: /help and the permission check read it from here."""
+
+    name: str
+    usage: str
+    """Without the prefix, e.g. "whois <name or interest>"."""
+    summary: str
+    details: str
+    """Shown by /help CMD; "{p}" becomes the network's command prefix."""
+    handler: Handler
+    moderator_only: bool = False
+
+
+class CommandRegistry:
+    """Runs commands by name; never raises, so one bad command cannot hurt the relay."""
+
+    def __init__(
+        self,
+        specs: Sequence[CommandSpec],
+        commands_per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._specs = tuple(specs)
+        self._by_name = {s.name: s for s in self._specs}
+        if len(self._by_name) != len(self._specs):
+            raise ValueError("duplicate command names")
+        self.commands_per_minute = max(1, commands_per_minute)
+        self._clock = clock
+        self._recent: dict[tuple[str, str], deque[float]] = {}
+        self._warned: dict[tuple[str, str], float] = {}
+
+    @property
+    def specs(self) -> tuple[CommandSpec, ...]:
+        return self._specs
+
+    def knows(self, name: str) -> bool:
+        return name.lower() in self._by_name
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._by_name.get(name.lower())
+
+    def _allow(self, key: tuple[str, str]) -> bool | None:
+        """True: run. False: over the limit, warn once. None: over the limit, stay silent."""
+        now = self._clock()
+        if len(self._recent) > 1000:
+            self._prune(now)
+        recent = self._recent.setdefault(key, deque())
+        while recent and recent[0] <= now - WINDOW:
+            recent.popleft()
+        if len(recent) < self.commands_per_minute:
+            recent.append(now)
+            return True
+        if self._warned.get(key, -WINDOW) > now - WINDOW:
+            return None
+        self._warned[key] = now
+        return False
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, d in self._recent.items() if not d or d[-1] <= now - WINDOW]:
+            del self._recent[key]
+            self._warned.pop(key, None)
+
+    async def dispatch(self, ctx: CommandContext, name: str, args: str) -> None:
+        """Run one command for ctx; every failure becomes a reply or a log line, never a raise."""
+        key = (ctx.invoker.network.value, str(ctx.invoker.user_id))
+        allowed = self._allow(key)
+        if allowed is None:
+            log.info("rate limit: dropped %s from %s", name, key)
+            return
+        if allowed is False:
+            n = self.commands_per_minute
+            await _safe_reply(ctx, f"Slow down, please: at most {n} commands a minute.")
+            return
+        spec = self.get(name)
+        if spec is None:
+            p = prefix_for(ctx)
+            await _safe_reply(ctx, f"There is no command {quote(name)}. {p}help lists them all.")
+            return
+        if spec.moderator_only and not ctx.is_moderator:
+            await _safe_reply(ctx, f"Sorry, {prefix_for(ctx)}{spec.name} is for moderators only.")
+            return
+        try:
+            await spec.handler(ctx, args)
+        except UsageError as exc:
+            await _safe_reply(ctx, str(exc) or usage_line(ctx, spec))
+        except PermissionDenied as exc:
+            await _safe_reply(ctx, str(exc) or "Sorry, you may not do that.")
+        except Exception:
+            ref = secrets.token_hex(3)
+            log.exception("command %s failed (ref %s)", spec.name, ref)
+            await _safe_reply(ctx, f"Sorry, that failed. (ref {ref})")
+
+
+async def _safe_reply(ctx: CommandContext, text: str) -> None:
+    try:
+        await ctx.reply(text)
+    except Exception:
+        log.exception("could not deliver a command reply")
+
+
+def build_registry(commands_per_minute: int) -> CommandRegistry:
+    """Every command the bot knows, in the order /help lists them."""
+    from handlers import moderation, names, roster
+
+    specs: list[CommandSpec] = []
+    specs.append(help_spec(specs))  # /help reads this same list, so it sees every command
+    specs += [
+        *roster.SPECS[:4],
+        names.SPEC,
+        *roster.SPECS[4:],
+        moderation.SPEC,
+    ]
+    return CommandRegistry(specs, commands_per_minute)

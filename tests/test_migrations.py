@@ -1,0 +1,90 @@
+"""Schema migrations: numbered without gaps, and an older database upgrades in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+
+from bridge.model import Network
+from storage.db import Database
+from storage.migrate import apply_migrations, migration_scripts
+from storage.roster import Identity, RosterStore
+
+
+def test_migrations_are_numbered_without_gaps() -> None:
+    scripts = migration_scripts()
+    assert [v for v, _, _ in scripts] == list(range(1, len(scripts) + 1))
+    assert any(name == "0002_roster.sql" for _, name, _ in scripts)
+
+
+async def user_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_database_at_version_1_migrates_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        assert await apply_migrations(conn, target=1) == 1
+        await conn.execute("INSERT INTO state (key, value) VALUES ('telegram_offset', '42')")
+        await conn.execute(
+            "INSERT INTO message_map VALUES ('telegram', '-1001', '7', 'alice', 'hi', 1.0)"
+        )
+        async with conn.execute("SELECT name FROM sqlite_master WHERE name = 'members'") as cur:
+            assert await cur.fetchone() is None
+
+    db = await Database.open(path)
+    try:
+        assert await user_version(db.conn) == len(migration_scripts())
+        async with db.conn.execute("SELECT value FROM state WHERE key = 'telegram_offset'") as cur:
+            row = await cur.fetchone()
+        assert row is not None and row[0] == "42"
+        store = RosterStore(db)
+        member, created = await store.join(Identity(Network.TELEGRAM, "1", "Ann", None, True))
+        assert created
+        await store.set_interests(member.id, ["python"])
+        assert (await store.find_by_interest("py")).total == 1
+    finally:
+        await db.close()
+
+    db = await Database.open(path)  # reopening applies nothing twice
+    try:
+        assert await user_version(db.conn) == len(migration_scripts())
+        assert (await RosterStore(db).stats()).member_count == 1
+    finally:
+        await db.close()
+
+
+async def test_cascade_needs_foreign_keys_on(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "fk.sqlite3")
+    try:
+        async with db.conn.execute("PRAGMA foreign_keys") as cur:
+            row = await cur.fetchone()
+        assert row is not None and row[0] == 1
+        store = RosterStore(db)
+        member, _ = await store.join(Identity(Network.IRC, "account:x", "x", "x", True))
+        await store.set_interests(member.id, ["a", "b"])
+        async with db.transaction() as conn:
+            await conn.execute("DELETE FROM members WHERE id = ?", (member.id,))
+        for table in ("identities", "interests"):
+            async with db.conn.execute(f"SELECT COUNT(*) FROM {table}") as cur:  # noqa: S608
+                row = await cur.fetchone()
+            assert row is not None and row[0] == 0
+    finally:
+        await db.close()
+
+
+async def test_tag_search_uses_the_index(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "plan.sqlite3")
+    try:
+        async with db.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT member_id FROM interests WHERE tag >= ? AND tag < ?",
+            ("py", "pz"),
+        ) as cur:
+            plan = " ".join(str(r[3]) for r in await cur.fetchall())
+        assert "interests_tag" in plan
+    finally:
+        await db.close()
