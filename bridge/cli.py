@@ -54,7 +54,7 @@ async def _export(config: Config, fmt: str, output: Path | None) -> int:
     if output is None:
         sys.stdout.buffer.write(data)
     else:
-        output.write_bytes(data)
+        await asyncio.to_thread(output.write_bytes, data)
     return 0
 
 

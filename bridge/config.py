@@ -372,4 +372,3 @@ def resolve_storage_path(config: Config) -> Path:
     if not path.is_absolute() and config.source is not None:
         path = config.source.parent / path
     return path
-

@@ -16,7 +16,7 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import irc.client
 import irc.client_aio
@@ -240,7 +240,7 @@ class IrcConnector:
         log.info("IRC: connected to %s:%d", self.config.host, self.config.port)
 
     def _on_lost(self) -> None:
-        if self.connection_state == "ready":
+        if self.connection_state == "ready" and not self._stopping:
             self._outages += 1
             log.warning("IRC: connection lost (outage %d)", self._outages)
         self.connection_state = "disconnected"
@@ -525,9 +525,11 @@ class IrcConnector:
         self._disconnected.set()
 
     def _on_error(self, conn: Any, event: Any) -> None:
+        if self._stopping:
+            return
         log.warning("IRC: server error: %s", event.target or " ".join(event.arguments))
 
-    _handlers: dict[str, Callable[[IrcConnector, Any, Any], None]] = {
+    _handlers: ClassVar[dict[str, Callable[[IrcConnector, Any, Any], None]]] = {
         "cap": _on_cap,
         "authenticate": _on_authenticate,
         "saslsuccess": _on_sasl_done,

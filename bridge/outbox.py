@@ -135,7 +135,9 @@ class Outbox:
                     delay = min(self.max_backoff, 2 ** min(failures - 1, 6)) * (
                         0.75 + random.random() / 2
                     )
-                log.warning("%s %s: delivery failed (%s); retrying in %.1fs", network, chat, exc, delay)
+                log.warning(
+                    "%s %s: delivery failed (%s); retrying in %.1fs", network, chat, exc, delay
+                )
                 await asyncio.sleep(delay)
                 continue
             except PermanentError as exc:
@@ -155,7 +157,9 @@ class Outbox:
         dropped = await self.store.drop_older_than(network, chat, now - self.horizon)
         if not dropped:
             return
-        log.warning("%s %s: %d messages older than the horizon were not delivered", network, chat, dropped)
+        log.warning(
+            "%s %s: %d messages older than the horizon were not delivered", network, chat, dropped
+        )
         await self.store.enqueue(
             [
                 NewItem(

@@ -36,8 +36,10 @@ class TokenBucket:
     async def take(self) -> None:
         """Wait for a token and spend it; concurrent callers queue behind each other."""
         async with self._lock:
-            while (wait := self.delay()) > 0:
-                await asyncio.sleep(wait)
+            wait = self.delay()
+            if wait > 0:
+                await asyncio.sleep(wait)  # exactly until the next token: computed, not polled
+                self._refill()
             self._tokens -= 1
 
     def reset(self) -> None:

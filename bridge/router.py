@@ -23,12 +23,10 @@ from bridge.outbox import Outbox
 from bridge.render.irc import (
     anti_highlight,
     format_relay_lines,
-    format_reply_prefix,
-    render_lines,
+    message_to_irc_lines,
     sanitize_for_irc,
     split_irc_payload,
 )
-from bridge.render.media import describe_message_media
 from bridge.render.telegram import irc_to_telegram_html, split_plain_text
 from bridge.roles import is_moderator
 from handlers.context import CommandContext
@@ -145,11 +143,16 @@ class Router:
         for rule in self.config.relay.ignore:
             kind, _, value = rule.partition(":")
             if kind == "telegram" and author.network is Network.TELEGRAM:
-                if value == author.user_id or value.lstrip("@").lower() == (author.nick or "").lower():
+                if (
+                    value == author.user_id
+                    or value.lstrip("@").lower() == (author.nick or "").lower()
+                ):
                     return True
             elif kind == "irc" and author.network is Network.IRC:
                 pattern = irc_lower(value)
-                target = irc_lower(author.mask or "") if "!" in value else irc_lower(author.nick or "")
+                target = (
+                    irc_lower(author.mask or "") if "!" in value else irc_lower(author.nick or "")
+                )
                 if fnmatchcase(target, pattern):
                     return True
         return False
@@ -208,7 +211,9 @@ class Router:
             chat=msg.chat,
             paired_chat=self.paired(msg.chat),
             is_moderator=await self._is_moderator(author),
-            bot_name=self.telegram.username if self.telegram and msg.chat.network is Network.TELEGRAM else (self.irc.nick if self.irc else ""),
+            bot_name=self.telegram.username
+            if self.telegram and msg.chat.network is Network.TELEGRAM
+            else (self.irc.nick if self.irc else ""),
             roster=self.roster,
             presence=_Presence(self),
             reply=lambda text: self._reply(msg, text),
@@ -255,7 +260,13 @@ class Router:
         key = f"reply:{uuid.uuid4().hex}"
         if network is Network.TELEGRAM:
             items = [
-                NewItem("telegram", chat, f"{key}:{i}", "reply", {"html": html.escape(part, quote=False)})
+                NewItem(
+                    "telegram",
+                    chat,
+                    f"{key}:{i}",
+                    "reply",
+                    {"html": html.escape(part, quote=False)},
+                )
                 for i, part in enumerate(split_plain_text(text))
             ]
         else:
@@ -291,18 +302,12 @@ class Router:
                 spans = tuple(
                     replace(s, start=max(0, s.start - 4), end=s.end - 4) for s in spans if s.end > 4
                 )
-            lines = render_lines(text, spans)
-            if msg.attachments:
-                media = describe_message_media(msg.attachments, "")
-                lines = [f"{media} {lines[0]}" if lines else media, *lines[1:]]
+            reply = await self._resolve_reply(msg.reply_to, msg.chat.chat_id)
+            lines = message_to_irc_lines(
+                text, spans, attachments=msg.attachments, reply=reply, is_edit=msg.is_edit
+            )
             if not lines:
                 return
-            lead = ""
-            if msg.is_edit:
-                lead += "(edit) "
-            if msg.reply_to is not None:
-                lead += await self._reply_prefix(msg.reply_to, msg.chat.chat_id)
-            lines[0] = lead + lines[0]
             prefix = f"{name} " if action else relay.name_format.format(name=name) + " "
         budget = self.irc.payload_budget(channel, action=action) if self.irc else 400
         payload: dict[str, Any] = {"lines": format_relay_lines(prefix, lines, budget)}
@@ -323,12 +328,19 @@ class Router:
             ]
         )
 
-    async def _reply_prefix(self, reply: ReplyRef, chat: str) -> str:
-        if reply.by_bridge and reply.source_id is not None:
-            mapped = await self.message_map.lookup("telegram", chat, reply.source_id)
-            if mapped is not None:
-                reply = replace(reply, author_name=mapped.author_name, text=mapped.text)
-        return format_reply_prefix(reply)
+    async def _resolve_reply(self, reply: ReplyRef | None, chat: str) -> ReplyRef | None:
+        """A reply to a relayed message names the IRC author, not the bot."""
+        if reply is None or not reply.by_bridge or reply.source_id is None:
+            return reply
+        mapped = await self.message_map.lookup("telegram", chat, reply.source_id)
+        if mapped is not None:
+            return replace(reply, author_name=mapped.author_name, text=mapped.text)
+        # Not (yet) recorded: read the author back from our own "nick: text" rendering.
+        first_line = reply.text.split("\n", 1)[0]
+        nick, sep, text = first_line.removeprefix("* ").partition(
+            ": " if not first_line.startswith("* ") else " "
+        )
+        return replace(reply, author_name=nick, text=text) if sep and nick else reply
 
     async def _relay_to_telegram(self, msg: Message, chat: str) -> None:
         relay = self.config.relay
@@ -340,10 +352,15 @@ class Router:
             MessageKind.QUIT: (relay.irc_quits, lambda: f"{nick} quit IRC"),
             MessageKind.KICK: (
                 relay.irc_kicks,
-                lambda: f"{msg.get('target')} was kicked from {channel} by {nick}"
-                + (f" ({msg.get('reason')})" if msg.get("reason") else ""),
+                lambda: (
+                    f"{msg.get('target')} was kicked from {channel} by {nick}"
+                    + (f" ({msg.get('reason')})" if msg.get("reason") else "")
+                ),
             ),
-            MessageKind.NICK: (relay.irc_nick_changes, lambda: f"{nick} is now known as {msg.get('new_nick')}"),
+            MessageKind.NICK: (
+                relay.irc_nick_changes,
+                lambda: f"{nick} is now known as {msg.get('new_nick')}",
+            ),
         }
         if msg.kind in notices:
             enabled, words = notices[msg.kind]
@@ -355,7 +372,9 @@ class Router:
             text = msg.text
             if not text.strip():
                 return
-            body = irc_to_telegram_html(nick, msg.text, msg.spans, action=msg.kind is MessageKind.ACTION)
+            body = irc_to_telegram_html(
+                nick, msg.text, msg.spans, action=msg.kind is MessageKind.ACTION
+            )
         payload = {"html": body, "mergeable": True, "author": nick, "text": text}
         await self.outbox.enqueue(
             [NewItem("telegram", chat, f"{msg.source_id}>tg:{chat}", "relay", payload)]
@@ -376,4 +395,3 @@ class _Presence:
 
     def telegram_recent_speakers(self, chat: ChatId) -> list[str]:
         return self.router.recent_speakers(chat)
-

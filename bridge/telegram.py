@@ -8,23 +8,26 @@ delivers rendered HTML paced per chat within Telegram's group limits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
+import functools
 import html
 import logging
 import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-import telegram  # noqa: E402
-from telegram import error as tg_error  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
+import telegram
+from telegram import error as tg_error
+from telegram.request import HTTPXRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
 
-from bridge.config import TelegramConfig  # noqa: E402
-from bridge.model import (  # noqa: E402
+from bridge.config import TelegramConfig
+from bridge.model import (
     Attachment,
     Author,
     ChatId,
@@ -35,11 +38,11 @@ from bridge.model import (  # noqa: E402
     ReplyRef,
     UserId,
 )
-from bridge.outbox import PermanentError, Progress, TransientError  # noqa: E402
-from bridge.pacing import TokenBucket  # noqa: E402
-from bridge.render.telegram import entities_to_spans, split_plain_text, visible_length  # noqa: E402
-from storage.message_map import MessageMap  # noqa: E402
-from storage.outbox import OutboxItem  # noqa: E402
+from bridge.outbox import PermanentError, Progress, TransientError
+from bridge.pacing import TokenBucket
+from bridge.render.telegram import entities_to_spans, split_plain_text, visible_length
+from storage.message_map import MessageMap
+from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +92,25 @@ def attachments_of(msg: telegram.Message) -> tuple[Attachment, ...]:
         found.append(Attachment("audio", msg.audio.file_name, msg.audio.file_size, words or None))
     if msg.voice:
         seconds = int(_seconds(msg.voice.duration))
-        found.append(Attachment("voice", size=msg.voice.file_size, detail=f"{seconds // 60}:{seconds % 60:02d}"))
+        found.append(
+            Attachment(
+                "voice", size=msg.voice.file_size, detail=f"{seconds // 60}:{seconds % 60:02d}"
+            )
+        )
     if msg.video_note:
         found.append(Attachment("video_note", size=msg.video_note.file_size))
     if msg.sticker:
         found.append(Attachment("sticker", detail=msg.sticker.emoji))
     if msg.venue:
         venue = msg.venue
-        found.append(Attachment("venue", detail=", ".join(p for p in (venue.title, venue.address) if p)))
+        found.append(
+            Attachment("venue", detail=", ".join(p for p in (venue.title, venue.address) if p))
+        )
     elif msg.location:
         found.append(
-            Attachment("location", detail=f"{msg.location.latitude:.5g}, {msg.location.longitude:.5g}")
+            Attachment(
+                "location", detail=f"{msg.location.latitude:.5g}, {msg.location.longitude:.5g}"
+            )
         )
     if msg.contact:
         contact = msg.contact
@@ -129,6 +140,11 @@ class TelegramConnector:
         self.config = config
         self.on_message = on_message
         self.message_map = message_map
+        self._poll_request = HTTPXRequest(
+            connection_pool_size=1,
+            read_timeout=config.poll_timeout + config.request_timeout,
+            connect_timeout=config.request_timeout,
+        )
         self.bot = telegram.Bot(
             config.token,
             base_url=config.api_url,
@@ -140,11 +156,7 @@ class TelegramConnector:
                 connect_timeout=config.request_timeout,
                 media_write_timeout=max(60.0, config.request_timeout),
             ),
-            get_updates_request=HTTPXRequest(
-                connection_pool_size=1,
-                read_timeout=config.poll_timeout + config.request_timeout,
-                connect_timeout=config.request_timeout,
-            ),
+            get_updates_request=self._poll_request,
         )
         self.bot_id: int | None = None
         self.username = ""
@@ -184,11 +196,7 @@ class TelegramConnector:
         failures = 0
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=self._offset or None,
-                    timeout=self.config.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+                raw_updates = await self._fetch_updates()
             except tg_error.RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
@@ -206,25 +214,48 @@ class TelegramConnector:
                 log.info("Telegram: polling recovered after %d failures", failures)
                 failures = 0
                 self.connection_state = "ready"
-            for update in updates:
-                message = self.translate(update)
+            for raw in raw_updates:
+                message = self._parse(raw)
                 if message is not None:
                     await self.on_message(message)
-                self._offset = update.update_id + 1
+                self._offset = int(raw["update_id"]) + 1
+
+    async def _fetch_updates(self) -> list[dict[str, Any]]:
+        """getUpdates as raw JSON, so one update PTB cannot parse does not block the rest."""
+        params = {"timeout": self.config.poll_timeout, "allowed_updates": ALLOWED_UPDATES}
+        if self._offset:
+            params["offset"] = self._offset
+        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+        result = await self._poll_request.post(
+            f"{self.bot.base_url}/getUpdates",
+            request_data=data,
+            read_timeout=self.config.poll_timeout + self.config.request_timeout,
+        )
+        return (
+            [u for u in result if isinstance(u, dict) and "update_id" in u]
+            if isinstance(result, list)
+            else []
+        )
+
+    def _parse(self, raw: dict[str, Any]) -> Message | None:
+        try:
+            update = telegram.Update.de_json(raw, self.bot)
+        except Exception as exc:
+            log.warning(
+                "Telegram: skipping update %s that cannot be parsed (%s)", raw.get("update_id"), exc
+            )
+            return None
+        return self.translate(update)
 
     async def stop(self) -> None:
         """Confirm the updates already handled, then close the HTTP clients."""
         if self._offset:
-            try:
+            with contextlib.suppress(TimeoutError, tg_error.TelegramError):
                 await asyncio.wait_for(
                     self.bot.get_updates(offset=self._offset, timeout=0, limit=1), timeout=3
                 )
-            except (TimeoutError, tg_error.TelegramError):
-                pass
-        try:
+        with contextlib.suppress(tg_error.TelegramError):
             await self.bot.shutdown()
-        except tg_error.TelegramError:
-            pass
 
     # ------------------------------------------------------------------ updates
 
@@ -242,8 +273,7 @@ class TelegramConnector:
         )
         source_id = f"tg:{msg.chat.id}:{msg.message_id}"
         if update.edited_message is not None:
-            edited = msg.edit_date.timestamp() if msg.edit_date else time.time()
-            source_id += f":e{edited}"
+            source_id += f":e{update.update_id}"  # edit_date has 1 s resolution; ids are unique
         author = _author(msg.from_user)
         stamp = msg.date.timestamp()
         if msg.new_chat_members:
@@ -301,11 +331,13 @@ class TelegramConnector:
 
     async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
         """Send the head item, merged with the mergeable items queued behind it."""
-        await self._bucket(chat).take()
+        bucket = self._bucket(chat)
+        busy = not bucket.available()
+        await bucket.take()
         await self._global.take()
         batch = [items[0]]
         length = visible_length(str(items[0].payload["html"]))
-        if items[0].payload.get("mergeable"):
+        if busy and items[0].payload.get("mergeable"):  # only merge when we had to wait
             for item in items[1:]:
                 extra = visible_length(str(item.payload["html"])) + 1
                 if not item.payload.get("mergeable") or length + extra > TELEGRAM_LIMIT:
@@ -324,17 +356,22 @@ class TelegramConnector:
         first = batch[0].payload
         if first.get("author"):
             await self.message_map.record(
-                "telegram", chat, str(sent.message_id), str(first["author"]), str(first.get("text", ""))
+                "telegram",
+                chat,
+                str(sent.message_id),
+                str(first["author"]),
+                str(first.get("text", "")),
             )
         return len(batch)
 
     async def send_text_now(self, chat: int, text: str) -> bool:
         """Send plain text to a chat now (private answers); False if the bot may not write there."""
         for part in split_plain_text(text):
+            body = html.escape(part, quote=False)
             try:
                 await self._with_retry(
-                    lambda part=part: self.bot.send_message(
-                        chat_id=chat, text=html.escape(part, quote=False), parse_mode="HTML"
+                    functools.partial(
+                        self.bot.send_message, chat_id=chat, text=body, parse_mode="HTML"
                     )
                 )
             except PermanentError as exc:
@@ -406,7 +443,9 @@ async def _classify(call: Awaitable[T]) -> T:
     except tg_error.RetryAfter as exc:
         raise TransientError("Telegram flood control", _seconds(exc.retry_after)) from None
     except tg_error.ChatMigrated as exc:
-        raise PermanentError(f"group moved to chat id {exc.new_chat_id}; update the config") from None
+        raise PermanentError(
+            f"group moved to chat id {exc.new_chat_id}; update the config"
+        ) from None
     except (tg_error.BadRequest, tg_error.Forbidden) as exc:
         raise PermanentError(str(exc)) from None
     except tg_error.TelegramError as exc:

@@ -33,7 +33,9 @@ class Database:
             try:
                 p.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StorageError(f"storage.path {p}: cannot create folder ({exc.strerror})")
+                raise StorageError(
+                    f"storage.path {p}: cannot create folder ({exc.strerror})"
+                ) from None
         try:
             conn = await aiosqlite.connect(p, isolation_level=None)
         except sqlite3.Error as exc:

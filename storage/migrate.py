@@ -36,6 +36,8 @@ async def apply_migrations(conn: aiosqlite.Connection, target: int | None = None
         if version <= current or (target is not None and version > target):
             continue
         log.info("applying migration %s", name)
-        await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        await conn.executescript(
+            f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+        )
         current = version
     return current

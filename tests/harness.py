@@ -115,7 +115,9 @@ class RunningBridge:
 
 
 @contextlib.asynccontextmanager
-async def running_bridge(config_path: Path, *, timeout: float = 15.0) -> AsyncIterator[RunningBridge]:
+async def running_bridge(
+    config_path: Path, *, timeout: float = 15.0
+) -> AsyncIterator[RunningBridge]:
     """Start the bridge and wait until it has joined every channel; stop it afterwards."""
     config = load_config(config_path)
     db = await Database.open(config.storage.path)
@@ -131,7 +133,9 @@ async def running_bridge(config_path: Path, *, timeout: float = 15.0) -> AsyncIt
         await bridge.stop()
 
 
-async def human(ircd: IrcServer, nick: str, *channels: str, caps: tuple[str, ...] = ()) -> IrcClient:
+async def human(
+    ircd: IrcServer, nick: str, *channels: str, caps: tuple[str, ...] = ()
+) -> IrcClient:
     """A person on IRC, joined to the given channels."""
     client = await connect(ircd.host, ircd.port, nick, caps=caps)
     for channel in channels:

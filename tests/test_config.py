@@ -50,7 +50,10 @@ def test_wrong_type_is_named() -> None:
 def test_missing_required_key_and_table() -> None:
     text = MINIMAL.replace('token = "1:abc"', "")
     assert problems(text) == ["telegram.token: missing required key"]
-    no_irc = "\n".join(MINIMAL.split("[irc]")[0].splitlines()) + '\n[[bridge]]\ntelegram_chat=1\nirc_channel="#a"\n'
+    no_irc = (
+        "\n".join(MINIMAL.split("[irc]")[0].splitlines())
+        + '\n[[bridge]]\ntelegram_chat=1\nirc_channel="#a"\n'
+    )
     assert "irc: missing required table" in problems(no_irc)
 
 
@@ -94,7 +97,9 @@ def test_cli_check_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "config error: irc.tls: expected true or false, got int" in err
 
 
-def test_cli_invalid_toml_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_invalid_toml_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[telegram]\ntoken = \n")
     assert main(["check-config", "--config", str(bad)]) == 2

@@ -91,7 +91,10 @@ async def test_duplicates_are_ignored_even_after_delivery(db: Database) -> None:
 
 async def test_transient_failures_are_retried_with_retry_after(db: Database) -> None:
     sender = RecordingSender()
-    sender.failures = [TransientError("429", retry_after=0.2), TransientError("502", retry_after=0.1)]
+    sender.failures = [
+        TransientError("429", retry_after=0.2),
+        TransientError("502", retry_after=0.1),
+    ]
     outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
     loop = asyncio.get_running_loop()
     async with running(outbox):

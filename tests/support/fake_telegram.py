@@ -26,7 +26,7 @@ Supported ``parse_mode``: absent (plain text + optional ``entities``) and ``HTML
 test cannot silently pass on an unchecked format.
 """
 
-# ruff: noqa: ASYNC109  # bounded `timeout=` parameters are this helper's API
+# bounded `timeout=` parameters are this helper's API
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ Usage::
     await alice.close()
 """
 
-# ruff: noqa: ASYNC109  # bounded `timeout=` parameters are this helper's API
+# bounded `timeout=` parameters are this helper's API
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ disconnects a client whose unread input exceeds ``recvq`` bytes with
 ``ERROR :Closing link: (...) [RecvQ exceeded]`` and otherwise fake-lags it to ~1 line/s.
 """
 
-# ruff: noqa: ASYNC109  # bounded `timeout=` parameters are this helper's API
+# bounded `timeout=` parameters are this helper's API
 
 from __future__ import annotations
 
