@@ -126,6 +126,11 @@ class IrcConnector:
             with contextlib.suppress(Exception):
                 self._conn.disconnect(message)
 
+    async def wait_changed(self) -> None:
+        """Return at the next connection state change (connected, joined, lost)."""
+        self._changed.clear()
+        await self._changed.wait()
+
     async def wait_ready(self, chat: str) -> None:
         """Sender: channels need a join, private targets only a registered connection."""
         while not self._ready_for(chat):
@@ -142,19 +147,24 @@ class IrcConnector:
             await self.bucket.take()
             if not self._ready_for(chat):
                 raise TransientError("not connected to IRC")
-            try:
-                text = _strip_unsafe(lines[index])
-                if action:
-                    self._conn.action(chat, text)
-                elif notice:
-                    self._conn.notice(chat, text)
-                else:
-                    self._conn.privmsg(chat, text)
-            except irc.client.ServerNotConnectedError:
-                raise TransientError("IRC connection lost while sending") from None
+            text = _strip_unsafe(lines[index])
+            if action:
+                self._write(f"PRIVMSG {chat} :\x01ACTION {text}\x01")
+            else:
+                self._write(f"{'NOTICE' if notice else 'PRIVMSG'} {chat} :{text}")
             if index + 1 < len(lines):
                 await progress(item, index + 1)
         return 1
+
+    def _write(self, line: str) -> None:
+        """Write one protocol line within the server's LINELEN (the library assumes 512)."""
+        data = line.encode("utf-8", errors="replace")
+        if any(c in data for c in b"\r\n\0"):
+            raise ValueError("refusing to send a line with CR, LF or NUL")
+        transport = getattr(self._conn, "transport", None)
+        if transport is None or transport.is_closing():
+            raise TransientError("IRC connection lost while sending")
+        transport.write(data[: self.linelen - 2] + b"\r\n")
 
     async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None:
         """The nick's services account (WHOIS 330) when the server did not tag it."""
@@ -256,18 +266,21 @@ class IrcConnector:
     async def _watchdog(self) -> None:
         """PING after silence; no line at all for ping_timeout means the link is dead."""
         step = min(self.config.ping_interval, self.config.ping_timeout) / 4
+        last_ping = 0.0
         while True:
             await asyncio.sleep(step)
+            now = time.monotonic()
             conn = self._conn
             if conn is None or not conn.connected:
                 continue
-            silent = time.monotonic() - self._last_rx
+            silent = now - self._last_rx
             if silent > self.config.ping_timeout:
                 log.warning("IRC: no data for %.0fs; treating as disconnected", silent)
                 with contextlib.suppress(Exception):
                     conn.disconnect("Ping timeout")
                 self._disconnected.set()
-            elif silent > self.config.ping_interval:
+            elif silent > self.config.ping_interval and now - last_ping > self.config.ping_interval:
+                last_ping = now  # one PING per interval: more would count against us as flood
                 with contextlib.suppress(Exception):
                     conn.ping(str(int(time.time())))
 

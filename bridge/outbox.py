@@ -144,6 +144,13 @@ class Outbox:
                 log.error("%s %s: destination refused a message for good: %s", network, chat, exc)
                 await self.store.drop(items[:1])
                 continue
+            except Exception:
+                # A bug must not stop this queue for ever: drop the one item, keep the rest.
+                log.exception(
+                    "%s %s: unexpected error delivering item %d", network, chat, items[0].id
+                )
+                await self.store.drop(items[:1])
+                continue
             if failures:
                 log.info("%s %s: delivery recovered after %d failures", network, chat, failures)
                 failures = 0

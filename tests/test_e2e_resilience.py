@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -152,3 +155,74 @@ async def test_clean_shutdown_flushes_and_quits(
         quit_ = await bob.wait_for(lambda ln: ln.command == "QUIT" and ln.source_nick == BOT_NICK)
         assert "shutting down" in quit_.text
         await bob.close()
+
+
+async def test_linelen_from_server_is_used(tmp_path: Path, fake_tg: FakeTelegram) -> None:
+    async with inspircd_server(tmp_path / "ircd", linelen=1024) as ircd:
+        config = write_config(tmp_path / "config.toml", fake_tg, ircd)
+        async with running_bridge(config) as bridge:
+            assert bridge.app.irc.linelen == 1024
+            bob = await human(ircd, "bob", CHANNEL)
+            fake_tg.push_text(GROUP, ALICE, "word " * 400)
+            received = ""
+            longest = 0
+            while len(received.split()) < 400:
+                [ln] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
+                longest = max(longest, ln.raw_len)
+                received += ln.text.removeprefix("<Alice Smith> ") + " "
+            assert received.split() == ["word"] * 400
+            assert 900 < longest <= 1024
+            await bob.close()
+
+
+async def test_bot_mode_realname_and_nickserv(tmp_path: Path, fake_tg: FakeTelegram) -> None:
+    async with inspircd_server(tmp_path / "ircd") as ircd:
+        services = await human(ircd, "NickServ")
+        config = write_config(
+            tmp_path / "config.toml", fake_tg, ircd, irc={"nickserv_password": "s3cret pw"}
+        )
+        async with running_bridge(config):
+            identify = await services.wait_for(lambda ln: ln.command == "PRIVMSG")
+            assert identify.text == f"IDENTIFY {BOT_NICK} s3cret pw"
+            services.send_raw(f"WHOIS {BOT_NICK}")
+            user = await services.wait_command("311")
+            assert "bridge" in user.params[-1].lower()
+            await services.wait_command("335")  # RPL_WHOISBOT: +B is set
+        await services.close()
+
+
+async def test_silent_server_is_detected_and_reconnected(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = write_config(
+        tmp_path / "config.toml", fake_tg, ngircd, irc={"ping_interval": 0.5, "ping_timeout": 2.0}
+    )
+    async with running_bridge(config) as bridge:
+        irc = bridge.app.irc
+        assert ngircd.pid is not None
+        os.kill(ngircd.pid, signal.SIGSTOP)  # the link stays up, nothing comes back
+        try:
+            async with asyncio.timeout(10):
+                while irc.is_joined(CHANNEL):
+                    await irc.wait_changed()
+        finally:
+            os.kill(ngircd.pid, signal.SIGCONT)
+        fake_tg.push_text(GROUP, ALICE, "after the stall")
+        bob = await human(ngircd, "bob", CHANNEL)
+        # the stalled connection may still hold the nick for a moment: either nick is fine
+        [line] = await bob.expect_privmsgs(CHANNEL, 1, timeout=20)
+        assert line.source_nick in (BOT_NICK, BOT_NICK + "_")
+        assert line.text == "<Alice Smith> after the stall"
+        await bob.close()
+
+
+async def test_unreachable_pieces_give_one_clear_line(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_config(
+        tmp_path / "config.toml", fake_tg, ngircd, pairs=((GROUP, CHANNEL), (-100999, "#lost"))
+    )
+    async with running_bridge(config):
+        pass
+    problems = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert problems == ["telegram_chat -100999: Chat not found (is the bot a member of the group?)"]
