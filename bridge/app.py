@@ -66,6 +66,7 @@ class App:
             await self.telegram.start()
         except FatalTelegramError as exc:
             log.error("%s", exc)
+            await self.telegram.stop()
             return 1
         for pair in self.config.bridges:
             problem = await self.telegram.check_chat(pair.telegram_chat)

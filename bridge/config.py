@@ -38,6 +38,8 @@ class IrcConfig:
     port: int = 6697
     tls: bool = True
     tls_verify: bool = True
+    tls_ca_file: str | None = None
+    """Extra CA certificates (PEM) to trust, for servers with a private CA."""
     username: str = "tgircbridge"
     realname: str = DEFAULT_REALNAME
     password: str | None = None
@@ -232,6 +234,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         port=ir.integer("port", 6697 if tls else 6667),
         tls=tls,
         tls_verify=ir.boolean("tls_verify", True),
+        tls_ca_file=ir.string("tls_ca_file"),
         username=ir.string("username", "tgircbridge"),
         realname=ir.string("realname", DEFAULT_REALNAME),
         password=ir.string("password"),

@@ -203,6 +203,13 @@ class IrcConnector:
             try:
                 await self._connect_once()
                 await self._disconnected.wait()
+            except ssl.SSLCertVerificationError as exc:
+                log.error(
+                    "IRC %s:%d: TLS certificate rejected (%s)",
+                    self.config.host,
+                    self.config.port,
+                    exc.verify_message,
+                )
             except (OSError, TimeoutError) as exc:
                 log.warning("IRC %s:%d unreachable: %s", self.config.host, self.config.port, exc)
             finally:
@@ -230,7 +237,7 @@ class IrcConnector:
         self.connection_state = "connecting"
         context: ssl.SSLContext | None = None
         if self.config.tls:
-            context = ssl.create_default_context()
+            context = ssl.create_default_context(cafile=self.config.tls_ca_file)
             if not self.config.tls_verify:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE

@@ -24,6 +24,7 @@ disconnects a client whose unread input exceeds ``recvq`` bytes with
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import contextlib
 import os
 import shutil
@@ -192,8 +193,13 @@ def ngircd_server(
     port: int | None = None,
     max_nick_length: int = 30,
     ping_timeout: int = 120,
+    password: str | None = None,
+    tls_cert: tuple[Path, Path] | None = None,
 ) -> IrcServer:
     """An ngircd 26 server (not started yet; use ``async with`` or ``await start()``).
+
+    ``password`` sets a server password (PASS); ``tls_cert`` = (cert, key) makes ``port``
+    a TLS-only port (the plain port is then another free one).
 
     ``channels`` are pre-defined persistent channels (mode +P), so they exist before any
     client joins and survive when everybody leaves.  Nick length is raised to 30 (default
@@ -211,9 +217,10 @@ def ngircd_server(
   Name = {SERVER_NAME}
   Info = tgirc-bridge test server
   Listen = 127.0.0.1
-  Ports = {port}
+  Ports = {free_port() if tls_cert else port}
   PidFile = {workdir / "ngircd.pid"}
   MotdFile = {motd}
+{f"  Password = {password}" if password else ""}
 
 [Limits]
   MaxConnections = 0
@@ -229,6 +236,7 @@ def ngircd_server(
   Ident = no
   DNS = no
   SyslogFacility = local1
+{f"[SSL]{chr(10)}  CertFile = {tls_cert[0]}{chr(10)}  KeyFile = {tls_cert[1]}{chr(10)}  Ports = {port}{chr(10)}" if tls_cert else ""}
 {chan_sections}"""
     conf_path = workdir / "ngircd.conf"
     conf_path.write_text(conf)
@@ -347,3 +355,32 @@ def inspircd_server(
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--runasroot")
     return IrcServer("inspircd", workdir, port, argv, log_path)
+
+
+def self_signed_cert(folder: Path, name: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A throw-away certificate for ``name`` (an IP address SAN), made with openssl."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=IP:{name}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
