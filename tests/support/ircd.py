@@ -24,10 +24,10 @@ disconnects a client whose unread input exceeds ``recvq`` bytes with
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import contextlib
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
@@ -212,6 +212,11 @@ def ngircd_server(
     motd = workdir / "motd.txt"
     motd.write_text("ngircd test server\n")
     log_path = workdir / "ngircd.out"
+    ssl_section = (
+        f"[SSL]\n  CertFile = {tls_cert[0]}\n  KeyFile = {tls_cert[1]}\n  Ports = {port}\n"
+        if tls_cert
+        else ""
+    )
     chan_sections = "".join(f"\n[Channel]\n  Name = {c}\n  Modes = +nP\n" for c in channels)
     conf = f"""[Global]
   Name = {SERVER_NAME}
@@ -236,7 +241,7 @@ def ngircd_server(
   Ident = no
   DNS = no
   SyslogFacility = local1
-{f"[SSL]{chr(10)}  CertFile = {tls_cert[0]}{chr(10)}  KeyFile = {tls_cert[1]}{chr(10)}  Ports = {port}{chr(10)}" if tls_cert else ""}
+{ssl_section}
 {chan_sections}"""
     conf_path = workdir / "ngircd.conf"
     conf_path.write_text(conf)
