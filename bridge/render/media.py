@@ -66,7 +66,7 @@ def describe_attachment(att: Attachment) -> str:
     label = _LABELS.get(kind, _clean(kind.replace("_", " ")))
     detail = _clean(att.detail)
     size = format_size(att.size) if att.size is not None and kind in _SIZED else ""
-    if kind in _TIMED and detail.isdigit():
+    if kind in _TIMED and detail.isascii() and detail.isdigit():
         detail = format_duration(int(detail))
     if kind in _PLAIN:
         detail = ""
