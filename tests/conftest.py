@@ -7,12 +7,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.harness import GROUP
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer, inspircd_server, ngircd_server
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+# CI runs the same examples every time (no flaky discoveries there); no deadline on busy
+# machines. Locally hypothesis keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture
