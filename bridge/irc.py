@@ -22,8 +22,9 @@ import irc.client
 import irc.client_aio
 from jaraco.stream.buffer import LenientDecodingLineBuffer
 
+from bridge.casemap import irc_casefold
 from bridge.config import IrcConfig
-from bridge.irc_state import ChannelState, irc_lower
+from bridge.irc_state import ChannelState
 from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network, UserId
 from bridge.outbox import Progress, TransientError
 from bridge.pacing import TokenBucket
@@ -67,7 +68,7 @@ class IrcConnector:
 
     def __init__(self, config: IrcConfig, channels: Sequence[str], on_message: OnMessage) -> None:
         self.config = config
-        self.channels = {irc_lower(c): c for c in channels}
+        self.channels = {irc_casefold(c): c for c in channels}
         self.on_message = on_message
         self.state = ChannelState()
         self.bucket = TokenBucket(config.send_burst, config.send_rate)
@@ -96,12 +97,12 @@ class IrcConnector:
         return str(self._conn.real_nickname) if self._conn is not None else self.config.nick
 
     def is_joined(self, channel: str) -> bool:
-        return irc_lower(channel) in self._joined
+        return irc_casefold(channel) in self._joined
 
     def nicks(self, channel: str) -> list[str]:
         """Who is in channel now, the bot excepted."""
-        me = irc_lower(self.nick)
-        return [n for n in self.state.nicks(channel) if irc_lower(n) != me]
+        me = irc_casefold(self.nick)
+        return [n for n in self.state.nicks(channel) if irc_casefold(n) != me]
 
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         """Bytes a payload may use so the line as relayed to others fits the server's limit."""
@@ -170,7 +171,7 @@ class IrcConnector:
         """The nick's services account (WHOIS 330) when the server did not tag it."""
         if self.state.knows_account(nick):
             return self.state.account(nick)
-        key = irc_lower(nick)
+        key = irc_casefold(nick)
         future = self._whois.get(key)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -191,7 +192,7 @@ class IrcConnector:
     def _ready_for(self, chat: str) -> bool:
         if not self._registered or self._conn is None or not self._conn.connected:
             return False
-        return chat[:1] not in "#&+!" or irc_lower(chat) in self._joined
+        return chat[:1] not in "#&+!" or irc_casefold(chat) in self._joined
 
     def _mark_changed(self) -> None:
         self._changed.set()
@@ -297,7 +298,7 @@ class IrcConnector:
             self._try_regain()
 
     def _try_regain(self) -> None:
-        if self._registered and irc_lower(self.nick) != irc_lower(self.config.nick):
+        if self._registered and irc_casefold(self.nick) != irc_casefold(self.config.nick):
             with contextlib.suppress(Exception):
                 self._conn.nick(self.config.nick)
 
@@ -392,7 +393,7 @@ class IrcConnector:
         conn.nick(alternative)
 
     def _is_me(self, nick: str) -> bool:
-        return irc_lower(nick) == irc_lower(self.nick)
+        return irc_casefold(nick) == irc_casefold(self.nick)
 
     def _author(self, event: Any) -> Author:
         source = event.source
@@ -424,7 +425,7 @@ class IrcConnector:
         author = self._author(event)
         plain, spans = parse_irc_formatting(text)
         source_id = f"irc:{tags.get('msgid') or f'{time.time_ns()}-{next(_ids)}'}"
-        chat_id = author.nick if private else self.channels.get(irc_lower(channel), channel)
+        chat_id = author.nick if private else self.channels.get(irc_casefold(channel), channel)
         self._inbox.put_nowait(
             Message(
                 source_id=source_id,
@@ -439,7 +440,7 @@ class IrcConnector:
         )
 
     def _bridged(self, channel: str | None) -> bool:
-        return channel is not None and irc_lower(channel) in self.channels
+        return channel is not None and irc_casefold(channel) in self.channels
 
     def _on_pubmsg(self, conn: Any, event: Any) -> None:
         if self._bridged(event.target) and not self._is_me(event.source.nick):
@@ -462,7 +463,7 @@ class IrcConnector:
             self.state.set_account(nick, event.arguments[0])
         if self._is_me(nick):
             self.own_mask = str(event.source)
-            self._joined.add(irc_lower(channel))
+            self._joined.add(irc_casefold(channel))
             log.info("IRC: joined %s", channel)
             self._mark_changed()
             return
@@ -473,7 +474,7 @@ class IrcConnector:
     def _on_part(self, conn: Any, event: Any) -> None:
         nick, channel = event.source.nick, event.target
         if self._is_me(nick):
-            self._joined.discard(irc_lower(channel))
+            self._joined.discard(irc_casefold(channel))
             self.state.drop_channel(channel)
             self._mark_changed()
             return
@@ -487,7 +488,7 @@ class IrcConnector:
         reason = event.arguments[1] if len(event.arguments) > 1 else ""
         if self._is_me(kicked):
             log.warning("IRC: kicked from %s (%s); rejoining", channel, reason)
-            self._joined.discard(irc_lower(channel))
+            self._joined.discard(irc_casefold(channel))
             self.state.drop_channel(channel)
             self._mark_changed()
             asyncio.get_running_loop().call_later(5, self._rejoin, channel)
@@ -506,7 +507,7 @@ class IrcConnector:
         nick = event.source.nick
         reason = event.arguments[0] if event.arguments else ""
         channels = self.state.quit(nick)
-        if irc_lower(nick) == irc_lower(self.config.nick):
+        if irc_casefold(nick) == irc_casefold(self.config.nick):
             self._try_regain()
         for channel in channels:
             if self._bridged(channel):
@@ -515,7 +516,7 @@ class IrcConnector:
     def _on_nick(self, conn: Any, event: Any) -> None:
         old, new = event.source.nick, event.target
         channels = self.state.rename(old, new)
-        if irc_lower(old) == irc_lower(self.config.nick):
+        if irc_casefold(old) == irc_casefold(self.config.nick):
             self._try_regain()
         for channel in channels:
             if self._bridged(channel):
@@ -530,11 +531,11 @@ class IrcConnector:
 
     def _on_whois_account(self, conn: Any, event: Any) -> None:
         if len(event.arguments) >= 2:
-            self._whois_account[irc_lower(event.arguments[0])] = event.arguments[1]
+            self._whois_account[irc_casefold(event.arguments[0])] = event.arguments[1]
 
     def _on_end_of_whois(self, conn: Any, event: Any) -> None:
         nick = event.arguments[0] if event.arguments else ""
-        key = irc_lower(nick)
+        key = irc_casefold(nick)
         account = self._whois_account.pop(key, None)
         self.state.set_account(nick, account)
         future = self._whois.pop(key, None)

@@ -6,15 +6,9 @@ events, the router asks it questions (anti-highlight, /names, identities).
 
 from __future__ import annotations
 
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~"
-_LOWER = "abcdefghijklmnopqrstuvwxyz{}|^"
-_FOLD = str.maketrans(_UPPER, _LOWER)
+from bridge.casemap import irc_casefold
+
 NICK_PREFIXES = "~&@%+!"
-
-
-def irc_lower(text: str) -> str:
-    """RFC 1459 casemapping, the default of most servers (Libera.Chat included)."""
-    return text.translate(_FOLD)
 
 
 class ChannelState:
@@ -30,17 +24,17 @@ class ChannelState:
         self._accounts.clear()
 
     def nicks(self, channel: str) -> list[str]:
-        return sorted(self._members.get(irc_lower(channel), {}).values(), key=irc_lower)
+        return sorted(self._members.get(irc_casefold(channel), {}).values(), key=irc_casefold)
 
     def has_nick(self, channel: str, nick: str) -> bool:
-        return irc_lower(nick) in self._members.get(irc_lower(channel), {})
+        return irc_casefold(nick) in self._members.get(irc_casefold(channel), {})
 
     def channels_of(self, nick: str) -> list[str]:
-        key = irc_lower(nick)
+        key = irc_casefold(nick)
         return [chan for chan, members in self._members.items() if key in members]
 
     def add(self, channel: str, nick: str) -> None:
-        self._members.setdefault(irc_lower(channel), {})[irc_lower(nick)] = nick
+        self._members.setdefault(irc_casefold(channel), {})[irc_casefold(nick)] = nick
 
     def add_names(self, channel: str, names: str) -> None:
         """Load a RPL_NAMREPLY list ("@op +voiced plain")."""
@@ -50,17 +44,17 @@ class ChannelState:
                 self.add(channel, nick)
 
     def remove(self, channel: str, nick: str) -> None:
-        self._members.get(irc_lower(channel), {}).pop(irc_lower(nick), None)
+        self._members.get(irc_casefold(channel), {}).pop(irc_casefold(nick), None)
 
     def drop_channel(self, channel: str) -> None:
-        self._members.pop(irc_lower(channel), None)
+        self._members.pop(irc_casefold(channel), None)
 
     def quit(self, nick: str) -> list[str]:
         """Remove nick everywhere; returns the channels it was in."""
         channels = self.channels_of(nick)
         for chan in channels:
             self.remove(chan, nick)
-        self._accounts.pop(irc_lower(nick), None)
+        self._accounts.pop(irc_casefold(nick), None)
         return channels
 
     def rename(self, old: str, new: str) -> list[str]:
@@ -69,17 +63,17 @@ class ChannelState:
         for chan in channels:
             self.remove(chan, old)
             self.add(chan, new)
-        account = self._accounts.pop(irc_lower(old), None)
+        account = self._accounts.pop(irc_casefold(old), None)
         if account is not None:
-            self._accounts[irc_lower(new)] = account
+            self._accounts[irc_casefold(new)] = account
         return channels
 
     def set_account(self, nick: str, account: str | None) -> None:
         """account-notify / extended-join / WHOIS 330; "*" or None means logged out."""
-        self._accounts[irc_lower(nick)] = None if account in (None, "*", "") else account
+        self._accounts[irc_casefold(nick)] = None if account in (None, "*", "") else account
 
     def account(self, nick: str) -> str | None:
-        return self._accounts.get(irc_lower(nick))
+        return self._accounts.get(irc_casefold(nick))
 
     def knows_account(self, nick: str) -> bool:
-        return irc_lower(nick) in self._accounts
+        return irc_casefold(nick) in self._accounts

@@ -12,16 +12,10 @@ import logging
 from collections.abc import Collection, Sequence
 from fnmatch import fnmatchcase
 
+from bridge.casemap import irc_casefold
 from bridge.model import Author, Network
 
 log = logging.getLogger(__name__)
-
-_RFC1459 = str.maketrans("[]\\~", "{}|^")
-
-
-def irc_casefold(text: str) -> str:
-    """RFC 1459 casemapping: IRC treats [ ] \\ ~ as the upper case of { } | ^."""
-    return text.lower().translate(_RFC1459)
 
 
 def _matches(rule: str, author: Author) -> bool:

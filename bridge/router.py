@@ -16,8 +16,8 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
+from bridge.casemap import irc_casefold
 from bridge.config import Config
-from bridge.irc_state import irc_lower
 from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network, ReplyRef, UserId
 from bridge.outbox import Outbox
 from bridge.render.irc import (
@@ -85,7 +85,9 @@ class Router:
         self.irc: IrcSide | None = None
         self.telegram: TelegramSide | None = None
         self._tg_to_irc = {str(b.telegram_chat): b.irc_channel for b in config.bridges}
-        self._irc_to_tg = {irc_lower(b.irc_channel): str(b.telegram_chat) for b in config.bridges}
+        self._irc_to_tg = {
+            irc_casefold(b.irc_channel): str(b.telegram_chat) for b in config.bridges
+        }
         self._speakers: dict[str, OrderedDict[str, float]] = {}
 
     def attach(self, irc: IrcSide, telegram: TelegramSide) -> None:
@@ -119,7 +121,7 @@ class Router:
                 return
             await self._relay_to_irc(msg, channel)
         else:
-            chat = self._irc_to_tg.get(irc_lower(msg.chat.chat_id))
+            chat = self._irc_to_tg.get(irc_casefold(msg.chat.chat_id))
             if chat is None:
                 return
             await self._relay_to_telegram(msg, chat)
@@ -128,7 +130,7 @@ class Router:
         if chat.network is Network.TELEGRAM:
             channel = self._tg_to_irc.get(chat.chat_id)
             return None if channel is None else ChatRef(Network.IRC, ChatId(channel))
-        tg = self._irc_to_tg.get(irc_lower(chat.chat_id))
+        tg = self._irc_to_tg.get(irc_casefold(chat.chat_id))
         return None if tg is None else ChatRef(Network.TELEGRAM, ChatId(tg))
 
     # ---------------------------------------------------------------- filtering
@@ -137,7 +139,9 @@ class Router:
         if author.network is Network.TELEGRAM:
             bot_id = self.telegram.bot_id if self.telegram else None
             return bot_id is not None and author.user_id == str(bot_id)
-        return self.irc is not None and irc_lower(author.nick or "") == irc_lower(self.irc.nick)
+        return self.irc is not None and irc_casefold(author.nick or "") == irc_casefold(
+            self.irc.nick
+        )
 
     def _ignored(self, author: Author) -> bool:
         for rule in self.config.relay.ignore:
@@ -149,9 +153,11 @@ class Router:
                 ):
                     return True
             elif kind == "irc" and author.network is Network.IRC:
-                pattern = irc_lower(value)
+                pattern = irc_casefold(value)
                 target = (
-                    irc_lower(author.mask or "") if "!" in value else irc_lower(author.nick or "")
+                    irc_casefold(author.mask or "")
+                    if "!" in value
+                    else irc_casefold(author.nick or "")
                 )
                 if fnmatchcase(target, pattern):
                     return True

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bridge.irc_state import ChannelState, irc_lower
+from bridge.casemap import irc_casefold
+from bridge.irc_state import ChannelState
 
 
 def test_rfc1459_casemapping() -> None:
-    assert irc_lower("Nick[A]\\~") == "nick{a}|^"
+    assert irc_casefold("Nick[A]\\~") == "nick{a}|^"
 
 
 def test_membership_follows_events() -> None:

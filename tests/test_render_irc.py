@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.casemap import irc_casefold
 from bridge.model import Attachment, ReplyRef, Span, SpanKind
 from bridge.render.irc import (
     anti_highlight,
     format_relay_lines,
     format_reply_prefix,
-    irc_casefold,
     irc_line_budget,
     message_to_irc_lines,
     parse_irc_formatting,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.roles import irc_casefold, is_moderator
+from bridge.casemap import irc_casefold
+from bridge.roles import is_moderator
 from tests.helpers_handlers import irc_author, tg_author
 
 RULES = (

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal
 
+from bridge.casemap import irc_casefold
 from bridge.model import Attachment, ReplyRef, Span, SpanKind
 from bridge.render.media import describe_attachment
 from bridge.render.text import (
@@ -59,9 +60,6 @@ _STYLE_CODES: Final = {
 _TOGGLE_ORDER: Final = (BOLD, ITALIC, UNDERLINE, STRIKE, MONO, REVERSE)
 _COLOR_RE: Final = re.compile(r"\x03(\d{1,2})?(?:,(\d{1,2}))?")
 _HEX_RE: Final = re.compile(r"\x04([0-9A-Fa-f]{6})?(?:,([0-9A-Fa-f]{6}))?")
-_NICK_CHARS: Final = str.maketrans(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^"
-)
 
 
 def parse_irc_formatting(text: str) -> tuple[str, tuple[Span, ...]]:
@@ -319,11 +317,6 @@ def format_relay_lines(name_prefix: str, lines: list[str], max_payload_bytes: in
         name_prefix = split_irc_payload(name_prefix, half)[0]
     budget = max_payload_bytes - utf8_len(name_prefix)
     return [name_prefix + chunk for line in lines for chunk in split_irc_payload(line, budget)]
-
-
-def irc_casefold(s: str) -> str:
-    """Fold case as rfc1459 servers compare nicks ([]\\~ equal {}|^); length is preserved."""
-    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in s.translate(_NICK_CHARS))
 
 
 def anti_highlight(
