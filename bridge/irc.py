@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import itertools
 import logging
@@ -41,7 +42,9 @@ WANTED_CAPS = {
     "extended-join",
     "account-notify",
     "multi-prefix",
+    "echo-message",
 }
+ECHO_TIMEOUT = 15.0
 _ids = itertools.count(1)
 
 
@@ -89,6 +92,7 @@ class IrcConnector:
         self._whois_account: dict[str, str] = {}
         self._ls_caps: set[str] = set()
         self._outages = 0
+        self._echoes: collections.deque[tuple[str, asyncio.Future[None]]] = collections.deque()
 
     # ----------------------------------------------------------------- public API
 
@@ -153,9 +157,31 @@ class IrcConnector:
                 self._write(f"PRIVMSG {chat} :\x01ACTION {text}\x01")
             else:
                 self._write(f"{'NOTICE' if notice else 'PRIVMSG'} {chat} :{text}")
+            if "echo-message" in self.caps:
+                await self._await_echo(chat)
             if index + 1 < len(lines):
                 await progress(item, index + 1)
         return 1
+
+    async def _await_echo(self, target: str) -> None:
+        """With echo-message a line counts as delivered when the server sends it back."""
+        entry = (irc_casefold(target), asyncio.get_running_loop().create_future())
+        self._echoes.append(entry)
+        try:
+            await asyncio.wait_for(asyncio.shield(entry[1]), ECHO_TIMEOUT)
+        except TimeoutError:
+            log.warning("IRC: no echo within %.0fs; counting the line as sent", ECHO_TIMEOUT)
+            with contextlib.suppress(ValueError):
+                self._echoes.remove(entry)
+
+    def _echoed(self, target: str) -> None:
+        """Our own line came back: the oldest line to that target waiting for it is confirmed."""
+        key = irc_casefold(target)
+        for entry in self._echoes:
+            if entry[0] == key and not entry[1].done():
+                self._echoes.remove(entry)
+                entry[1].set_result(None)
+                return
 
     def _write(self, line: str) -> None:
         """Write one protocol line within the server's LINELEN (the library assumes 512)."""
@@ -269,6 +295,10 @@ class IrcConnector:
             if not future.done():
                 future.set_result(None)
         self._whois.clear()
+        while self._echoes:  # never confirmed: the line will be sent again
+            _, echo = self._echoes.popleft()
+            if not echo.done():
+                echo.set_exception(TransientError("IRC connection lost before the echo"))
         self._mark_changed()
 
     async def _watchdog(self) -> None:
@@ -443,18 +473,26 @@ class IrcConnector:
         return channel is not None and irc_casefold(channel) in self.channels
 
     def _on_pubmsg(self, conn: Any, event: Any) -> None:
-        if self._bridged(event.target) and not self._is_me(event.source.nick):
+        if self._is_me(event.source.nick):
+            self._echoed(event.target)
+        elif self._bridged(event.target):
             self._emit(event, event.target, MessageKind.TEXT, event.arguments[0])
 
     def _on_privmsg(self, conn: Any, event: Any) -> None:
-        if not self._is_me(event.source.nick):
+        if self._is_me(event.source.nick):
+            self._echoed(event.target)
+        else:
             self._emit(event, event.source.nick, MessageKind.TEXT, event.arguments[0], private=True)
+
+    def _on_notice(self, conn: Any, event: Any) -> None:
+        if event.source and self._is_me(event.source.nick):
+            self._echoed(event.target)
 
     def _on_action(self, conn: Any, event: Any) -> None:
         text = event.arguments[0] if event.arguments else ""
         if self._is_me(event.source.nick):
-            return
-        if self._bridged(event.target):
+            self._echoed(event.target)
+        elif self._bridged(event.target):
             self._emit(event, event.target, MessageKind.ACTION, text)
 
     def _on_join(self, conn: Any, event: Any) -> None:
@@ -566,6 +604,8 @@ class IrcConnector:
         "pubmsg": _on_pubmsg,
         "privmsg": _on_privmsg,
         "action": _on_action,
+        "pubnotice": _on_notice,
+        "privnotice": _on_notice,
         "join": _on_join,
         "part": _on_part,
         "kick": _on_kick,

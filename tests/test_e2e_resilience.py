@@ -42,7 +42,7 @@ async def test_irc_lines_are_tagged_and_fit_inspircd(tmp_path: Path, fake_tg: Fa
     async with inspircd_server(tmp_path / "ircd") as ircd:
         config = write_config(tmp_path / "config.toml", fake_tg, ircd)
         async with running_bridge(config) as bridge:
-            assert {"message-tags", "server-time"} <= bridge.app.irc.caps
+            assert {"message-tags", "server-time", "echo-message"} <= bridge.app.irc.caps
             bob = await human(ircd, "bob", CHANNEL, caps=("message-tags", "server-time"))
             bob.privmsg(CHANNEL, "tagged")
             [sent] = await fake_tg.wait_sent()
