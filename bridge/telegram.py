@@ -17,6 +17,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -275,6 +276,9 @@ class TelegramConnector:
         if update.edited_message is not None:
             source_id += f":e{update.update_id}"  # edit_date has 1 s resolution; ids are unique
         author = _author(msg.from_user)
+        if msg.sender_chat is not None and msg.sender_chat.title:
+            # anonymous group admins and linked channels post as the chat, not as a person
+            author = replace(author, display_name=msg.sender_chat.title, nick=None)
         stamp = msg.date.timestamp()
         if msg.new_chat_members:
             names = ", ".join(display_name(u) for u in msg.new_chat_members)

@@ -365,3 +365,17 @@ async def test_undecodable_bytes_do_not_crash(
         assert first.visible_text == "bob: café crème"
         assert second.visible_text == "bob: still here"
         await bob.close()
+
+
+async def test_anonymous_admin_shows_as_the_group(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = write_config(tmp_path / "config.toml", fake_tg, ngircd)
+    async with running_bridge(config):
+        bob = await human(ngircd, "bob", CHANNEL)
+        anonymous = TgUser(1087968824, "Group", username="GroupAnonymousBot", is_bot=True)
+        chat = {"id": GROUP, "type": "supergroup", "title": "Bridge group"}
+        fake_tg.push_message(GROUP, anonymous, sender_chat=chat, text="announcement")
+        [line] = await bob.expect_privmsgs(CHANNEL, 1)
+        assert line.text == "<Bridge group> announcement"
+        await bob.close()
