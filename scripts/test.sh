@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 missing=""
 command -v ngircd >/dev/null 2>&1 || missing="$missing ngircd"
 command -v inspircd >/dev/null 2>&1 || missing="$missing inspircd"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 if [ -n "$missing" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
