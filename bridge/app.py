@@ -92,7 +92,8 @@ class App:
         return code
 
     async def _publish_state(self) -> None:
-        """Keep each connection's state in the database for `tgirc-bridge status`."""
+        """Keep each connection's state in the database for `tgirc-bridge status`: every 5 s,
+        and at once when the IRC connection changes (joined, lost)."""
         while True:
             now = time.time()
             for name, state in (
@@ -100,7 +101,8 @@ class App:
                 ("telegram", self.telegram.connection_state),
             ):
                 await self.store.set_state(f"connection:{name}", f"{state} {now:.0f}")
-            await asyncio.sleep(5)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.irc.wait_changed(), 5)
 
     async def _announce_ready(self) -> None:
         for pair in self.config.bridges:
