@@ -71,7 +71,7 @@ async def _status(config: Config) -> int:
     now = time.time()
     for name, value in connections:
         state, _, stamp = (value or "unknown 0").partition(" ")
-        seen = f" (as of {now - float(stamp):.0f}s ago)" if stamp and float(stamp) else ""
+        seen = f" (as of {max(0.0, now - float(stamp)):.0f}s ago)" if stamp and float(stamp) else ""
         print(f"{name}: {state}{seen}")
     if not stats:
         print("all queues empty")
