@@ -125,7 +125,8 @@ class Outbox:
                     idle.set()
                 timeout = None if nxt is None else max(0.0, nxt - self.store.clock())
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout)
+                    async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
+                        await wake.wait()
                 continue
             idle.clear()
             try:

@@ -53,53 +53,62 @@ class OutboxStore:
         self.clock = clock
 
     async def enqueue(self, items: list[NewItem]) -> list[NewItem]:
-        """Store items in one transaction; return those that were new (not duplicates)."""
+        """Store items; return those that were new (a key seen before, queued or delivered,
+        is ignored). Each item is one atomic statement: the hot path costs one round trip."""
         now = self.clock()
         added: list[NewItem] = []
-        async with self.db.transaction() as conn:
-            for item in items:
-                payload = json.dumps(item.payload, ensure_ascii=False)
-                async with conn.execute(
-                    "SELECT 1 FROM delivered WHERE dedup_key = ? "
-                    "UNION ALL SELECT 1 FROM outbox WHERE dedup_key = ?",
-                    (item.dedup_key, item.dedup_key),
-                ) as cur:
-                    if await cur.fetchone() is not None:
-                        continue
-                if item.replace_key is not None:
-                    cur = await conn.execute(
-                        "UPDATE outbox SET payload = ?, dedup_key = ?, not_before = ? "
-                        "WHERE replace_key = ? AND progress = 0",
-                        (payload, item.dedup_key, now + item.delay, item.replace_key),
-                    )
-                    if cur.rowcount:
-                        added.append(item)
-                        continue
-                await conn.execute(
-                    "INSERT INTO outbox (network, chat, dedup_key, replace_key, kind, payload,"
-                    " created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        item.network,
-                        item.chat,
-                        item.dedup_key,
-                        item.replace_key,
-                        item.kind,
-                        payload,
-                        now,
-                        now + item.delay,
-                    ),
-                )
+        for item in items:
+            payload = json.dumps(item.payload, ensure_ascii=False)
+            if item.replace_key is not None and await self._replace_waiting(item, payload, now):
+                added.append(item)
+                continue
+            inserted = await self.db.write(
+                "INSERT INTO outbox (network, chat, dedup_key, replace_key, kind, payload,"
+                " created_at, not_before) SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+                " WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE dedup_key = ?)"
+                " ON CONFLICT (dedup_key) DO NOTHING",
+                (
+                    item.network,
+                    item.chat,
+                    item.dedup_key,
+                    item.replace_key,
+                    item.kind,
+                    payload,
+                    now,
+                    now + item.delay,
+                    item.dedup_key,
+                ),
+            )
+            if inserted:
                 added.append(item)
         return added
 
+    async def _replace_waiting(self, item: NewItem, payload: str, now: float) -> bool:
+        """A newer edit takes the place of an older one that has not gone out yet."""
+        return bool(
+            await self.db.write(
+                "UPDATE outbox SET payload = ?, dedup_key = ?, not_before = ? "
+                "WHERE replace_key = ? AND progress = 0 AND NOT EXISTS "
+                "(SELECT 1 FROM delivered WHERE dedup_key = ?) AND NOT EXISTS "
+                "(SELECT 1 FROM outbox WHERE dedup_key = ?)",
+                (
+                    payload,
+                    item.dedup_key,
+                    now + item.delay,
+                    item.replace_key,
+                    item.dedup_key,
+                    item.dedup_key,
+                ),
+            )
+        )
+
     async def due(self, network: str, chat: str, limit: int) -> list[OutboxItem]:
         """The oldest items for one destination whose delay has passed, in order."""
-        async with self.db.conn.execute(
+        rows = await self.db.fetchall(
             "SELECT * FROM outbox WHERE network = ? AND chat = ? AND not_before <= ? "
             "ORDER BY id LIMIT ?",
             (network, chat, self.clock(), limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_item(row) for row in rows]
 
     async def next_wakeup(self, network: str, chat: str) -> float | None:
@@ -116,8 +125,7 @@ class OutboxStore:
             return [(row[0], row[1]) for row in await cur.fetchall()]
 
     async def set_progress(self, item_id: int, progress: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("UPDATE outbox SET progress = ? WHERE id = ?", (progress, item_id))
+        await self.db.write("UPDATE outbox SET progress = ? WHERE id = ?", (progress, item_id))
 
     async def complete(self, items: list[OutboxItem]) -> None:
         """Delivered: forget the rows, remember their keys so a re-delivery is ignored."""
