@@ -45,5 +45,10 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "irc", "telegram", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # At DEBUG the protocol libraries speak too (their lines pass the redaction filter);
+    # otherwise only their warnings. aiosqlite would log every statement: never below INFO.
+    library_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for library in ("httpx", "httpcore", "irc", "telegram"):
+        logging.getLogger(library).setLevel(library_level)
+    for noisy in ("aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(library_level, logging.INFO))
