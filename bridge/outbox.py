@@ -40,11 +40,9 @@ class Sender(Protocol):
 
     async def wait_ready(self, chat: str) -> None:
         """Return once chat can be written to (connected, registered, joined)."""
-        ...
 
     async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
         """Deliver a prefix of items, paced; return how many are fully delivered (>= 1)."""
-        ...
 
 
 class Outbox:

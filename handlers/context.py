@@ -17,15 +17,12 @@ class Presence(Protocol):
 
     def irc_nicks(self, channel: ChatId) -> list[str]:
         """Nicks now in a bridged IRC channel (empty when not joined)."""
-        ...
 
     async def telegram_member_count(self, chat: ChatId) -> int | None:
         """Members of a bridged Telegram group, or None when Telegram does not say."""
-        ...
 
     def telegram_recent_speakers(self, chat: ChatId) -> list[str]:
         """Display names of who spoke in the Telegram group recently, newest first."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
