@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 import time
 from collections.abc import Sequence
@@ -42,13 +43,13 @@ async def _open(config: Config) -> Database:
 
 
 async def _export(config: Config, fmt: str, output: Path | None) -> int:
-    from storage.export import export_csv, export_json
+    from storage.export import export_recorded
     from storage.roster import RosterStore
 
     db = await _open(config)
     try:
-        store = RosterStore(db)
-        data = await (export_csv(store) if fmt == "csv" else export_json(store))
+        actor = f"cli:{getpass.getuser()}"
+        data = await export_recorded(RosterStore(db), fmt, actor)
     finally:
         await db.close()
     if output is None:
