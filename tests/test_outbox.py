@@ -159,3 +159,22 @@ async def test_messages_older_than_horizon_are_reported_not_sent(db: Database) -
     async with running(Outbox(store, {"irc": sender}, horizon_hours=1, summary=summary)):
         await sender.wait_count(2)
     assert sender.received == ["fresh", "1 lost in 1 h"]
+
+
+async def test_cancelled_writer_leaves_no_open_transaction(db: Database) -> None:
+    store = OutboxStore(db)
+
+    async def writer() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO state (key, value) VALUES ('a', '1')")
+            await asyncio.sleep(10)
+
+    for _ in range(20):  # cancel at different points, BEGIN included
+        task = asyncio.create_task(writer())
+        await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await store.set_state("b", "2")
+    assert await store.get_state("b") == "2"
+    assert await store.get_state("a") is None
