@@ -75,6 +75,7 @@ def help_spec(specs: Sequence[CommandSpec]) -> CommandSpec:
             lines = [
                 f"{p}{s.usage} — {s.summary}" + (" (moderators)" if s.moderator_only else "")
                 for s in specs
+                if not s.hidden
             ]
             lines.append(f"Details: {p}help <command>")
             await answer(ctx, lines, "I sent you the list of commands privately.")
@@ -94,4 +95,29 @@ def help_spec(specs: Sequence[CommandSpec]) -> CommandSpec:
         summary="list the commands, or explain one",
         details="Without a command: one line per command. With one: its usage and details.",
         handler=show_help,
+    )
+
+
+def start_spec() -> CommandSpec:
+    """Telegram's /start: what a person sends first in a private chat with the bot.
+
+    need_private_chat() tells people to press Start; the bot must not then answer that
+    /start is an unknown command.
+    """
+    from handlers.registry import CommandSpec
+
+    async def start(ctx: CommandContext, args: str) -> None:
+        p = prefix_for(ctx)
+        await ctx.reply(
+            f"Hello {ctx.invoker.display_name}! I relay the bridged group and keep its members "
+            f"roster. {p}help lists the commands; {p}join puts you on the roster."
+        )
+
+    return CommandSpec(
+        name="start",
+        usage="start",
+        summary="say hello (Telegram sends it when you open a chat with the bot)",
+        details="Answers with a greeting and points to {p}help.",
+        handler=start,
+        hidden=True,
     )

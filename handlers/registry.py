@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bridge.errors import PermissionDenied, UsageError
 from handlers.context import CommandContext
-from handlers.help import help_spec, prefix_for, quote, usage_line
+from handlers.help import help_spec, prefix_for, quote, start_spec, usage_line
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class CommandSpec:
     """Shown by /help CMD; "{p}" becomes the network's command prefix."""
     handler: Handler
     moderator_only: bool = False
+    hidden: bool = False
+    """Answered, but not listed by /help (Telegram's /start)."""
 
 
 class CommandRegistry:
@@ -58,7 +60,8 @@ class CommandRegistry:
 
     @property
     def specs(self) -> tuple[CommandSpec, ...]:
-        return self._specs
+        """The commands /help lists, in its order."""
+        return tuple(s for s in self._specs if not s.hidden)
 
     def knows(self, name: str) -> bool:
         return name.lower() in self._by_name
@@ -137,4 +140,4 @@ def build_registry(commands_per_minute: int) -> CommandRegistry:
         *roster.SPECS[4:],
         moderation.SPEC,
     ]
-    return CommandRegistry(specs, commands_per_minute)
+    return CommandRegistry([*specs, start_spec()], commands_per_minute)

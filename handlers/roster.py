@@ -16,15 +16,13 @@ from handlers.registry import CommandSpec
 from storage.roster import (
     LINK_CODE_TTL,
     MAX_INTERESTS,
-    MAX_TAG_LENGTH,
     Identity,
     InterestSearch,
     LinkError,
     Member,
-    TagError,
     identity_from_author,
-    normalise_tag,
 )
+from storage.tags import MAX_TAG_LENGTH, TagError, normalise_tag
 
 log = logging.getLogger(__name__)
 
@@ -226,8 +224,9 @@ async def members(ctx: CommandContext, args: str) -> None:
     if stats.member_count == 0:
         await ctx.reply(f"No members yet. Be the first: {prefix_for(ctx)}join")
         return
+    noun = "member" if stats.member_count == 1 else "members"
     text = (
-        f"{stats.member_count} members ({stats.telegram_identities} on Telegram, "
+        f"{stats.member_count} {noun} ({stats.telegram_identities} on Telegram, "
         f"{stats.irc_identities} on IRC)."
     )
     if stats.top_interests:

@@ -1,7 +1,8 @@
 """The members roster: who joined, how they are known on each network, what they work on.
 
-Callers pass already-normalised tags (see normalise_tag); every multi-statement write runs
-in one Database.transaction(), and user text only ever reaches SQL as a bound parameter.
+Callers pass already-normalised tags (storage.tags.normalise_tag, re-exported here); every
+multi-statement write runs in one Database.transaction(), and user text only ever reaches
+SQL as a bound parameter.
 """
 
 from __future__ import annotations
@@ -20,17 +21,19 @@ import aiosqlite
 from bridge.model import Author, Network
 from storage.db import Database
 from storage.export import ExportRow, iter_export_rows
+from storage.tags import MAX_TAG_LENGTH as MAX_TAG_LENGTH
+from storage.tags import TagError as TagError
+from storage.tags import fold, prefix_successor
+from storage.tags import normalise_tag as normalise_tag
 
 log = logging.getLogger(__name__)
 
-MAX_TAG_LENGTH = 32
 MAX_INTERESTS = 25
 MAX_NAME_LENGTH = 128
 LINK_CODE_TTL = 600.0
 LINK_CODE_LENGTH = 6
 LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/I/L: a code read aloud or retyped on the other network survives."""
-_TAG_PUNCTUATION = frozenset("-+#._")
 Clock = Callable[[], float]
 _NAME_EXACT = (
     "SELECT DISTINCT member_id FROM identities WHERE name_fold = ? OR handle_fold = ? LIMIT ?"
@@ -43,10 +46,6 @@ _NAME_SUBSTRING = (
     "SELECT DISTINCT member_id FROM identities "
     "WHERE instr(name_fold, ?) > 0 OR instr(handle_fold, ?) > 0 LIMIT ?"
 )
-
-
-class TagError(ValueError):
-    """A tag the roster will not store; str(exc) is the reason shown to the user."""
 
 
 class LinkError(Exception):
@@ -141,55 +140,6 @@ def _clean_name(text: str) -> str:
     return cleaned[:MAX_NAME_LENGTH] or "?"
 
 
-def fold(text: str) -> str:
-    """Case-insensitive comparison key for names and handles."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def _is_control(c: str) -> bool:
-    return unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in "\t"
-
-
-def normalise_tag(raw: str) -> str:
-    """NFKC + casefold + trim + inner whitespace to "-", or TagError naming why not."""
-    if any(_is_control(c) for c in raw):
-        raise TagError("contains control characters")
-    text = raw
-    for _ in range(3):  # NFKC and casefold can feed each other; stop at the fixpoint
-        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-        if folded == text:
-            break
-        text = folded
-    tag = "-".join(text.split())
-    if not tag:
-        raise TagError("empty")
-    if len(tag) > MAX_TAG_LENGTH:
-        raise TagError(f"longer than {MAX_TAG_LENGTH} characters")
-    for c in tag:
-        if not (_is_word_char(c) or c in _TAG_PUNCTUATION):
-            raise TagError(f"{c!r} is not allowed (only letters, digits and - + # . _)")
-    if not any(_is_word_char(c) for c in tag):
-        raise TagError("needs a letter or digit")
-    return tag
-
-
-def _is_word_char(c: str) -> bool:
-    category = unicodedata.category(c)
-    return category[0] in "LM" or category == "Nd"
-
-
-def _successor(prefix: str) -> str:
-    """The smallest string greater than every string starting with prefix (code point order)."""
-    while prefix:
-        last = ord(prefix[-1]) + 1
-        if 0xD800 <= last <= 0xDFFF:
-            last = 0xE000
-        if last <= 0x10FFFF:
-            return prefix[:-1] + chr(last)
-        prefix = prefix[:-1]
-    return "\U0010ffff"
-
-
 class RosterStore:
     """Typed access to the roster tables through the process's one Database."""
 
@@ -275,7 +225,7 @@ class RosterStore:
             return []
         conn = self.db.conn
         ranked: dict[int, int] = {}
-        after = _successor(q)
+        after = prefix_successor(q)
         searches = (
             (_NAME_EXACT, (q, q, limit)),
             (_NAME_PREFIX, (q, after, q, after, limit)),
@@ -298,7 +248,7 @@ class RosterStore:
         the member's own list, then earlier members. Range scans on interests_tag only.
         """
         conn = self.db.conn
-        bounds = (prefix, _successor(prefix))
+        bounds = (prefix, prefix_successor(prefix))
         async with conn.execute(
             "SELECT COUNT(DISTINCT member_id) FROM interests WHERE tag >= ? AND tag < ?", bounds
         ) as cur:
@@ -331,7 +281,7 @@ class RosterStore:
         candidates: set[str] = set()
         async with self.db.conn.execute(
             "SELECT DISTINCT tag FROM interests WHERE tag >= ? AND tag < ? LIMIT 1000",
-            (q[0], _successor(q[0])),
+            (q[0], prefix_successor(q[0])),
         ) as cur:
             candidates.update(str(r[0]) for r in await cur.fetchall())
         async with self.db.conn.execute(

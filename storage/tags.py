@@ -1,0 +1,65 @@
+"""Interest tags: one normal form (NFKC, case-folded, trimmed, inner spaces to "-").
+
+Kept apart from the store so handlers can validate what people type before any SQL, and
+so the same rules (and reasons for refusing a tag) apply everywhere.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_TAG_LENGTH = 32
+_TAG_PUNCTUATION = frozenset("-+#._")
+
+
+class TagError(ValueError):
+    """A tag the roster will not store; str(exc) is the reason shown to the user."""
+
+
+def fold(text: str) -> str:
+    """Case-insensitive comparison key for names and handles."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def _is_control(c: str) -> bool:
+    return unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in "\t"
+
+
+def normalise_tag(raw: str) -> str:
+    """NFKC + casefold + trim + inner whitespace to "-", or TagError naming why not."""
+    if any(_is_control(c) for c in raw):
+        raise TagError("contains control characters")
+    text = raw
+    for _ in range(3):  # NFKC and casefold can feed each other; stop at the fixpoint
+        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+        if folded == text:
+            break
+        text = folded
+    tag = "-".join(text.split())
+    if not tag:
+        raise TagError("empty")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise TagError(f"longer than {MAX_TAG_LENGTH} characters")
+    for c in tag:
+        if not (_is_word_char(c) or c in _TAG_PUNCTUATION):
+            raise TagError(f"{c!r} is not allowed (only letters, digits and - + # . _)")
+    if not any(_is_word_char(c) for c in tag):
+        raise TagError("needs a letter or digit")
+    return tag
+
+
+def _is_word_char(c: str) -> bool:
+    category = unicodedata.category(c)
+    return category[0] in "LM" or category == "Nd"
+
+
+def prefix_successor(prefix: str) -> str:
+    """The smallest string greater than every string starting with prefix (code point order)."""
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if 0xD800 <= last <= 0xDFFF:
+            last = 0xE000
+        if last <= 0x10FFFF:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return "\U0010ffff"
