@@ -36,6 +36,9 @@ from storage.outbox import NewItem
 from storage.roster import RosterStore
 
 log = logging.getLogger(__name__)
+HINT_INTERVAL = 3600.0
+IRC_FILE_MAX_LINES = 200
+"""Longer files are not sent over IRC: at a safe pace they would take many minutes."""
 
 
 class IrcSide(Protocol):
@@ -56,6 +59,7 @@ class TelegramSide(Protocol):
 
     bot_id: int | None
     username: str
+    titles: dict[str, str]
 
     async def send_document(self, chat: int, file_name: str, data: bytes, caption: str) -> bool: ...
 
@@ -89,6 +93,7 @@ class Router:
             irc_casefold(b.irc_channel): str(b.telegram_chat) for b in config.bridges
         }
         self._speakers: dict[str, OrderedDict[str, float]] = {}
+        self._hinted: dict[str, float] = {}
 
     def attach(self, irc: IrcSide, telegram: TelegramSide) -> None:
         self.irc = irc
@@ -131,7 +136,10 @@ class Router:
             channel = self._tg_to_irc.get(chat.chat_id)
             return None if channel is None else ChatRef(Network.IRC, ChatId(channel))
         tg = self._irc_to_tg.get(irc_casefold(chat.chat_id))
-        return None if tg is None else ChatRef(Network.TELEGRAM, ChatId(tg))
+        if tg is None:
+            return None
+        title = self.telegram.titles.get(tg) if self.telegram else None
+        return ChatRef(Network.TELEGRAM, ChatId(tg), title=title)
 
     # ---------------------------------------------------------------- filtering
 
@@ -204,9 +212,7 @@ class Router:
         return None
 
     async def _run_command(self, msg: Message, name: str, args: str) -> None:
-        if not self.registry.knows(name):
-            await self._reply(msg, f"Unknown command {name!r}. Try help for the list.")
-            return
+        """Unknown names go to the registry too: it rate-limits before it answers."""
         author = msg.author
         if author.network is Network.IRC and author.account is None and self.irc is not None:
             account = await self.irc.resolve_account(author.nick or "")
@@ -240,8 +246,14 @@ class Router:
         return is_moderator(author, self.config.roster.moderators, admins)
 
     async def _private_hint(self, msg: Message) -> None:
-        if msg.chat.network is Network.TELEGRAM and msg.kind is MessageKind.TEXT:
-            await self._reply(msg, "I relay the bridged group and answer commands: try /help.")
+        """Chatter in a private chat gets one pointer to /help an hour, not one per message."""
+        if msg.chat.network is not Network.TELEGRAM or msg.kind is not MessageKind.TEXT:
+            return
+        now = time.monotonic()
+        if now - self._hinted.get(msg.author.user_id, -HINT_INTERVAL) < HINT_INTERVAL:
+            return
+        self._hinted[msg.author.user_id] = now
+        await self._reply(msg, "I relay the bridged group and answer commands: try /help.")
 
     async def _reply(self, msg: Message, text: str) -> None:
         await self._send_text(msg.chat.network, msg.chat.chat_id, text)
@@ -257,8 +269,15 @@ class Router:
         if msg.chat.network is Network.TELEGRAM:
             assert self.telegram is not None
             return await self.telegram.send_document(int(msg.author.user_id), name, data, caption)
-        body = data.decode("utf-8", errors="replace")
-        await self._send_text(Network.IRC, msg.author.nick or "", f"--- {name}: {caption}\n{body}")
+        lines = data.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+        if len(lines) > IRC_FILE_MAX_LINES:
+            body = (
+                f"--- {name}: {len(lines)} lines, too many to send over IRC. "
+                "Use /export on Telegram, or `tgirc-bridge export` on the server."
+            )
+        else:
+            body = "\n".join([f"--- {name}: {caption}", *lines])
+        await self._send_text(Network.IRC, msg.author.nick or "", body)
         return True
 
     async def _send_text(self, network: Network, chat: str, text: str) -> None:

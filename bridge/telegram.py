@@ -159,6 +159,8 @@ class TelegramConnector:
             ),
             get_updates_request=self._poll_request,
         )
+        self.titles: dict[str, str] = {}
+        """Titles of the groups the bot has seen, by chat id (for /names)."""
         self.bot_id: int | None = None
         self.username = ""
         self.connection_state = "starting"
@@ -266,6 +268,8 @@ class TelegramConnector:
         if msg is None or msg.from_user is None:
             log.debug("Telegram: skipping update %d of an unhandled kind", update.update_id)
             return None
+        if msg.chat.title:
+            self.titles[str(msg.chat.id)] = msg.chat.title
         chat = ChatRef(
             Network.TELEGRAM,
             ChatId(str(msg.chat.id)),
@@ -415,6 +419,8 @@ class TelegramConnector:
             return f"telegram_chat {chat}: {exc} (is the bot a member of the group?)"
         except tg_error.TelegramError:
             return None
+        if info.title:
+            self.titles[str(chat)] = info.title
         if info.type == "channel":
             return f"telegram_chat {chat}: is a channel, not a group"
         return None

@@ -469,7 +469,7 @@ async def test_members_and_names_from_both_sides(
 
             assert await tg_one(fake_tg, CAROL, "/names") == f"2 on IRC in {CHANNEL}: bob, erin"
             assert await irc_one(bob, CHANNEL, "!names") == (
-                "The Telegram group has 7 members. Spoke there recently: Carol, Alice Smith."
+                "Bridge group has 7 members. Spoke there recently: Carol, Alice Smith."
             )
             assert await irc_one(erin, BOT_NICK, "names") == (
                 "!names only works in a bridged group or channel: it tells who is on the "
@@ -894,9 +894,34 @@ async def test_help_on_both_networks(
             assert private[0].text == "!help [command] — list the commands, or explain one"
             assert private[-1].text == "Details: !help <command>"
             assert await irc_one(bob, BOT_NICK, "frobnicate") == (
-                "Unknown command 'frobnicate'. Try help for the list."
+                'There is no command "frobnicate". !help lists them all.'
             )
             await bob.assert_no_line(from_bot, within=QUIET)
             assert {m.chat_id for m in fake_tg.sent} == {GROUP, ALICE.id}
+        finally:
+            await bob.close()
+
+
+async def test_unknown_commands_and_private_chatter_are_rate_limited(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = config_for(tmp_path, fake_tg, ngircd, commands_per_minute=3)
+    async with running_bridge(config):
+        bob = await human(ngircd, "bob")
+        try:
+            for i in range(8):
+                bob.privmsg(BOT_NICK, f"frob{i}")
+            got = await bob.expect_privmsgs("bob", 4, source_nick=BOT_NICK)
+            assert [ln.text for ln in got] == [
+                *[f'There is no command "frob{i}". !help lists them all.' for i in range(3)],
+                "Slow down, please: at most 3 commands a minute.",
+            ]
+            await bob.assert_no_line(from_bot, within=QUIET)
+            fake_tg.add_private_chat(CAROL)
+            for i in range(6):
+                fake_tg.push_text(CAROL.id, CAROL, f"hello {i}")
+            await fake_tg.wait_sent(in_chat(CAROL.id))
+            await bob.assert_no_line(from_bot, within=QUIET)
+            assert len(fake_tg.sent) == 1
         finally:
             await bob.close()
