@@ -17,19 +17,9 @@ from bridge.cli import main
 from bridge.model import Network
 from storage.db import Database
 from storage.roster import Identity, RosterStore
+from tests.test_config import MINIMAL
 
-CONFIG = """
-[telegram]
-token = "1:abc"
-[irc]
-host = "127.0.0.1"
-nick = "bridge"
-[[bridge]]
-telegram_chat = -100
-irc_channel = "#c"
-[storage]
-path = "roster.sqlite3"
-"""
+CONFIG = MINIMAL + '[storage]\npath = "roster.sqlite3"\n'
 
 
 @pytest.fixture(autouse=True)
