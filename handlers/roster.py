@@ -170,8 +170,7 @@ async def whois(ctx: CommandContext, args: str) -> None:
     if any(unicodedata.category(c)[0] == "C" for c in query):
         await ctx.reply("Please search for plain text: control characters are not allowed.")
         return
-    matches = await ctx.roster.find_members(query)
-    exact = [m.member for m in matches if m.rank == 0]
+    exact = [m.member for m in await ctx.roster.find_members(query, exact_only=True)]
     if exact:
         await _cards(ctx, exact)
         return
@@ -186,6 +185,7 @@ async def whois(ctx: CommandContext, args: str) -> None:
         if search.total:
             await _interest_answer(ctx, search)
             return
+    matches = await ctx.roster.find_members(query)  # partial names, only when nothing else
     if matches:
         await _cards(ctx, [m.member for m in matches[:3]])
         return

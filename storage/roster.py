@@ -218,8 +218,13 @@ class RosterStore:
 
     # ------------------------------------------------------------------- search
 
-    async def find_members(self, query: str, limit: int = 10) -> list[MemberMatch]:
-        """Members by name or handle, case-insensitive: exact, then prefix, then substring."""
+    async def find_members(
+        self, query: str, limit: int = 10, *, exact_only: bool = False
+    ) -> list[MemberMatch]:
+        """Members by name or handle, case-insensitive: exact, then prefix, then substring.
+
+        exact_only skips the prefix and substring passes (the substring one scans every name).
+        """
         q = fold(query).lstrip("@")
         if not q:
             return []
@@ -231,7 +236,7 @@ class RosterStore:
             (_NAME_PREFIX, (q, after, q, after, limit)),
             (_NAME_SUBSTRING, (q, q, limit)),
         )
-        for rank, (sql, params) in enumerate(searches):
+        for rank, (sql, params) in enumerate(searches[:1] if exact_only else searches):
             if len(ranked) >= limit:
                 break
             async with conn.execute(sql, params) as cur:
