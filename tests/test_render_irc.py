@@ -22,17 +22,8 @@ from bridge.render.irc import (
     spans_to_irc,
     split_irc_payload,
 )
+from tests.spans import IT, SP, B, C, L, P, S, U
 
-B, IT, U, S, C, P, L, SP = (
-    SpanKind.BOLD,
-    SpanKind.ITALIC,
-    SpanKind.UNDERLINE,
-    SpanKind.STRIKE,
-    SpanKind.CODE,
-    SpanKind.PRE,
-    SpanKind.LINK,
-    SpanKind.SPOILER,
-)
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -20,17 +20,8 @@ from bridge.render.telegram import (
     telegram_visible_length,
     visible_length,
 )
+from tests.spans import IT, SP, B, C, L, P, S, U
 
-B, IT, U, S, C, P, L, SP = (
-    SpanKind.BOLD,
-    SpanKind.ITALIC,
-    SpanKind.UNDERLINE,
-    SpanKind.STRIKE,
-    SpanKind.CODE,
-    SpanKind.PRE,
-    SpanKind.LINK,
-    SpanKind.SPOILER,
-)
 TAG_RE = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 
 

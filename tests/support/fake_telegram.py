@@ -11,7 +11,7 @@ python-telegram-bot 22.8 talks to it unchanged::
         fake.add_chat(-100123, "supergroup", title="Bridge")
         bot = telegram.Bot(fake.token, base_url=fake.api_url, base_file_url=fake.file_url)
         fake.push_text(-100123, TgUser(42, "Ann"), "hi")
-        ...
+        # ... the bot under test relays it ...
         [msg] = await fake.wait_sent(lambda m: m.chat_id == -100123)
 
 What PTB actually sends (read from its source): every call is a POST to
