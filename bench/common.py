@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tests.harness import toml_table, toml_value
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 BOT_NICK = "tgbridge"
@@ -103,16 +105,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    raise TypeError(value)
-
-
 def write_config(
     path: Path,
     *,
@@ -154,9 +146,9 @@ def write_config(
     }
     text = []
     for name, values in sections.items():
-        text.append(f"[{name}]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in values.items()))
+        text.append(toml_table(name, values))
     for chat, channel in pairs:
-        text.append(f"[[bridge]]\ntelegram_chat = {chat}\nirc_channel = {_toml(channel)}\n")
+        text.append(f"[[bridge]]\ntelegram_chat = {chat}\nirc_channel = {toml_value(channel)}\n")
     path.write_text("\n".join(text), encoding="utf-8")
     return path
 

@@ -9,6 +9,18 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
+if [ "$extra" = "dev" ]; then
+    # the tests and benchmarks start real IRC servers and make a TLS certificate
+    missing=""
+    command -v ngircd >/dev/null 2>&1 || missing="$missing ngircd"
+    command -v inspircd >/dev/null 2>&1 || missing="$missing inspircd"
+    command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+    if [ -n "$missing" ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq $missing >/dev/null
+    fi
+fi
 stamp=".venv/.installed${extra:+-$extra}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip

@@ -26,7 +26,8 @@ ALICE = TgUser(1001, "Alice", "Smith", username="alice_s")
 CAROL = TgUser(1003, "Carol", username="carol")
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A TOML literal for a test config value (also used by bench/)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -34,12 +35,12 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(value)
 
 
-def _table(name: str, values: Mapping[str, Any]) -> str:
-    body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+def toml_table(name: str, values: Mapping[str, Any]) -> str:
+    body = "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items())
     return f"[{name}]\n{body}"
 
 
@@ -57,7 +58,7 @@ def write_config(
 ) -> Path:
     """Write a config.toml for the test servers; tests override any key they care about."""
     sections = [
-        _table(
+        toml_table(
             "telegram",
             {
                 "token": fake.token,
@@ -68,7 +69,7 @@ def write_config(
                 **(telegram or {}),
             },
         ),
-        _table(
+        toml_table(
             "irc",
             {
                 "host": ircd.host,
@@ -83,14 +84,14 @@ def write_config(
             },
         ),
         *(
-            f"[[bridge]]\ntelegram_chat = {chat}\nirc_channel = {_toml_value(chan)}\n"
+            f"[[bridge]]\ntelegram_chat = {chat}\nirc_channel = {toml_value(chan)}\n"
             for chat, chan in pairs
         ),
-        _table("relay", {"edit_debounce": 0.3, **(relay or {})}),
-        _table("storage", {"path": str(path.parent / "bridge.sqlite3")}),
-        _table("roster", dict(roster or {})),
-        _table("delivery", {"shutdown_grace": 2, **(delivery or {})}),
-        _table("logging", {"level": "DEBUG"}),
+        toml_table("relay", {"edit_debounce": 0.3, **(relay or {})}),
+        toml_table("storage", {"path": str(path.parent / "bridge.sqlite3")}),
+        toml_table("roster", dict(roster or {})),
+        toml_table("delivery", {"shutdown_grace": 2, **(delivery or {})}),
+        toml_table("logging", {"level": "DEBUG"}),
     ]
     path.write_text("\n".join(sections), encoding="utf-8")
     return path
