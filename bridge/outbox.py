@@ -12,11 +12,15 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 from storage.outbox import NewItem, OutboxItem, OutboxStore
 
 log = logging.getLogger(__name__)
+
+MIRROR_LIMIT = 1000
+"""Beyond this many waiting items (a long outage) a queue is read from the store in pages."""
 
 Progress = Callable[[OutboxItem, int], Awaitable[None]]
 SummaryRenderer = Callable[[str, int, float], Any]
@@ -66,6 +70,11 @@ class Outbox:
         self._wake: dict[tuple[str, str], asyncio.Event] = {}
         self._idle: dict[tuple[str, str], asyncio.Event] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        # A destination listed here has its whole queue in memory, in id order, mirrored
+        # from the store: its worker skips the read-back. Any doubt (a retry, an edit that
+        # may replace a queued row, the horizon) removes it; the worker re-reads the store
+        # and lists it again once the store holds nothing for it.
+        self._mirror: dict[tuple[str, str], list[OutboxItem]] = {}
         self._group: asyncio.TaskGroup | None = None
         self._started = asyncio.Event()
 
@@ -73,7 +82,15 @@ class Outbox:
         """Persist items (duplicates ignored) and wake their workers; returns how many were new."""
         added = await self.store.enqueue(items)
         for item in added:
-            self._poke((item.network, item.chat))
+            dest = (item.network, item.chat)
+            mirror = self._mirror.get(dest)
+            if mirror is not None:
+                plain = item.replace_key is None and item.not_before <= item.created_at
+                if plain and len(mirror) < MIRROR_LIMIT:
+                    mirror.append(item)
+                else:
+                    del self._mirror[dest]
+            self._poke(dest)
         return len(added)
 
     def _poke(self, dest: tuple[str, str]) -> None:
@@ -113,14 +130,23 @@ class Outbox:
         while True:
             wake.clear()
             await sender.wait_ready(chat)
-            items = await self.store.due(network, chat, limit=64)
+            mirror = self._mirror.get(dest)
+            if mirror is not None:
+                items = mirror[:64]
+            else:
+                items = await self.store.due(network, chat, limit=64)
             if items and items[0].created_at < self.store.clock() - self.horizon:
+                self._mirror.pop(dest, None)
                 await self._drop_expired(network, chat)  # rare: only after a long outage
                 continue
             if not items:
-                nxt = await self.store.next_wakeup(network, chat)
+                nxt = None if mirror is not None else await self.store.next_wakeup(network, chat)
                 if nxt is None:
+                    # Nothing stored: from here on enqueue() keeps this queue in memory.
+                    # next_wakeup ran in the writers' turn, so no row was stored that
+                    # enqueue() has not yet offered to the mirror.
                     idle.set()
+                    self._mirror.setdefault(dest, [])
                 timeout = None if nxt is None else max(0.0, nxt - self.store.clock())
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
@@ -130,6 +156,7 @@ class Outbox:
             try:
                 done = await sender.deliver(chat, items, self._progress)
             except TransientError as exc:
+                self._mirror.pop(dest, None)  # lines may have gone out: re-read the progress
                 failures += 1
                 delay = exc.retry_after
                 if delay is None:
@@ -143,6 +170,7 @@ class Outbox:
                 continue
             except PermanentError as exc:
                 log.error("%s %s: destination refused a message for good: %s", network, chat, exc)
+                self._mirror.pop(dest, None)
                 await self.store.drop(items[:1])
                 continue
             except Exception:
@@ -150,15 +178,23 @@ class Outbox:
                 log.exception(
                     "%s %s: unexpected error delivering item %d", network, chat, items[0].id
                 )
+                self._mirror.pop(dest, None)
                 await self.store.drop(items[:1])
                 continue
             if failures:
                 log.info("%s %s: delivery recovered after %d failures", network, chat, failures)
                 failures = 0
-            await self.store.complete(items[: max(1, done)])
+            delivered = items[: max(1, done)]
+            await self.store.complete(delivered)
+            mirror = self._mirror.get(dest)
+            if mirror is not None:
+                del mirror[: len(delivered)]
 
     async def _progress(self, item: OutboxItem, lines_done: int) -> None:
         await self.store.set_progress(item.id, lines_done)
+        mirror = self._mirror.get((item.network, item.chat))
+        if mirror and mirror[0].id == item.id:
+            mirror[0] = replace(mirror[0], progress=lines_done)
 
     async def _drop_expired(self, network: str, chat: str) -> None:
         now = self.store.clock()

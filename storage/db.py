@@ -69,11 +69,18 @@ class Database:
             else:
                 await self.conn.execute("COMMIT")
 
-    async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
-        """One statement as its own transaction (autocommit), in turn with transaction():
-        the cheapest durable write; returns the number of rows changed."""
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Hold the writers' turn for statements that each commit on their own (atomic one
+        by one, no BEGIN/COMMIT round trips), with no other writer in between."""
         async with self._write_lock:
-            cursor = await self.conn.execute(sql, params)
+            yield self.conn
+
+    async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
+        """One statement as its own transaction: the cheapest durable write; returns the
+        number of rows changed."""
+        async with self.autocommit() as conn:
+            cursor = await conn.execute(sql, params)
             return cursor.rowcount
 
     async def fetchall(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:

@@ -21,13 +21,12 @@ class MessageMap:
     async def record(
         self, network: str, chat: str, message_id: str, author_name: str, text: str
     ) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT OR REPLACE INTO message_map "
-                "(network, chat, message_id, author_name, text, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (network, chat, message_id, author_name, text, time.time()),
-            )
+        await self.db.write(
+            "INSERT OR REPLACE INTO message_map "
+            "(network, chat, message_id, author_name, text, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (network, chat, message_id, author_name, text, time.time()),
+        )
 
     async def lookup(self, network: str, chat: str, message_id: str) -> MappedMessage | None:
         async with self.db.conn.execute(

@@ -35,6 +35,7 @@ class OutboxItem:
     not_before: float
     progress: int
     attempts: int
+    replace_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,22 @@ class QueueStats:
     oldest_created_at: float
 
 
+_INSERT_NEW = (
+    "INSERT INTO outbox (network, chat, dedup_key, replace_key, kind, payload, created_at,"
+    " not_before) SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+    " WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE dedup_key = ?)"
+    " ON CONFLICT (dedup_key) DO NOTHING RETURNING id, created_at, attempts"
+)
+# A newer edit takes the place of an older one that has not started going out yet.
+_REPLACE_WAITING = (
+    "UPDATE outbox SET payload = ?, dedup_key = ?, not_before = ? "
+    "WHERE replace_key = ? AND progress = 0 "
+    "AND NOT EXISTS (SELECT 1 FROM delivered WHERE dedup_key = ?) "
+    "AND NOT EXISTS (SELECT 1 FROM outbox WHERE dedup_key = ?) "
+    "RETURNING id, created_at, attempts"
+)
+
+
 class OutboxStore:
     """Rows are written before the source is acknowledged and deleted once delivered."""
 
@@ -52,55 +69,65 @@ class OutboxStore:
         self.db = db
         self.clock = clock
 
-    async def enqueue(self, items: list[NewItem]) -> list[NewItem]:
-        """Store items; return those that were new (a key seen before, queued or delivered,
-        is ignored). Each item is one atomic statement: the hot path costs one round trip."""
+    async def enqueue(self, items: list[NewItem]) -> list[OutboxItem]:
+        """Store items; return the stored rows of those that were new (a key seen before,
+        queued or delivered, is ignored). Each item is one atomic statement and all run in
+        one writers' turn, so the rows come back in id order; one item costs one round trip."""
         now = self.clock()
-        added: list[NewItem] = []
-        for item in items:
-            payload = json.dumps(item.payload, ensure_ascii=False)
-            if item.replace_key is not None and await self._replace_waiting(item, payload, now):
-                added.append(item)
-                continue
-            inserted = await self.db.write(
-                "INSERT INTO outbox (network, chat, dedup_key, replace_key, kind, payload,"
-                " created_at, not_before) SELECT ?, ?, ?, ?, ?, ?, ?, ?"
-                " WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE dedup_key = ?)"
-                " ON CONFLICT (dedup_key) DO NOTHING",
-                (
-                    item.network,
-                    item.chat,
-                    item.dedup_key,
-                    item.replace_key,
-                    item.kind,
-                    payload,
-                    now,
-                    now + item.delay,
-                    item.dedup_key,
-                ),
-            )
-            if inserted:
-                added.append(item)
+        added: list[OutboxItem] = []
+        async with self.db.autocommit() as conn:
+            for item in items:
+                payload = json.dumps(item.payload, ensure_ascii=False)
+                not_before = now + item.delay
+                rows: list[Any] = []
+                if item.replace_key is not None:
+                    rows = list(
+                        await conn.execute_fetchall(
+                            _REPLACE_WAITING,
+                            (
+                                payload,
+                                item.dedup_key,
+                                not_before,
+                                item.replace_key,
+                                item.dedup_key,
+                                item.dedup_key,
+                            ),
+                        )
+                    )
+                if not rows:
+                    rows = list(
+                        await conn.execute_fetchall(
+                            _INSERT_NEW,
+                            (
+                                item.network,
+                                item.chat,
+                                item.dedup_key,
+                                item.replace_key,
+                                item.kind,
+                                payload,
+                                now,
+                                not_before,
+                                item.dedup_key,
+                            ),
+                        )
+                    )
+                added.extend(
+                    OutboxItem(
+                        id=row[0],
+                        network=item.network,
+                        chat=item.chat,
+                        dedup_key=item.dedup_key,
+                        kind=item.kind,
+                        payload=item.payload,
+                        created_at=row[1],
+                        not_before=not_before,
+                        progress=0,
+                        attempts=row[2],
+                        replace_key=item.replace_key,
+                    )
+                    for row in rows
+                )
         return added
-
-    async def _replace_waiting(self, item: NewItem, payload: str, now: float) -> bool:
-        """A newer edit takes the place of an older one that has not gone out yet."""
-        return bool(
-            await self.db.write(
-                "UPDATE outbox SET payload = ?, dedup_key = ?, not_before = ? "
-                "WHERE replace_key = ? AND progress = 0 AND NOT EXISTS "
-                "(SELECT 1 FROM delivered WHERE dedup_key = ?) AND NOT EXISTS "
-                "(SELECT 1 FROM outbox WHERE dedup_key = ?)",
-                (
-                    payload,
-                    item.dedup_key,
-                    now + item.delay,
-                    item.replace_key,
-                    item.dedup_key,
-                    item.dedup_key,
-                ),
-            )
-        )
 
     async def due(self, network: str, chat: str, limit: int) -> list[OutboxItem]:
         """The oldest items for one destination whose delay has passed, in order."""
@@ -112,13 +139,15 @@ class OutboxStore:
         return [_item(row) for row in rows]
 
     async def next_wakeup(self, network: str, chat: str) -> float | None:
-        """When the earliest delayed item for this destination becomes due."""
-        async with self.db.conn.execute(
-            "SELECT MIN(not_before) FROM outbox WHERE network = ? AND chat = ?",
-            (network, chat),
-        ) as cur:
-            row = await cur.fetchone()
-        return None if row is None or row[0] is None else float(row[0])
+        """When the earliest item for this destination becomes due; None if it has none.
+        Read in the writers' turn: no enqueue() is half-way (stored, not yet returned)."""
+        async with self.db.autocommit() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT MIN(not_before) FROM outbox WHERE network = ? AND chat = ?",
+                (network, chat),
+            )
+        value = next(iter(rows))[0]
+        return None if value is None else float(value)
 
     async def destinations(self) -> list[tuple[str, str]]:
         async with self.db.conn.execute("SELECT DISTINCT network, chat FROM outbox") as cur:
@@ -196,4 +225,5 @@ def _item(row: Any) -> OutboxItem:
         not_before=row["not_before"],
         progress=row["progress"],
         attempts=row["attempts"],
+        replace_key=row["replace_key"],
     )

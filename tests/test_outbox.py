@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -178,3 +179,106 @@ async def test_cancelled_writer_leaves_no_open_transaction(db: Database) -> None
     await store.set_state("b", "2")
     assert await store.get_state("b") == "2"
     assert await store.get_state("a") is None
+
+
+async def test_concurrent_producers_lose_nothing_and_keep_their_order(db: Database) -> None:
+    """Many writers racing the worker as it drains and refills: the in-memory queue must
+    never skip a stored row nor deliver one twice."""
+    sender = RecordingSender()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    rng = random.Random(7)
+
+    async def produce(name: str) -> None:
+        for i in range(40):
+            await outbox.enqueue([item(f"{name}{i}")])
+            for _ in range(rng.randrange(4)):  # let the worker drain and go idle, often
+                await asyncio.sleep(0)
+
+    async with running(outbox):
+        await asyncio.gather(*(produce(p) for p in "abcde"))
+        await sender.wait_count(200)
+        assert await outbox.wait_idle(2)
+    assert sorted(sender.received) == sorted(f"{p}{i}" for p in "abcde" for i in range(40))
+    for p in "abcde":
+        assert [r for r in sender.received if r[0] == p] == [f"{p}{i}" for i in range(40)]
+
+
+async def test_idle_queue_delivers_without_reading_the_store_back(db: Database) -> None:
+    """The hot path: once a queue has drained, new items go out from memory."""
+    store = OutboxStore(db)
+    reads = 0
+    real_due = store.due
+
+    async def counting_due(network: str, chat: str, limit: int) -> list[OutboxItem]:
+        nonlocal reads
+        reads += 1
+        return await real_due(network, chat, limit)
+
+    store.due = counting_due  # type: ignore[method-assign]
+    sender = RecordingSender()
+    outbox = Outbox(store, {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([item("first")])
+        await sender.wait_count(1)
+        assert await outbox.wait_idle(2)
+        before = reads
+        for i in range(10):
+            await outbox.enqueue([item(f"m{i}")])
+            await sender.wait_count(2 + i)
+        assert await outbox.wait_idle(2)
+        assert reads == before
+    assert sender.received == ["first"] + [f"m{i}" for i in range(10)]
+    assert await store.stats() == []
+
+
+async def test_edit_after_idle_still_replaces_the_waiting_edit(db: Database) -> None:
+    sender = RecordingSender()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([item("before")])
+        await sender.wait_count(1)
+        assert await outbox.wait_idle(2)
+        for n in range(3):
+            await outbox.enqueue([item(f"edit{n}", replace_key="e:1", delay=0.3)])
+        await outbox.enqueue([item("after")])
+        await sender.wait_count(3)
+        assert await outbox.wait_idle(3)
+    assert sender.received == ["before", "after", "edit2"]
+
+
+class MultiLineSender(RecordingSender):
+    """Writes payload lines one by one, failing once after the first line of "two"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
+        head = items[0]
+        lines = head.payload["lines"]
+        for index in range(head.progress, len(lines)):
+            if head.payload["text"] == "two" and index == 1 and not self.failed:
+                self.failed = True
+                raise TransientError("connection lost", retry_after=0.05)
+            self.received.append(lines[index])
+            await progress(head, index + 1)
+        self.arrived.set()
+        return 1
+
+
+async def test_retry_after_a_partial_write_resumes_at_the_next_line(db: Database) -> None:
+    sender = MultiLineSender()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+
+    def lines(text: str) -> NewItem:
+        return NewItem(
+            "irc", "#c", text, "relay", {"text": text, "lines": [f"{text}.1", f"{text}.2"]}
+        )
+
+    async with running(outbox):
+        await outbox.enqueue([lines("one")])
+        await sender.wait_count(2)
+        assert await outbox.wait_idle(2)
+        await outbox.enqueue([lines("two"), lines("three")])
+        await sender.wait_count(6)
+    assert sender.received == ["one.1", "one.2", "two.1", "two.2", "three.1", "three.2"]
