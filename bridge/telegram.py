@@ -222,6 +222,8 @@ class TelegramConnector:
                 if message is not None:
                     await self.on_message(message)
                 self._offset = int(raw["update_id"]) + 1
+            if raw_updates:
+                await asyncio.sleep(0)  # let the outbox write what we queued before re-polling
 
     async def _fetch_updates(self) -> list[dict[str, Any]]:
         """getUpdates as raw JSON, so one update PTB cannot parse does not block the rest."""

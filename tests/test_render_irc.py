@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bridge.casemap import irc_casefold
 from bridge.model import Attachment, ReplyRef, Span, SpanKind
 from bridge.render.irc import (
+    _split_tokens,
     anti_highlight,
     format_relay_lines,
     format_reply_prefix,
@@ -319,6 +320,14 @@ def test_split_formatted_keeps_visible_text(payload: str, max_bytes: int) -> Non
     for chunk in chunks:
         assert chunk
         assert len(chunk.encode("utf-8")) <= max_bytes
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.one_of(PLAIN, FORMATTED), st.integers(0, 8))
+def test_split_shortcut_for_a_fitting_line_matches_the_full_walk(payload: str, spare: int) -> None:
+    """A line that fits is returned without the cluster walk; it must be what the walk gives."""
+    budget = max(4, len(payload.encode("utf-8")) + spare)
+    assert split_irc_payload(payload, budget) == _split_tokens(payload, budget)
 
 
 @settings(deadline=None, max_examples=200)

@@ -264,6 +264,13 @@ def split_irc_payload(payload: str, max_bytes: int) -> list[str]:
     """
     if max_bytes < 4:
         raise ValueError("max_bytes must be at least 4 (one UTF-8 character)")
+    if utf8_len(payload) <= max_bytes:  # the common case, without the per-character walk
+        return [payload] if IRC_CODE_RE.sub("", payload) else []
+    return _split_tokens(payload, max_bytes)
+
+
+def _split_tokens(payload: str, max_bytes: int) -> list[str]:
+    """split_irc_payload for a payload that does not fit: walk it cluster by cluster."""
     items, trailing = _tokenize(payload, max_bytes)
     chunks: list[str] = []
     i = 0
