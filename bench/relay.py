@@ -266,8 +266,8 @@ async def latency_section(tmp: Path, runs: int, count: int, rate: float) -> dict
     delivered: dict[str, list[int]] = {"tg_irc": [], "irc_tg": []}
     base_count = max(50, count // 5)
     async with world(tmp, "latency") as w:
-        observer = await connect(w.ircd.host, w.ircd.port, "observer")
-        speaker = await connect(w.ircd.host, w.ircd.port, "speaker")
+        observer = await connect(w.ircd.host, w.ircd.port, "observer", prompt_ack=True)
+        speaker = await connect(w.ircd.host, w.ircd.port, "speaker", prompt_ack=True)
         for c in (observer, speaker):
             await c.join(CHANNEL)
             await c.join("#base")
@@ -340,7 +340,7 @@ async def burst_section(
     allowed = (count - burst) / rate
     for run in range(1, runs + 1):
         async with world(tmp, f"burst{run}", ircd_opts=ircd_opts, irc=pacing, db=db) as w:
-            observer = await connect(w.ircd.host, w.ircd.port, "observer")
+            observer = await connect(w.ircd.host, w.ircd.port, "observer", prompt_ack=True)
             await observer.join(CHANNEL)
             await asyncio.sleep(2.0)  # idle: let start-up settle (and InspIRCd's penalty decay)
             figs["rss_idle_mb"].add(w.bridge.rss_mb())
@@ -412,7 +412,7 @@ async def pairs_section(
     figs = {k: Figure() for k in ("tg_irc_p50", "tg_irc_p99", "irc_tg_p50", "irc_tg_p99")}
     delivered: list[tuple[int, int]] = []
     async with world(tmp, "pairs", pairs=pairs) as w:
-        human = await connect(w.ircd.host, w.ircd.port, "human")
+        human = await connect(w.ircd.host, w.ircd.port, "human", prompt_ack=True)
         for _, channel in pairs:
             await human.join(channel)
         for run in range(1, runs + 1):

@@ -29,6 +29,7 @@ from bridge.model import Message
 from bridge.outbox import Progress, TransientError
 from bridge.pacing import TokenBucket
 from bridge.render.irc import irc_line_budget
+from bridge.tcp import ack_promptly
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class _CapFirstFactory:
     async def __call__(self, protocol: Any, address: tuple[str, int]) -> Any:
         loop = asyncio.get_running_loop()
         transport, proto = await loop.create_connection(lambda: protocol, *address, **self.kwargs)
+        ack_promptly(transport, proto)
         transport.write(b"CAP LS 302\r\n")
         return transport, proto
 

@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from bridge.tcp import ack_promptly
+
 DEFAULT_TIMEOUT = 10.0
 MAX_LINE_BYTES = 512  # RFC 1459 limit incl. CRLF (tags have their own budget)
 
@@ -487,15 +489,20 @@ async def connect(
     password: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     wait_motd: bool = True,
+    prompt_ack: bool = False,
 ) -> IrcClient:
     """Open a connection and register as ``nick``.
 
     With ``caps``, negotiates ``CAP LS 302`` / ``CAP REQ`` (only caps the server offers;
     see ``client.enabled_caps``) / ``CAP END``.  Waits for 001 and, if ``wait_motd``, for
     the end of the MOTD (376/422) so ISUPPORT is complete.  Raises ``IrcClientError`` on
-    nick collision or registration error.
+    nick collision or registration error. ``prompt_ack`` acknowledges every read at once
+    (see ``bridge.tcp.ack_promptly``), so that what a benchmark measures is not the
+    receiving kernel's delayed-ACK timer.
     """
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    if prompt_ack:
+        ack_promptly(writer.transport, writer.transport.get_protocol())
     client = IrcClient(reader, writer, nick)
     try:
         caps = tuple(caps)
