@@ -15,6 +15,7 @@ from handlers.roster import whois
 from storage.db import Database
 from storage.export import collect_rows, render_csv, render_json
 from storage.roster import RosterStore
+from storage.tags import shared_prefixes
 
 GROUP = -1001000000001
 TOPICS = (  # noqa: SIM905 - a word list reads better as one string
@@ -93,14 +94,18 @@ async def build_db(path: Path, members: int, seed: int = 5) -> float:
                         joined,
                     )
                 )
-            tags.extend((mid, t, i) for i, t in enumerate(_tags(rng)))
+            listed = _tags(rng)
+            shared = shared_prefixes(listed)
+            tags.extend((mid, t, i, shared[t]) for i, t in enumerate(listed))
         conn.executemany("INSERT INTO members (id, joined_at) VALUES (?, ?)", rows)
         conn.executemany(
             "INSERT INTO identities (member_id, network, key, display_name, name_fold, handle, "
             "handle_fold, verified, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
             idents,
         )
-        conn.executemany("INSERT INTO interests (member_id, tag, position) VALUES (?,?,?)", tags)
+        conn.executemany(
+            "INSERT INTO interests (member_id, tag, position, shared) VALUES (?,?,?,?)", tags
+        )
     conn.execute("ANALYZE")
     conn.close()
     return time.perf_counter() - began

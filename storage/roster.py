@@ -7,23 +7,23 @@ SQL as a bound parameter.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import secrets
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
 from bridge.model import Author, Network
+from storage import search
 from storage.db import Database
 from storage.export import ExportRow, iter_export_rows
 from storage.tags import MAX_TAG_LENGTH as MAX_TAG_LENGTH
 from storage.tags import TagError as TagError
-from storage.tags import fold, prefix_successor
+from storage.tags import fold, shared_prefixes
 from storage.tags import normalise_tag as normalise_tag
 
 log = logging.getLogger(__name__)
@@ -35,17 +35,6 @@ LINK_CODE_LENGTH = 6
 LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/I/L: a code read aloud or retyped on the other network survives."""
 Clock = Callable[[], float]
-_NAME_EXACT = (
-    "SELECT DISTINCT member_id FROM identities WHERE name_fold = ? OR handle_fold = ? LIMIT ?"
-)
-_NAME_PREFIX = (
-    "SELECT DISTINCT member_id FROM identities WHERE (name_fold >= ? AND name_fold < ?) "
-    "OR (handle_fold >= ? AND handle_fold < ?) LIMIT ?"
-)
-_NAME_SUBSTRING = (
-    "SELECT DISTINCT member_id FROM identities "
-    "WHERE instr(name_fold, ?) > 0 OR instr(handle_fold, ?) > 0 LIMIT ?"
-)
 
 
 class LinkError(Exception):
@@ -225,76 +214,28 @@ class RosterStore:
 
         exact_only skips the prefix and substring passes (the substring one scans every name).
         """
-        q = fold(query).lstrip("@")
-        if not q:
-            return []
-        conn = self.db.conn
-        ranked: dict[int, int] = {}
-        after = prefix_successor(q)
-        searches = (
-            (_NAME_EXACT, (q, q, limit)),
-            (_NAME_PREFIX, (q, after, q, after, limit)),
-            (_NAME_SUBSTRING, (q, q, limit)),
-        )
-        for rank, (sql, params) in enumerate(searches[:1] if exact_only else searches):
-            if len(ranked) >= limit:
-                break
-            async with conn.execute(sql, params) as cur:
-                for row in await cur.fetchall():
-                    ranked.setdefault(int(row[0]), rank)
-        ids = sorted(ranked, key=lambda i: (ranked[i], i))[:limit]
-        members = {m.id: m for m in await self._load(conn, ids)}
-        return [MemberMatch(members[i], ranked[i]) for i in ids if i in members]
+        ranked = await search.rank_names(self.db.conn, query, limit, exact_only=exact_only)
+        members = {m.id: m for m in await self._load(self.db.conn, [i for i, _ in ranked])}
+        return [MemberMatch(members[i], rank) for i, rank in ranked if i in members]
 
     async def find_by_interest(self, prefix: str, limit: int = 10) -> InterestSearch:
-        """Members with tag == prefix or starting with it.
-
-        Order: an exact tag first, then more matching tags, then the tag placed earlier in
-        the member's own list, then earlier members. Range scans on interests_tag only.
-        """
-        conn = self.db.conn
-        bounds = (prefix, prefix_successor(prefix))
-        async with conn.execute(
-            "SELECT COUNT(DISTINCT member_id) FROM interests WHERE tag >= ? AND tag < ?", bounds
-        ) as cur:
-            row = await cur.fetchone()
-        total = int(row[0]) if row else 0
-        async with conn.execute(
-            "SELECT member_id, MAX(tag = ?) AS exact FROM interests "
-            "WHERE tag >= ? AND tag < ? GROUP BY member_id "
-            "ORDER BY exact DESC, COUNT(*) DESC, MIN(position), member_id LIMIT ?",
-            (prefix, *bounds, limit),
-        ) as cur:
-            rows = [(int(r[0]), bool(r[1])) for r in await cur.fetchall()]
-        members = {m.id: m for m in await self._load(conn, [r[0] for r in rows])}
+        """Members with tag == prefix or starting with it, best first (see storage.search)."""
+        total, ranked = await search.rank_interest(self.db.conn, prefix, limit)
+        members = {m.id: m for m in await self._load(self.db.conn, [i for i, _ in ranked])}
         hits = tuple(
             InterestHit(
                 members[mid],
                 tuple(t for t in members[mid].interests if t.startswith(prefix)),
                 exact,
             )
-            for mid, exact in rows
+            for mid, exact in ranked
             if mid in members
         )
         return InterestSearch(prefix, total, hits)
 
     async def suggest_interests(self, query: str, limit: int = 3) -> list[str]:
-        """Closest existing tags (difflib) among tags sharing the first letter and popular ones."""
-        q = fold(query)
-        if not q:
-            return []
-        candidates: set[str] = set()
-        async with self.db.conn.execute(
-            "SELECT DISTINCT tag FROM interests WHERE tag >= ? AND tag < ? LIMIT 1000",
-            (q[0], prefix_successor(q[0])),
-        ) as cur:
-            candidates.update(str(r[0]) for r in await cur.fetchall())
-        async with self.db.conn.execute(
-            "SELECT tag FROM interests GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT 300"
-        ) as cur:
-            candidates.update(str(r[0]) for r in await cur.fetchall())
-        candidates.discard(q)
-        return difflib.get_close_matches(q, sorted(candidates), n=limit, cutoff=0.5)
+        """Closest existing tags, for a /whois that found nothing."""
+        return await search.suggest_tags(self.db.conn, query, limit)
 
     async def stats(self, top: int = 10) -> RosterStats:
         conn = self.db.conn
@@ -306,8 +247,7 @@ class RosterStore:
             row = await cur.fetchone()
         assert row is not None
         async with conn.execute(
-            "SELECT tag, COUNT(*) AS n FROM interests GROUP BY tag ORDER BY n DESC, tag LIMIT ?",
-            (top,),
+            "SELECT tag, members FROM tag_counts ORDER BY members DESC, tag LIMIT ?", (top,)
         ) as cur:
             tops = tuple((str(r[0]), int(r[1])) for r in await cur.fetchall())
         return RosterStats(int(row[0]), int(row[1]), int(row[2]), tops)
@@ -467,11 +407,14 @@ class RosterStore:
             return [str(r[0]) for r in await cur.fetchall()]
 
     async def _insert_tags(
-        self, conn: aiosqlite.Connection, member_id: int, tags: Iterable[str]
+        self, conn: aiosqlite.Connection, member_id: int, tags: Sequence[str]
     ) -> None:
+        """Store the member's whole list (callers delete the old one first): each row's
+        shared prefix depends on the member's other tags."""
+        shared = shared_prefixes(tags)
         await conn.executemany(
-            "INSERT INTO interests (member_id, tag, position) VALUES (?, ?, ?)",
-            [(member_id, tag, i) for i, tag in enumerate(tags)],
+            "INSERT INTO interests (member_id, tag, position, shared) VALUES (?, ?, ?, ?)",
+            [(member_id, tag, i, shared[tag]) for i, tag in enumerate(tags)],
         )
 
     async def _load_one(self, conn: aiosqlite.Connection, member_id: int) -> Member:

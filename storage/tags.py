@@ -6,7 +6,9 @@ so the same rules (and reasons for refusing a tag) apply everywhere.
 
 from __future__ import annotations
 
+import os.path
 import unicodedata
+from collections.abc import Iterable
 
 MAX_TAG_LENGTH = 32
 _TAG_PUNCTUATION = frozenset("-+#._")
@@ -63,3 +65,16 @@ def prefix_successor(prefix: str) -> str:
             return prefix[:-1] + chr(last)
         prefix = prefix[:-1]
     return "\U0010ffff"
+
+
+def shared_prefixes(tags: Iterable[str]) -> dict[str, str | None]:
+    """Each tag's longest common prefix with the next tag in code point order, None if empty.
+
+    What interests.shared holds: a member lists two tags starting with P exactly when one
+    of these starts with P, which lets /whois find such members without grouping them all.
+    """
+    ordered = sorted(set(tags))
+    following = [*ordered[1:], ""] if ordered else []
+    # commonprefix compares characters, not path parts: what a tag prefix needs
+    common = os.path.commonprefix
+    return {t: common([t, n]) or None for t, n in zip(ordered, following, strict=True)}

@@ -58,6 +58,47 @@ async def test_database_at_version_1_migrates_and_keeps_its_data(tmp_path: Path)
         await db.close()
 
 
+async def test_roster_at_version_2_gets_tag_counts_and_shared_prefixes(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        assert await apply_migrations(conn, target=2) == 2
+        tags = {1: ["rust", "go"], 2: ["godot", "go-game", "go"], 3: ["godot"], 4: ["go"]}
+        for member_id, listed in tags.items():
+            await conn.execute("INSERT INTO members VALUES (?, 1.0)", (member_id,))
+            await conn.execute(
+                "INSERT INTO identities (member_id, network, key, display_name, name_fold, "
+                "verified, created_at, updated_at) VALUES (?, 'telegram', ?, ?, ?, 1, 1.0, 1.0)",
+                (member_id, str(member_id), f"m{member_id}", f"m{member_id}"),
+            )
+            await conn.executemany(
+                "INSERT INTO interests (member_id, tag, position) VALUES (?, ?, ?)",
+                [(member_id, tag, i) for i, tag in enumerate(listed)],
+            )
+
+    db = await Database.open(path)
+    try:
+        store = RosterStore(db)
+        search = await store.find_by_interest("go")
+        assert search.total == 4  # member 2 lists three tags starting with "go"
+        assert [(h.member.id, h.exact) for h in search.hits] == [
+            (2, True),
+            (4, True),
+            (1, True),
+            (3, False),
+        ]
+        assert (await store.stats()).top_interests == (
+            ("go", 3),
+            ("godot", 2),
+            ("go-game", 1),
+            ("rust", 1),
+        )
+        await store.set_interests(2, ["rust"])
+        assert (await store.find_by_interest("go")).total == 3
+        assert (await store.stats()).top_interests[:2] == (("go", 2), ("rust", 2))
+    finally:
+        await db.close()
+
+
 async def test_cascade_needs_foreign_keys_on(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "fk.sqlite3")
     try:
