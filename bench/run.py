@@ -17,6 +17,8 @@ from bench import relay, roster
 from bench.common import ROOT, fmt, machine
 
 OUT = ROOT / "bench"
+PROFILE = OUT / "PROFILE.md"
+"""Hand-written: what the profiles of the misses showed, what was fixed, before/after."""
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RUNS = 2 if QUICK else 3
 
@@ -173,7 +175,7 @@ def render_markdown(r: dict[str, Any]) -> str:
             "may share the CPU; latency tails are the figures most sensitive to that)",
             "",
             METHOD,
-            PROFILE,
+            PROFILE.read_text(encoding="utf-8"),
         ]
     )
 
@@ -211,47 +213,10 @@ METHOD = """## Method
 - /export: `collect_rows` + `render_csv` + `render_json` on the 100k database.
 - 50 pairs: one IRC client in 50 channels and 50 fake Telegram groups; messages both ways
   round-robin over the pairs at 25/s per direction (under Telegram's 30/s global cap).
-"""
-
-
-PROFILE = """## Misses: profile and causes
-
-Measured in this session (sqlite3 query timings are best of 5 on a 100k-member database;
-export profiled with cProfile; no bridge/ or storage/ change was committed, so there is no
-before/after pair yet; the figures above are the "before").
-
-- **/whois <interest> at 100k** (cause: SQL, not Python). The handler first runs
-  `find_members(query)`, whose third step is a substring scan
-  (`instr(name_fold, ?) OR instr(handle_fold, ?)`) over all ~130k identities: 23 ms for
-  every interest query that matches no name. Then `find_by_interest` ranks with
-  `GROUP BY member_id ORDER BY exact, COUNT(*), MIN(position)` over every matching
-  interest row: 2 ms for a tag held by 1.4k members, 6 ms for 4k, 62 ms for 78k (plus
-  `COUNT(DISTINCT member_id)` 1–11 ms). The exact-name lookups are 0.01 ms. Fix (not made:
-  the handler is outside storage/, and the index needs a migration): run the prefix and
-  substring name searches only after the interest search found nobody; an FTS5 trigram
-  index (migration 0003) for substring names; for ranking, read the members of the exact
-  tag in index order (already member-sorted) and only rank the prefix matches beyond it.
-- **/export of 100k** (cause: per-row Python spread over many small costs). cProfile:
-  SQL in the aiosqlite thread ≈ 0.55 s (the identities chunk query sorts in a temp B-tree
-  for `ORDER BY id`, ≈ 5 ms per 2000-member chunk; interests ≈ 5 ms per chunk), building
-  `ExportRow`s ≈ 0.5 s, `datetime.isoformat` twice per member ≈ 0.45 s, JSON encoding
-  ≈ 0.3 s, CSV `writerow` ≈ 0.2 s. Tried: `time.gmtime`/`strftime` for `iso_utc` (2× faster
-  per call) and `ORDER BY member_id, id` (index order, no sort): ≈ 0.1 s, within the noise
-  of this shared 2-core machine, so not committed. Real fix: format each timestamp once
-  per row, render CSV and JSON in one pass in a worker thread, cache the identity rows.
-- **Telegram → IRC added latency** (cause: SQLite round trips on the hot path). Between
-  getUpdates returning and the PRIVMSG being written, one message costs about ten
-  aiosqlite thread hand-offs: `OutboxStore.enqueue` (BEGIN IMMEDIATE, dedup SELECT,
-  INSERT, COMMIT), then the outbox worker runs `_drop_expired` (BEGIN IMMEDIATE, DELETE,
-  COMMIT) before *every* `due()` (SELECT of up to 64 rows, each JSON-decoded again), each
-  hand-off 0.1–0.3 ms on this machine, plus python-telegram-bot's `Update.de_json`. Fix
-  (bridge/outbox.py, storage/outbox.py): check the horizon at most once a minute per
-  destination, replace the dedup SELECT by `INSERT OR IGNORE` + `changes()`, and fetch
-  `due()` with a small limit when the queue was empty.
-- **50 pairs, IRC → Telegram p99** (not profiled yet; suspected cause: 50 outbox workers
-  whose per-message write transactions — enqueue, `_drop_expired`, `complete` — all queue
-  on the one `Database` write lock, and python-telegram-bot's 16-connection pool shared
-  by 50 destinations). Same fix as above; then profile with py-spy.
+- The bench's IRC clients acknowledge every read at once (TCP_QUICKACK, as the bridge
+  does on its own socket): InspIRCd leaves Nagle on, so without it a line to a client
+  that has just received another waits for that client's kernel delayed-ACK timer
+  (~20 ms), which measures the observer's kernel, not the bridge.
 """
 
 
