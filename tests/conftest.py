@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from handlers.registry import CommandRegistry, build_registry
+from storage.roster import RosterStore
 from tests.harness import GROUP
+from tests.helpers_handlers import open_store
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer, inspircd_server, ngircd_server
 
@@ -39,3 +42,16 @@ async def ngircd(tmp_path: Path) -> AsyncIterator[IrcServer]:
 async def inspircd(tmp_path: Path) -> AsyncIterator[IrcServer]:
     async with inspircd_server(tmp_path / "inspircd") as server:
         yield server
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[RosterStore]:
+    """A migrated roster in a temp file (test_storage_roster has its own, with a clock)."""
+    async with open_store(tmp_path / "roster.sqlite3") as s:
+        yield s
+
+
+@pytest.fixture
+def registry() -> CommandRegistry:
+    """Every command, with a rate limit no test reaches unless it means to."""
+    return build_registry(commands_per_minute=1000)

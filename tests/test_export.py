@@ -5,19 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.model import Network
 from storage.export import ExportRow, collect_rows, iso_utc, render_csv, render_json
 from storage.roster import Identity, RosterStore
-from tests.helpers_handlers import open_store
 
 TEXT = st.text(max_size=12)
 ROWS = st.builds(
@@ -32,12 +28,6 @@ ROWS = st.builds(
     st.lists(TEXT, max_size=4).map(tuple),
     st.floats(0, 4e9),
 )
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[RosterStore]:
-    async with open_store(tmp_path / "roster.sqlite3") as s:
-        yield s
 
 
 def plain_iso(ts: float) -> str:

@@ -6,9 +6,7 @@ import csv
 import io
 import json
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +21,6 @@ from tests.helpers_handlers import (
     Recorder,
     irc_author,
     make_ctx,
-    open_store,
     tg_author,
 )
 
@@ -41,17 +38,6 @@ HOSTILE = [
     "bad\x00\x1b[31mred\r\nPRIVMSG #x :hi",
     "x" * 10_000,
 ]
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[RosterStore]:
-    async with open_store(tmp_path / "roster.sqlite3") as s:
-        yield s
-
-
-@pytest.fixture
-def registry() -> CommandRegistry:
-    return build_registry(commands_per_minute=1000)
 
 
 async def run(

@@ -8,36 +8,22 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.model import Author, Network
-from handlers.registry import CommandRegistry, build_registry
+from handlers.registry import CommandRegistry
 from storage import search
 from storage.db import Database
 from storage.roster import Identity, LinkError, Member, RosterStore
 from storage.tags import shared_prefixes
-from tests.helpers_handlers import irc_author, make_ctx, open_store, tg_author
+from tests.helpers_handlers import irc_author, make_ctx, tg_author
 
 BOB = irc_author("bob", account="bob")
 CAROL = irc_author("carol", account="carol")
 USERS = [tg_author(2000 + i, f"user{i:02}", None) for i in range(12)]
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[RosterStore]:
-    async with open_store(tmp_path / "roster.sqlite3") as s:
-        yield s
-
-
-@pytest.fixture
-def registry() -> CommandRegistry:
-    return build_registry(commands_per_minute=1000)
 
 
 async def say(registry: CommandRegistry, store: RosterStore, author: Author, line: str) -> str:
