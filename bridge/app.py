@@ -22,6 +22,20 @@ from storage.roster import RosterStore
 log = logging.getLogger(__name__)
 
 
+MESSAGE_MAP_DAYS = 7
+"""How long the bot remembers who wrote what it posted (for replies); kept short because it
+holds people's words and names, which /leave cannot trace back to a member."""
+PRUNE_EVERY = 3600.0
+
+
+async def prune_old(store: OutboxStore, message_map: MessageMap, horizon_hours: float) -> None:
+    """Forget delivered keys once no re-delivery can come (twice the horizon) and old
+    reply records, so neither table grows for ever."""
+    now = time.time()
+    await store.prune_delivered(now - 2 * horizon_hours * 3600)
+    await message_map.prune(now - MESSAGE_MAP_DAYS * 86400)
+
+
 def horizon_summary(network: str, count: int, hours: float) -> object:
     """The line that replaces messages too old to deliver, so their loss is not silent."""
     text = f"{count} messages from the last {hours:g} h were not delivered (the bridge was down)."
@@ -52,7 +66,7 @@ class App:
             self.roster,
             self.message_map,
         )
-        self.telegram = TelegramConnector(config.telegram, self.router.handle, self.message_map)
+        self.telegram = TelegramConnector(config.telegram, self.router.handle)
         self.irc = IrcConnector(
             config.irc, [b.irc_channel for b in config.bridges], self.router.handle
         )
@@ -74,6 +88,7 @@ class App:
                 log.error("%s", problem)
         tasks = {
             "state": asyncio.create_task(self._publish_state(), name="state"),
+            "prune": asyncio.create_task(self._prune_periodically(), name="prune"),
             "outbox": asyncio.create_task(self.outbox.run(), name="outbox"),
             "irc": asyncio.create_task(self.irc.run(), name="irc"),
             "telegram": asyncio.create_task(self.telegram.run(), name="telegram"),
@@ -104,6 +119,11 @@ class App:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.irc.wait_changed(), 5)
 
+    async def _prune_periodically(self) -> None:
+        while True:
+            await prune_old(self.store, self.message_map, self.config.delivery.horizon_hours)
+            await asyncio.sleep(PRUNE_EVERY)
+
     async def _announce_ready(self) -> None:
         for pair in self.config.bridges:
             await self.irc.wait_ready(pair.irc_channel)
@@ -118,7 +138,7 @@ class App:
         if not drained:
             log.warning("stopping with messages still queued; they are kept for the next start")
         await self.irc.stop()
-        for name in ("outbox", "irc", "state"):
+        for name in ("outbox", "irc", "state", "prune"):
             await _cancel(tasks[name])
         for name in ("irc", "telegram"):
             await self.store.set_state(f"connection:{name}", f"stopped {time.time():.0f}")

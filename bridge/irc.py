@@ -30,7 +30,7 @@ from bridge.outbox import Progress, TransientError
 from bridge.pacing import TokenBucket
 from bridge.render.irc import irc_line_budget
 from bridge.tcp import ack_promptly
-from storage.outbox import OutboxItem
+from storage.outbox import OutboxItem, Sent
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,9 @@ class IrcConnector(IrcEvents):
             await asyncio.sleep(0.05)
             with contextlib.suppress(Exception):
                 self._conn.disconnect(message)
+        # What was read before the QUIT is stored before the caller stops the dispatcher.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._inbox.join(), 5)
 
     async def wait_changed(self) -> None:
         """Return at the next connection state change (connected, joined, lost)."""
@@ -159,7 +162,7 @@ class IrcConnector(IrcEvents):
             self._changed.clear()
             await self._changed.wait()
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
         """Sender: write the first item's remaining lines, one paced line at a time."""
         item = items[0]
         lines: list[str] = list(item.payload.get("lines", []))
@@ -178,7 +181,7 @@ class IrcConnector(IrcEvents):
                 await self._await_echo(chat)
             if index + 1 < len(lines):
                 await progress(item, index + 1)
-        return 1
+        return Sent(1)
 
     async def _await_echo(self, target: str) -> None:
         """With echo-message a line counts as delivered when the server sends it back."""
@@ -357,6 +360,8 @@ class IrcConnector(IrcEvents):
                 await self.on_message(message)
             except Exception:
                 log.exception("IRC: failed to handle a message from %s", message.author.nick)
+            finally:
+                self._inbox.task_done()
 
     # ------------------------------------------------------------------- events
 

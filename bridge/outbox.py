@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
-from storage.outbox import NewItem, OutboxItem, OutboxStore
+from storage.outbox import NewItem, OutboxItem, OutboxStore, Sent
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ class Sender(Protocol):
     async def wait_ready(self, chat: str) -> None:
         """Return once chat can be written to (connected, registered, joined)."""
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
-        """Deliver a prefix of items, paced; return how many are fully delivered (>= 1)."""
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+        """Deliver a prefix of items, paced; say how many are fully delivered (>= 1)."""
 
 
 class Outbox:
@@ -154,7 +154,7 @@ class Outbox:
                 continue
             idle.clear()
             try:
-                done = await sender.deliver(chat, items, self._progress)
+                sent = await sender.deliver(chat, items, self._progress)
             except TransientError as exc:
                 self._mirror.pop(dest, None)  # lines may have gone out: re-read the progress
                 failures += 1
@@ -184,8 +184,8 @@ class Outbox:
             if failures:
                 log.info("%s %s: delivery recovered after %d failures", network, chat, failures)
                 failures = 0
-            delivered = items[: max(1, done)]
-            await self.store.complete(delivered)
+            delivered = items[: max(1, sent.count)]
+            await self.store.complete(delivered, sent.posted)
             mirror = self._mirror.get(dest)
             if mirror is not None:
                 del mirror[: len(delivered)]

@@ -42,8 +42,8 @@ from bridge.model import (
 from bridge.outbox import PermanentError, Progress, TransientError
 from bridge.pacing import TokenBucket
 from bridge.render.telegram import entities_to_spans, split_plain_text, visible_length
-from storage.message_map import MessageMap
-from storage.outbox import OutboxItem
+from storage.message_map import Posted
+from storage.outbox import OutboxItem, Sent
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +132,9 @@ def _entities(entities: Iterable[telegram.MessageEntity]) -> list[tuple[str, int
 class TelegramConnector:
     """Long-polls updates into the router and delivers queued HTML messages."""
 
-    def __init__(
-        self,
-        config: TelegramConfig,
-        on_message: OnMessage,
-        message_map: MessageMap,
-    ) -> None:
+    def __init__(self, config: TelegramConfig, on_message: OnMessage) -> None:
         self.config = config
         self.on_message = on_message
-        self.message_map = message_map
         self._poll_request = HTTPXRequest(
             connection_pool_size=1,
             read_timeout=config.poll_timeout + config.request_timeout,
@@ -339,7 +333,7 @@ class TelegramConnector:
     async def wait_ready(self, chat: str) -> None:
         await self._ready.wait()
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
         """Send the head item, merged with the mergeable items queued behind it."""
         bucket = self._bucket(chat)
         busy = not bucket.available()
@@ -364,15 +358,10 @@ class TelegramConnector:
             )
         )
         first = batch[0].payload
-        if first.get("author"):
-            await self.message_map.record(
-                "telegram",
-                chat,
-                str(sent.message_id),
-                str(first["author"]),
-                str(first.get("text", "")),
-            )
-        return len(batch)
+        if not first.get("author"):
+            return Sent(len(batch))
+        author, text = str(first["author"]), str(first.get("text", ""))
+        return Sent(len(batch), Posted("telegram", chat, str(sent.message_id), author, text))
 
     async def send_text_now(self, chat: int, text: str) -> bool:
         """Send plain text to a chat now (private answers); False if the bot may not write there."""

@@ -14,6 +14,26 @@ class MappedMessage:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A message the bot posted for someone: remembered with its delivery, atomically."""
+
+    network: str
+    chat: str
+    message_id: str
+    author_name: str
+    text: str
+
+    def row(self) -> tuple[str, str, str, str, str, float]:
+        return (self.network, self.chat, self.message_id, self.author_name, self.text, time.time())
+
+
+RECORD_SQL = (
+    "INSERT OR REPLACE INTO message_map "
+    "(network, chat, message_id, author_name, text, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
 class MessageMap:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -21,12 +41,7 @@ class MessageMap:
     async def record(
         self, network: str, chat: str, message_id: str, author_name: str, text: str
     ) -> None:
-        await self.db.write(
-            "INSERT OR REPLACE INTO message_map "
-            "(network, chat, message_id, author_name, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (network, chat, message_id, author_name, text, time.time()),
-        )
+        await self.db.write(RECORD_SQL, Posted(network, chat, message_id, author_name, text).row())
 
     async def lookup(self, network: str, chat: str, message_id: str) -> MappedMessage | None:
         async with self.db.conn.execute(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database
+from storage.message_map import RECORD_SQL, Posted
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,15 @@ class OutboxItem:
     progress: int
     attempts: int
     replace_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a destination confirmed: how many queued items went out (>= 1), and the
+    message it posted, to be remembered in the same transaction as the delivery."""
+
+    count: int
+    posted: Posted | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +166,13 @@ class OutboxStore:
     async def set_progress(self, item_id: int, progress: int) -> None:
         await self.db.write("UPDATE outbox SET progress = ? WHERE id = ?", (progress, item_id))
 
-    async def complete(self, items: list[OutboxItem]) -> None:
-        """Delivered: forget the rows, remember their keys so a re-delivery is ignored."""
+    async def complete(self, items: list[OutboxItem], posted: Posted | None = None) -> None:
+        """Delivered: forget the rows, remember their keys so a re-delivery is ignored, and
+        what was posted — all or nothing, so a restart never finds one without the other."""
         now = self.clock()
         async with self.db.transaction() as conn:
+            if posted is not None:
+                await conn.execute(RECORD_SQL, posted.row())
             await conn.executemany(
                 "INSERT OR IGNORE INTO delivered (dedup_key, delivered_at) VALUES (?, ?)",
                 [(i.dedup_key, now) for i in items],

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bridge.app import prune_old
 from bridge.outbox import Outbox, PermanentError, Progress, TransientError
 from storage.db import Database
-from storage.outbox import NewItem, OutboxItem, OutboxStore
+from storage.message_map import MappedMessage, MessageMap, Posted
+from storage.outbox import NewItem, OutboxItem, OutboxStore, Sent
 
 
 class RecordingSender:
@@ -28,12 +32,12 @@ class RecordingSender:
     async def wait_ready(self, chat: str) -> None:
         await self.ready.wait()
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
         if self.failures:
             raise self.failures.pop(0)
         self.received.append(items[0].payload["text"])
         self.arrived.set()
-        return 1
+        return Sent(1)
 
     async def wait_count(self, n: int, timeout: float = 5.0) -> None:
         async with asyncio.timeout(timeout):
@@ -253,7 +257,7 @@ class MultiLineSender(RecordingSender):
         super().__init__()
         self.failed = False
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> int:
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
         head = items[0]
         lines = head.payload["lines"]
         for index in range(head.progress, len(lines)):
@@ -263,7 +267,7 @@ class MultiLineSender(RecordingSender):
             self.received.append(lines[index])
             await progress(head, index + 1)
         self.arrived.set()
-        return 1
+        return Sent(1)
 
 
 async def test_retry_after_a_partial_write_resumes_at_the_next_line(db: Database) -> None:
@@ -282,3 +286,55 @@ async def test_retry_after_a_partial_write_resumes_at_the_next_line(db: Database
         await outbox.enqueue([lines("two"), lines("three")])
         await sender.wait_count(6)
     assert sender.received == ["one.1", "one.2", "two.1", "two.2", "three.1", "three.2"]
+
+
+class PostingSender(RecordingSender):
+    """A destination that answers with the id of the message it posted (as Telegram does)."""
+
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+        await super().deliver(chat, items, progress)
+        text = items[0].payload["text"]
+        return Sent(1, Posted("telegram", chat, f"id-{text}", "alice", text))
+
+
+async def test_posted_message_is_remembered_with_its_delivery(db: Database) -> None:
+    sender = PostingSender()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([item("hello")])
+        await sender.wait_count(1)
+        assert await outbox.wait_idle(2)
+    assert await MessageMap(db).lookup("telegram", "#c", "id-hello") == MappedMessage(
+        "alice", "hello"
+    )
+
+
+async def test_delivery_and_its_record_commit_together(db: Database) -> None:
+    """If remembering the posted message fails, the item is not marked delivered either:
+    a restart finds it still queued, never delivered-but-unknown."""
+    store = OutboxStore(db)
+    [queued] = await store.enqueue([item("x")])
+    await db.conn.execute("DROP TABLE message_map")
+    with pytest.raises(sqlite3.OperationalError):
+        await store.complete([queued], Posted("telegram", "#c", "1", "alice", "x"))
+    assert [s.depth for s in await store.stats()] == [1]
+    assert await store.enqueue([item("x")]) == []  # still queued, so a duplicate is refused
+    assert not await db.fetchall("SELECT 1 FROM delivered")
+
+
+async def test_old_delivered_keys_and_reply_records_are_forgotten(db: Database) -> None:
+    store = OutboxStore(db)
+    now = time.time()
+    for key, age_h in (("old", 49), ("recent", 47)):
+        await db.write(
+            "INSERT INTO delivered (dedup_key, delivered_at) VALUES (?, ?)",
+            (key, now - age_h * 3600),
+        )
+    for mid, age_d in (("1", 8), ("2", 6)):
+        await db.write(
+            "INSERT INTO message_map VALUES ('telegram', '-1', ?, 'alice', 'hi', ?)",
+            (mid, now - age_d * 86400),
+        )
+    await prune_old(store, MessageMap(db), horizon_hours=24)
+    assert [r[0] for r in await db.fetchall("SELECT dedup_key FROM delivered")] == ["recent"]
+    assert [r[0] for r in await db.fetchall("SELECT message_id FROM message_map")] == ["2"]
