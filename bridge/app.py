@@ -26,6 +26,9 @@ MESSAGE_MAP_DAYS = 7
 """How long the bot remembers who wrote what it posted (for replies); kept short because it
 holds people's words and names, which /leave cannot trace back to a member."""
 PRUNE_EVERY = 3600.0
+IN_FLIGHT_GRACE = 5.0
+"""At shutdown, how long a message already being sent may take to finish (at least the
+Telegram request timeout)."""
 
 
 async def prune_old(store: OutboxStore, message_map: MessageMap, horizon_hours: float) -> None:
@@ -137,6 +140,8 @@ class App:
         drained = await self.outbox.wait_idle(self.config.delivery.shutdown_grace)
         if not drained:
             log.warning("stopping with messages still queued; they are kept for the next start")
+        # A message on the wire is finished and recorded, never cut off half-sent.
+        await self.outbox.stop(max(IN_FLIGHT_GRACE, self.config.telegram.request_timeout))
         await self.irc.stop()
         for name in ("outbox", "irc", "state", "prune"):
             await _cancel(tasks[name])

@@ -77,6 +77,8 @@ class Outbox:
         self._mirror: dict[tuple[str, str], list[OutboxItem]] = {}
         self._group: asyncio.TaskGroup | None = None
         self._started = asyncio.Event()
+        self._sending: set[tuple[str, str]] = set()  # between deliver() and complete()
+        self._stopping = False
 
     async def enqueue(self, items: list[NewItem]) -> int:
         """Persist items (duplicates ignored) and wake their workers; returns how many were new."""
@@ -96,7 +98,7 @@ class Outbox:
     def _poke(self, dest: tuple[str, str]) -> None:
         self._wake.setdefault(dest, asyncio.Event()).set()
         self._idle.setdefault(dest, asyncio.Event()).clear()
-        if self._group is not None and dest not in self._tasks:
+        if self._group is not None and dest not in self._tasks and not self._stopping:
             self._tasks[dest] = self._group.create_task(self._worker(dest), name=f"outbox {dest}")
 
     async def run(self) -> None:
@@ -107,6 +109,22 @@ class Outbox:
                 self._poke(dest)
             self._started.set()
             await asyncio.Event().wait()
+
+    async def stop(self, timeout: float) -> None:
+        """Stop between messages: idle or waiting workers stop at once, one that is sending
+        finishes that message and records it (bounded by timeout), so a restart neither
+        repeats nor loses what was on the wire."""
+        self._stopping = True
+        busy = []
+        for dest, task in self._tasks.items():
+            if dest in self._sending:
+                busy.append(task)
+            else:
+                task.cancel()
+        if busy:
+            _, late = await asyncio.wait(busy, timeout=timeout)
+            for task in late:
+                task.cancel()
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait (bounded) until every destination's queue is empty; True if it happened."""
@@ -127,7 +145,7 @@ class Outbox:
         wake = self._wake.setdefault(dest, asyncio.Event())
         idle = self._idle.setdefault(dest, asyncio.Event())
         failures = 0
-        while True:
+        while not self._stopping:
             wake.clear()
             await sender.wait_ready(chat)
             mirror = self._mirror.get(dest)
@@ -153,42 +171,57 @@ class Outbox:
                         await wake.wait()
                 continue
             idle.clear()
+            self._sending.add(dest)
             try:
-                sent = await sender.deliver(chat, items, self._progress)
-            except TransientError as exc:
-                self._mirror.pop(dest, None)  # lines may have gone out: re-read the progress
-                failures += 1
-                delay = exc.retry_after
-                if delay is None:
-                    delay = min(self.max_backoff, 2 ** min(failures - 1, 6)) * (
-                        0.75 + random.random() / 2
-                    )
-                log.warning(
-                    "%s %s: delivery failed (%s); retrying in %.1fs", network, chat, exc, delay
+                failure = await self._send_and_record(dest, sender, items)
+            finally:
+                self._sending.discard(dest)
+            if failure is None:
+                if failures:
+                    log.info("%s %s: delivery recovered after %d failures", network, chat, failures)
+                    failures = 0
+                continue
+            failures += 1
+            delay = failure.retry_after
+            if delay is None:
+                delay = min(self.max_backoff, 2 ** min(failures - 1, 6)) * (
+                    0.75 + random.random() / 2
                 )
-                await asyncio.sleep(delay)
-                continue
-            except PermanentError as exc:
-                log.error("%s %s: destination refused a message for good: %s", network, chat, exc)
-                self._mirror.pop(dest, None)
-                await self.store.drop(items[:1])
-                continue
-            except Exception:
-                # A bug must not stop this queue for ever: drop the one item, keep the rest.
-                log.exception(
-                    "%s %s: unexpected error delivering item %d", network, chat, items[0].id
-                )
-                self._mirror.pop(dest, None)
-                await self.store.drop(items[:1])
-                continue
-            if failures:
-                log.info("%s %s: delivery recovered after %d failures", network, chat, failures)
-                failures = 0
-            delivered = items[: max(1, sent.count)]
-            await self.store.complete(delivered, sent.posted)
-            mirror = self._mirror.get(dest)
-            if mirror is not None:
-                del mirror[: len(delivered)]
+            log.warning(
+                "%s %s: delivery failed (%s); retrying in %.1fs", network, chat, failure, delay
+            )
+            if self._stopping:
+                return
+            await asyncio.sleep(delay)
+
+    async def _send_and_record(
+        self, dest: tuple[str, str], sender: Sender, items: list[OutboxItem]
+    ) -> TransientError | None:
+        """One attempt at the head of a queue, and its record. A transient failure is
+        returned for the caller to back off; any other failure drops the head item only."""
+        network, chat = dest
+        try:
+            sent = await sender.deliver(chat, items, self._progress)
+        except TransientError as exc:
+            self._mirror.pop(dest, None)  # lines may have gone out: re-read the progress
+            return exc
+        except PermanentError as exc:
+            log.error("%s %s: destination refused a message for good: %s", network, chat, exc)
+            self._mirror.pop(dest, None)
+            await self.store.drop(items[:1])
+            return None
+        except Exception:
+            # A bug must not stop this queue for ever: drop the one item, keep the rest.
+            log.exception("%s %s: unexpected error delivering item %d", network, chat, items[0].id)
+            self._mirror.pop(dest, None)
+            await self.store.drop(items[:1])
+            return None
+        delivered = items[: max(1, sent.count)]
+        await self.store.complete(delivered, sent.posted)
+        mirror = self._mirror.get(dest)
+        if mirror is not None:
+            del mirror[: len(delivered)]
+        return None
 
     async def _progress(self, item: OutboxItem, lines_done: int) -> None:
         await self.store.set_progress(item.id, lines_done)

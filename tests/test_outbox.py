@@ -338,3 +338,45 @@ async def test_old_delivered_keys_and_reply_records_are_forgotten(db: Database) 
     await prune_old(store, MessageMap(db), horizon_hours=24)
     assert [r[0] for r in await db.fetchall("SELECT dedup_key FROM delivered")] == ["recent"]
     assert [r[0] for r in await db.fetchall("SELECT message_id FROM message_map")] == ["2"]
+
+
+class BlockingSender(RecordingSender):
+    """A destination whose first send stays on the wire until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_wire = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+        self.on_wire.set()
+        await self.release.wait()
+        return await super().deliver(chat, items, progress)
+
+
+async def test_stop_lets_the_message_on_the_wire_finish_and_keeps_the_rest(db: Database) -> None:
+    sender = BlockingSender()
+    store = OutboxStore(db)
+    outbox = Outbox(store, {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([item("on the wire"), item("waiting")])
+        await asyncio.wait_for(sender.on_wire.wait(), 2)
+        stopping = asyncio.create_task(outbox.stop(timeout=5))
+        await asyncio.sleep(0.1)
+        assert not stopping.done()  # it waits for the send in progress
+        sender.release.set()
+        await asyncio.wait_for(stopping, 2)
+    assert sender.received == ["on the wire"]
+    assert [r[0] for r in await db.fetchall("SELECT dedup_key FROM outbox")] == ["waiting"]
+    assert [r[0] for r in await db.fetchall("SELECT dedup_key FROM delivered")] == ["on the wire"]
+
+
+async def test_stop_does_not_wait_for_a_destination_that_is_down(db: Database) -> None:
+    sender = RecordingSender()
+    sender.ready.clear()
+    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([item("queued")])
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(outbox.stop(timeout=30), 1)
+    assert sender.received == []
