@@ -87,3 +87,17 @@ def test_unwritable_database_is_one_clear_line(
     assert main(["status", "--config", str(path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: storage.path")
+
+
+def test_run_with_an_unwritable_database_fails_at_once_with_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.replace("roster.sqlite3", str(blocker / "db.sqlite3")))
+    assert main(["run", "--config", str(path)]) != 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "storage.path" in line]
+    assert len(lines) == 1 and "cannot create folder" in lines[0]
+    assert "Traceback" not in err

@@ -99,6 +99,15 @@ async def test_roster_at_version_2_gets_tag_counts_and_shared_prefixes(tmp_path:
         await db.close()
 
 
+async def test_database_runs_in_wal_mode(tmp_path: Path) -> None:
+    """WAL: readers (status, export) never block the bridge's writes, and the reverse."""
+    db = await Database.open(tmp_path / "wal.sqlite3")
+    try:
+        assert [tuple(r) for r in await db.fetchall("PRAGMA journal_mode")] == [("wal",)]
+    finally:
+        await db.close()
+
+
 async def test_cascade_needs_foreign_keys_on(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "fk.sqlite3")
     try:
