@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from fnmatch import fnmatchcase
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.casemap import irc_casefold
 from bridge.config import Config
@@ -29,16 +29,21 @@ from bridge.render.irc import (
 )
 from bridge.render.telegram import irc_to_telegram_html, split_plain_text
 from bridge.roles import is_moderator
-from handlers.context import CommandContext
+from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.registry import CommandRegistry
 from storage.message_map import MessageMap
 from storage.outbox import NewItem
-from storage.roster import RosterStore
+from storage.roster import RosterStore, identity_from_author
+
+if TYPE_CHECKING:
+    from bridge.irc_state import ChannelState
 
 log = logging.getLogger(__name__)
 HINT_INTERVAL = 3600.0
-IRC_FILE_MAX_LINES = 200
-"""Longer files are not sent over IRC: at a safe pace they would take many minutes."""
+SEEN_NAMES_MAX = 10_000
+"""Identities whose last seen names the router remembers; the oldest are forgotten first."""
+SeenNames = tuple[str, str | None, bool]
+"""An identity's display name, handle and verified flag, as last seen on its network."""
 
 
 class IrcSide(Protocol):
@@ -50,6 +55,11 @@ class IrcSide(Protocol):
     def nicks(self, channel: str) -> list[str]: ...
 
     def payload_budget(self, target: str, *, action: bool = False) -> int: ...
+
+    @property
+    def state(self) -> ChannelState:
+        """Known services accounts (a NICK line rarely carries its account tag)."""
+        ...
 
     async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None: ...
 
@@ -94,6 +104,7 @@ class Router:
         }
         self._speakers: dict[str, OrderedDict[str, float]] = {}
         self._hinted: dict[str, float] = {}
+        self._seen_names: OrderedDict[tuple[str, str], SeenNames] = OrderedDict()
 
     def attach(self, irc: IrcSide, telegram: TelegramSide) -> None:
         self.irc = irc
@@ -109,9 +120,15 @@ class Router:
             self._note_speaker(msg.chat.chat_id, msg.author.display_name)
         command = self._parse_command(msg)
         if command is not None:
+            await self._note_names(msg)  # first, so the command sees the current name
             if not msg.is_edit:
                 await self._run_command(msg, *command)
             return
+        await self._route(msg)
+        await self._note_names(msg)  # after the relay: a rename costs no relay latency
+
+    async def _route(self, msg: Message) -> None:
+        """Everything that is not a command: relayed, hinted at, or dropped."""
         if msg.chat.is_private:
             await self._private_hint(msg)
             return
@@ -170,6 +187,61 @@ class Router:
                 if fnmatchcase(target, pattern):
                     return True
         return False
+
+    async def _note_names(self, msg: Message) -> None:
+        """Keep a member's stored names current ("display name from the network, updated
+        when it changes") without a database write per message: the last names seen per
+        identity are remembered, and the store is asked only when they differ."""
+        if msg.kind in (MessageKind.TEXT, MessageKind.ACTION):
+            author = msg.author
+        elif msg.kind is MessageKind.NICK and msg.author.network is Network.IRC:
+            renamed = self._renamed(msg)
+            if renamed is None:
+                return
+            author = renamed
+        else:
+            return
+        if author.is_bot:
+            return
+        identity = identity_from_author(author)
+        key = (identity.network.value, identity.key)
+        names = (identity.display_name, identity.handle, identity.verified)
+        if self._seen_names.get(key) == names:
+            self._seen_names.move_to_end(key)
+            return
+        try:
+            await self.roster.refresh_identity(identity)
+        except Exception:
+            log.exception("could not refresh the stored names of %s", key)
+            return
+        self._seen_names[key] = names
+        self._seen_names.move_to_end(key)
+        while len(self._seen_names) > SEEN_NAMES_MAX:
+            self._seen_names.popitem(last=False)
+
+    def _renamed(self, msg: Message) -> Author | None:
+        """The author of an IRC NICK under the new nick, when keyed by a services account.
+
+        A member known only by nick!user@host cannot be followed: the key is the old mask.
+        """
+        new = msg.get("new_nick")
+        if not new:
+            return None
+        account = msg.author.account
+        if account is None and self.irc is not None:
+            account = self.irc.state.account(new)
+        if account is None:
+            return None
+        mask = msg.author.mask or ""
+        host = mask.partition("!")[2]
+        return replace(
+            msg.author,
+            user_id=UserId(f"account:{account}"),
+            display_name=new,
+            nick=new,
+            account=account,
+            mask=f"{new}!{host}" if host else None,
+        )
 
     def _note_speaker(self, chat: str, name: str) -> None:
         speakers = self._speakers.setdefault(chat, OrderedDict())
@@ -231,6 +303,7 @@ class Router:
             reply=lambda text: self._reply(msg, text),
             reply_private=lambda text: self._reply_private(msg, text),
             send_file=lambda name, data, caption: self._send_file(msg, name, data, caption),
+            irc_prefix=self.config.irc.command_prefix,
         )
         await self.registry.dispatch(ctx, name, args)
 
@@ -269,15 +342,20 @@ class Router:
         if msg.chat.network is Network.TELEGRAM:
             assert self.telegram is not None
             return await self.telegram.send_document(int(msg.author.user_id), name, data, caption)
+        nick = msg.author.nick or ""
         lines = data.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
-        if len(lines) > IRC_FILE_MAX_LINES:
+        if _irc_line_count(lines, self.irc.payload_budget(nick) if self.irc else 400) > (
+            IRC_FILE_MAX_LINES
+        ):
             body = (
-                f"--- {name}: {len(lines)} lines, too many to send over IRC. "
-                "Use /export on Telegram, or `tgirc-bridge export` on the server."
+                f"--- {name}: too long for IRC (more than {IRC_FILE_MAX_LINES} lines). "
+                "Send /export to me in a private chat on Telegram, or ask someone with shell "
+                "access to run: tgirc-bridge export --config FILE --format "
+                + name.rpartition(".")[2]
             )
         else:
             body = "\n".join([f"--- {name}: {caption}", *lines])
-        await self._send_text(Network.IRC, msg.author.nick or "", body)
+        await self._send_text(Network.IRC, nick, body)
         return True
 
     async def _send_text(self, network: Network, chat: str, text: str) -> None:
@@ -404,6 +482,16 @@ class Router:
         await self.outbox.enqueue(
             [NewItem("telegram", chat, f"{msg.source_id}>tg:{chat}", "relay", payload)]
         )
+
+
+def _irc_line_count(lines: list[str], budget: int) -> int:
+    """How many IRC lines the text would take, counting only up to just past the limit."""
+    count = 0
+    for raw in lines:
+        count += sum(len(split_irc_payload(line, budget)) for line in sanitize_for_irc(raw))
+        if count > IRC_FILE_MAX_LINES:
+            break
+    return count
 
 
 class _Presence:

@@ -11,6 +11,10 @@ from bridge.model import Author, ChatId, ChatRef, Network
 if TYPE_CHECKING:
     from storage.roster import RosterStore
 
+IRC_FILE_MAX_LINES = 200
+"""send_file on IRC replaces a file longer than this many IRC lines (counted as sent, so the
+one-line JSON counts by its length) with a note: at a safe pace it would take many minutes."""
+
 
 class Presence(Protocol):
     """Who is on the other side of a pair right now; answered by the connectors."""
@@ -44,7 +48,10 @@ class CommandContext:
     """Answer the invoker privately; False when the network would not let us (Telegram:
     the user never started a chat with the bot)."""
     send_file: Callable[[str, bytes, str], Awaitable[bool]]
-    """send_file(file_name, data, caption) privately to the invoker; False if impossible."""
+    """send_file(file_name, data, caption) privately to the invoker; False if impossible.
+    On IRC a file over IRC_FILE_MAX_LINES arrives as a note saying how to get it instead."""
+    irc_prefix: str = "!"
+    """irc.command_prefix: every answer that tells someone what to type on IRC uses it."""
 
     @property
     def network(self) -> Network:

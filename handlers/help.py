@@ -21,14 +21,16 @@ MAX_GROUP_LINES = 5
 def prefix_for(ctx: CommandContext) -> str:
     """How to type a command where ctx came from: /cmd on Telegram, !cmd on IRC.
 
-    On IRC the prefix is configurable (irc.command_prefix); "!" is the default, and the
-    bot also accepts a bare "cmd" in a private message.
+    On IRC the prefix is configurable (irc.command_prefix, carried in ctx.irc_prefix) and
+    the bot also accepts a bare "cmd" in a private message; answers show the prefix, since
+    that form works everywhere.
     """
-    return "/" if ctx.network is Network.TELEGRAM else "!"
+    return "/" if ctx.network is Network.TELEGRAM else ctx.irc_prefix
 
 
 def other_prefix(ctx: CommandContext) -> str:
-    return "!" if ctx.network is Network.TELEGRAM else "/"
+    """How to type a command on the other network (for /link instructions)."""
+    return ctx.irc_prefix if ctx.network is Network.TELEGRAM else "/"
 
 
 def quote(text: str, limit: int = 40) -> str:
@@ -70,7 +72,7 @@ def help_spec(specs: Sequence[CommandSpec]) -> CommandSpec:
 
     async def show_help(ctx: CommandContext, args: str) -> None:
         p = prefix_for(ctx)
-        wanted = args.strip().lstrip("/!").lower()
+        wanted = args.strip().lstrip("/!" + ctx.irc_prefix).lower()
         if not wanted:
             lines = [
                 f"{p}{s.usage} — {s.summary}" + (" (moderators)" if s.moderator_only else "")

@@ -6,7 +6,7 @@ import logging
 import time
 
 from bridge.errors import PermissionDenied
-from handlers.context import CommandContext
+from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.help import need_private_chat
 from handlers.registry import CommandSpec
 from storage.export import collect_rows, iso_utc, render_csv, render_json
@@ -39,7 +39,9 @@ SPEC = CommandSpec(
     usage="export",
     summary="the roster as CSV and JSON, sent privately",
     details="Sends roster.csv (opens in a spreadsheet) and roster.json to you privately, "
-    "never in the group or channel. Every export is recorded.",
+    "never in the group or channel. Every export is recorded. On IRC a file longer than "
+    f"{IRC_FILE_MAX_LINES} lines is replaced by a note: use /export on Telegram or "
+    "tgirc-bridge export on the server.",
     handler=export,
     moderator_only=True,
 )

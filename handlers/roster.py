@@ -139,11 +139,9 @@ async def interests(ctx: CommandContext, args: str) -> None:
     if not (request.add or request.remove):
         await ctx.reply(" ".join(["Nothing changed.", *notes]))
         return
-    member, created = await ctx.roster.join(identity)
-    if request.edit:
-        update = await ctx.roster.add_remove_interests(member.id, request.add, request.remove)
-    else:
-        update = await ctx.roster.set_interests(member.id, request.add)
+    update, created = await ctx.roster.join_with_interests(
+        identity, request.add, request.remove, edit=request.edit
+    )
     if update.over_limit:
         over = ", ".join(update.over_limit[:SHOWN_REJECTIONS])
         notes.append(f"Over the limit of {MAX_INTERESTS}: {over}.")
@@ -215,7 +213,9 @@ async def _interest_answer(ctx: CommandContext, search: InterestSearch) -> None:
         return
     lines = [f"{search.total} listing {quote(search.prefix)}:", *names]
     if more > 0:
-        lines.append(f"and {more} more.")
+        lines.append(
+            f"and {more} more (I list at most {PRIVATE_HITS}; a longer interest narrows it down)."
+        )
     await ctx.reply("\n".join(lines))
 
 
@@ -250,8 +250,7 @@ async def link(ctx: CommandContext, args: str) -> None:
     if code:
         await _redeem(ctx, identity, code)
         return
-    await ctx.roster.join(identity)
-    made = await ctx.roster.create_link_code(identity)
+    made = await ctx.roster.create_link_code(identity, join=True)
     minutes = int(LINK_CODE_TTL // 60)
     other = "IRC" if ctx.network is Network.TELEGRAM else "Telegram"
     where = "in a private message" if other == "IRC" else "in a private chat"
@@ -307,7 +306,8 @@ SPECS = (
         usage="whois <name or interest>",
         summary="a member's card, or who lists an interest",
         details="A member's name or handle shows their card. Otherwise the members listing "
-        "that interest or one starting with it, best match first: {p}whois py",
+        "that interest or one starting with it, best match first: {p}whois py. At most "
+        f"{GROUP_HITS} in the group and {PRIVATE_HITS} privately, with how many more.",
         handler=whois,
     ),
     CommandSpec(

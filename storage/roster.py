@@ -140,19 +140,32 @@ class RosterStore:
 
     async def join(self, identity: Identity) -> tuple[Member, bool]:
         """Register the identity (idempotent); refresh its display name; True when new."""
-        now = self._clock()
         async with self.db.transaction() as conn:
-            member_id = await self._upsert_names(conn, identity, now)
-            created = member_id is None
-            if member_id is None:
-                cur = await conn.execute("INSERT INTO members (joined_at) VALUES (?)", (now,))
-                member_id = _rowid(cur)
-                await self._insert_identity(conn, member_id, identity, now)
+            member_id, created = await self._join(conn, identity, self._clock())
             member = await self._load_one(conn, member_id)
         return member, created
 
+    async def _join(
+        self, conn: aiosqlite.Connection, identity: Identity, now: float
+    ) -> tuple[int, bool]:
+        """join() inside the caller's transaction, so a command that joins you on the way
+        (/interests, /link) commits both parts or neither."""
+        member_id = await self._upsert_names(conn, identity, now)
+        if member_id is not None:
+            return member_id, False
+        cur = await conn.execute("INSERT INTO members (joined_at) VALUES (?)", (now,))
+        member_id = _rowid(cur)
+        await self._insert_identity(conn, member_id, identity, now)
+        return member_id, True
+
     async def refresh_identity(self, identity: Identity) -> Member | None:
-        """The caller's member (None if not joined), storing a changed display name or handle."""
+        """The caller's member (None if not joined), storing a changed display name or handle.
+
+        A stranger costs one read and no write transaction: the router asks this for
+        everyone it has not seen speak yet, and most speakers are not members.
+        """
+        if await self._identity_id(self.db.conn, identity) is None:
+            return None
         async with self.db.transaction() as conn:
             member_id = await self._upsert_names(conn, identity, self._clock())
             return None if member_id is None else await self._load_one(conn, member_id)
@@ -178,31 +191,64 @@ class RosterStore:
 
     async def set_interests(self, member_id: int, tags: Sequence[str]) -> InterestUpdate:
         """Replace the member's interests with tags (normalised), keeping the first 25."""
-        wanted = list(dict.fromkeys(tags))
-        keep, over = wanted[:MAX_INTERESTS], wanted[MAX_INTERESTS:]
         async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM interests WHERE member_id = ?", (member_id,))
-            await self._insert_tags(conn, member_id, keep)
-        return InterestUpdate(tuple(keep), tuple(over))
+            return await self._set_tags(conn, member_id, tags)
 
     async def add_remove_interests(
         self, member_id: int, add: Sequence[str], remove: Sequence[str]
     ) -> InterestUpdate:
         """Remove, then append new tags while there is room; one transaction."""
         async with self.db.transaction() as conn:
-            current = await self._tags(conn, member_id)
-            gone = set(remove)
-            result = [t for t in current if t not in gone]
-            over: list[str] = []
-            for tag in dict.fromkeys(add):
-                if tag in result:
-                    continue
-                if len(result) >= MAX_INTERESTS:
-                    over.append(tag)
-                else:
-                    result.append(tag)
-            await conn.execute("DELETE FROM interests WHERE member_id = ?", (member_id,))
-            await self._insert_tags(conn, member_id, result)
+            return await self._edit_tags(conn, member_id, add, remove)
+
+    async def join_with_interests(
+        self,
+        identity: Identity,
+        add: Sequence[str],
+        remove: Sequence[str] = (),
+        *,
+        edit: bool,
+    ) -> tuple[InterestUpdate, bool]:
+        """/interests: join if needed, then set (edit=False: the list is add) or edit the
+        tags, in one transaction, so a failure never leaves a member without the change
+        they asked for; True when the member is new."""
+        async with self.db.transaction() as conn:
+            member_id, created = await self._join(conn, identity, self._clock())
+            if edit:
+                update = await self._edit_tags(conn, member_id, add, remove)
+            else:
+                update = await self._set_tags(conn, member_id, add)
+        return update, created
+
+    async def _set_tags(
+        self, conn: aiosqlite.Connection, member_id: int, tags: Sequence[str]
+    ) -> InterestUpdate:
+        wanted = list(dict.fromkeys(tags))
+        keep, over = wanted[:MAX_INTERESTS], wanted[MAX_INTERESTS:]
+        await conn.execute("DELETE FROM interests WHERE member_id = ?", (member_id,))
+        await self._insert_tags(conn, member_id, keep)
+        return InterestUpdate(tuple(keep), tuple(over))
+
+    async def _edit_tags(
+        self,
+        conn: aiosqlite.Connection,
+        member_id: int,
+        add: Sequence[str],
+        remove: Sequence[str],
+    ) -> InterestUpdate:
+        current = await self._tags(conn, member_id)
+        gone = set(remove)
+        result = [t for t in current if t not in gone]
+        over: list[str] = []
+        for tag in dict.fromkeys(add):
+            if tag in result:
+                continue
+            if len(result) >= MAX_INTERESTS:
+                over.append(tag)
+            else:
+                result.append(tag)
+        await conn.execute("DELETE FROM interests WHERE member_id = ?", (member_id,))
+        await self._insert_tags(conn, member_id, result)
         return InterestUpdate(tuple(result), tuple(over))
 
     # ------------------------------------------------------------------- search
@@ -254,10 +300,16 @@ class RosterStore:
 
     # --------------------------------------------------------------------- link
 
-    async def create_link_code(self, identity: Identity) -> LinkCode:
-        """A fresh one-time code for this (joined) identity; an older code of it is replaced."""
+    async def create_link_code(self, identity: Identity, *, join: bool = False) -> LinkCode:
+        """A fresh one-time code for this identity; an older code of it is replaced.
+
+        join=True joins the identity first in the same transaction (/link from someone not
+        yet a member); otherwise a stranger is a LookupError.
+        """
         now = self._clock()
         async with self.db.transaction() as conn:
+            if join:
+                await self._join(conn, identity, now)
             identity_id = await self._identity_id(conn, identity)
             if identity_id is None:
                 raise LookupError("identity is not a member")

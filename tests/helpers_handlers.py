@@ -6,10 +6,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from bridge.model import Author, ChatId, ChatRef, Network, UserId
+from bridge.config import parse_config
+from bridge.irc_state import ChannelState
+from bridge.model import Author, ChatId, ChatRef, Message, Network, UserId
+from bridge.outbox import Outbox
+from bridge.router import Router
 from handlers.context import CommandContext
+from handlers.registry import CommandRegistry
 from storage.db import Database
+from storage.message_map import MessageMap
+from storage.outbox import NewItem
 from storage.roster import RosterStore
 
 TG_GROUP = ChatRef(Network.TELEGRAM, ChatId("-1001234"), is_private=False, title="Collab")
@@ -101,6 +109,7 @@ def make_ctx(
     moderator: bool = False,
     recorder: Recorder | None = None,
     presence: FakePresence | None = None,
+    irc_prefix: str = "!",
 ) -> tuple[CommandContext, Recorder]:
     """A context as the router would build it, in the bridged group/channel or in private."""
     rec = recorder or Recorder()
@@ -121,5 +130,73 @@ def make_ctx(
         reply=rec.reply,
         reply_private=rec.reply_private,
         send_file=rec.send_file,
+        irc_prefix=irc_prefix,
     )
     return ctx, rec
+
+
+ROUTER_CONFIG = """
+[telegram]
+token = "1:abc"
+[irc]
+host = "127.0.0.1"
+nick = "CollabBot"
+{irc}
+[[bridge]]
+telegram_chat = {group}
+irc_channel = "{channel}"
+[roster]
+{roster}
+"""
+
+
+@dataclass
+class FakeOutbox:
+    """Records what the router queued, instead of delivering it."""
+
+    items: list[NewItem] = field(default_factory=list)
+
+    async def enqueue(self, items: list[NewItem]) -> int:
+        self.items.extend(items)
+        return len(items)
+
+    def irc_lines(self, chat: str) -> list[str]:
+        return [ln for i in self.items if i.chat == chat for ln in i.payload.get("lines", [])]
+
+
+@dataclass
+class FakeIrc:
+    """The IRC side as the router sees it: a nick, channel state, no network."""
+
+    nick: str = "CollabBot"
+    state: ChannelState = field(default_factory=ChannelState)
+
+    def nicks(self, channel: str) -> list[str]:
+        return []
+
+    def payload_budget(self, target: str, *, action: bool = False) -> int:
+        return 400
+
+    async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None:
+        return self.state.account(nick)
+
+
+def make_router(
+    store: RosterStore, registry: CommandRegistry, *, irc: str = "", roster: str = ""
+) -> tuple[Router, FakeOutbox]:
+    """A real Router over a real store; irc/roster are extra TOML lines for those tables."""
+    config = parse_config(
+        ROUTER_CONFIG.format(
+            irc=irc, roster=roster, group=TG_GROUP.chat_id, channel=IRC_CHANNEL.chat_id
+        )
+    )
+    outbox = FakeOutbox()
+    router = Router(config, cast(Outbox, outbox), registry, store, MessageMap(store.db))
+    router.irc = FakeIrc()
+    return router, outbox
+
+
+def said(author: Author, text: str, chat: ChatRef | None = None, n: int = 0) -> Message:
+    """author says text in chat (default: their side of the bridged pair)."""
+    where = chat or (TG_GROUP if author.network is Network.TELEGRAM else IRC_CHANNEL)
+    return Message(f"{author.network.value}:{author.user_id}:{n}:{text}", author, where, text)

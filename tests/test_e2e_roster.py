@@ -46,14 +46,23 @@ def today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
-def config_for(tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer, **roster: Any) -> Path:
+def config_for(
+    tmp_path: Path,
+    fake_tg: FakeTelegram,
+    ngircd: IrcServer,
+    *,
+    irc: Mapping[str, Any] | None = None,
+    **roster: Any,
+) -> Path:
     """A test config; commands_per_minute is high unless the test is about the limit.
 
     Telegram's per-group pacing (20 a minute) is lifted: these tests are about answers.
     """
     settings: dict[str, Any] = {"commands_per_minute": 100, **roster}
     pacing = {"messages_per_minute": 600.0, "burst": 30}
-    return write_config(tmp_path / "config.toml", fake_tg, ngircd, roster=settings, telegram=pacing)
+    return write_config(
+        tmp_path / "config.toml", fake_tg, ngircd, roster=settings, telegram=pacing, irc=irc
+    )
 
 
 def db_path(tmp_path: Path) -> Path:
@@ -541,6 +550,51 @@ async def test_leave_removes_every_trace(
             await bob.close()
 
 
+async def test_leave_from_irc_removes_every_trace(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = config_for(tmp_path, fake_tg, ngircd)
+    async with running_bridge(config):
+        bob = await human(ngircd, "bob", CHANNEL)
+        try:
+            # bob exists only on IRC: joined, interests, and a link code pending.
+            assert (await irc_one(bob, CHANNEL, "!join")).startswith("Welcome, bob: ")
+            assert await irc_one(bob, BOT_NICK, "!interests irc-only, python") == (
+                "Your interests: irc-only, python."
+            )
+            link_code(await irc_one(bob, BOT_NICK, "link"))
+            await tg_one(fake_tg, CAROL, "/interests python")
+            assert query(tmp_path, "SELECT COUNT(*) FROM link_codes") == [(1,)]
+            assert query(tmp_path, "SELECT COUNT(*) FROM members") == [(2,)]
+
+            assert await irc_one(bob, CHANNEL, "!leave") == (
+                "Done: I deleted your membership, your identities and your interests."
+            )
+            tables = [
+                r[0] for r in query(tmp_path, "SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            assert set(ROSTER_TABLES) <= set(tables)
+            for table in tables:  # every table, every column: no trace of bob's membership
+                for row in table_rows(tmp_path, table):
+                    text = " ".join(map(str, row))
+                    for trace in ("irc-only", "bob!", "mask:bob"):
+                        assert trace not in text, (table, row)
+            assert query(tmp_path, "SELECT network, display_name FROM identities") == [
+                ("telegram", "Carol")
+            ]
+            assert query(tmp_path, "SELECT tag FROM interests") == [("python",)]
+            assert query(tmp_path, "SELECT COUNT(*) FROM link_codes") == [(0,)]
+            assert query(tmp_path, "SELECT COUNT(*) FROM members") == [(1,)]
+            assert await irc_one(bob, BOT_NICK, "leave") == (
+                "You are not a member, so there is nothing to forget."
+            )
+            assert await irc_one(bob, CHANNEL, "!whois irc-only") == 'No one lists "irc-only".'
+            await bob.assert_no_line(from_bot, within=QUIET)
+            assert [m.chat_id for m in fake_tg.sent] == [GROUP]  # Carol's answer only
+        finally:
+            await bob.close()
+
+
 # ------------------------------------------------------------------------------ link
 
 
@@ -876,7 +930,8 @@ async def test_help_on_both_networks(
             assert await tg_one(fake_tg, ALICE, "/help whois") == (
                 "Usage: /whois <name or interest>\nA member's name or handle shows their card. "
                 "Otherwise the members listing that interest or one starting with it, best "
-                "match first: /whois py"
+                "match first: /whois py. At most 10 in the group and 100 privately, with how "
+                "many more."
             )
             assert await tg_one(fake_tg, ALICE, "/help nope") == (
                 'There is no command "nope". /help lists them all.'
@@ -884,7 +939,9 @@ async def test_help_on_both_networks(
             assert await irc_ask(bob, CHANNEL, "!help !export", 3) == [
                 "Usage: !export",
                 "Sends roster.csv (opens in a spreadsheet) and roster.json to you privately, "
-                "never in the group or channel. Every export is recorded.",
+                "never in the group or channel. Every export is recorded. On IRC a file longer "
+                "than 200 lines is replaced by a note: use /export on Telegram or tgirc-bridge "
+                "export on the server.",
                 "Moderators only.",
             ]
             bob.privmsg(CHANNEL, "!help")
@@ -923,5 +980,69 @@ async def test_unknown_commands_and_private_chatter_are_rate_limited(
             await fake_tg.wait_sent(in_chat(CAROL.id))
             await bob.assert_no_line(from_bot, within=QUIET)
             assert len(fake_tg.sent) == 1
+        finally:
+            await bob.close()
+
+
+# ----------------------------------------------------- names, configured prefix
+
+
+async def test_display_name_follows_telegram_when_a_member_speaks(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = config_for(tmp_path, fake_tg, ngircd)
+    async with running_bridge(config):
+        bob = await human(ngircd, "bob", CHANNEL)
+        try:
+            await tg_one(fake_tg, ALICE, "/interests python")
+            renamed = TgUser(ALICE.id, "Alicia", "Jones", username="alicia_j")
+            fake_tg.push_text(GROUP, renamed, "hello under my new name")
+            [line] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
+            assert line.text == "<Alicia Jones> hello under my new name"
+            expected = (
+                "Alicia Jones — Telegram: Alicia Jones (@alicia_j) — "
+                f"member since {today()}\nInterests: python"
+            )
+            assert await tg_one(fake_tg, CAROL, "/whois alicia_j") == expected
+            assert await tg_one(fake_tg, CAROL, "/whois Alicia Jones") == expected
+            assert await tg_one(fake_tg, CAROL, "/whois alice_s") == 'No one lists "alice_s".'
+            assert query(tmp_path, "SELECT display_name, handle FROM identities") == [
+                ("Alicia Jones", "alicia_j")
+            ]
+            await bob.assert_no_line(from_bot, within=QUIET)
+        finally:
+            await bob.close()
+
+
+async def test_configured_irc_prefix_is_what_every_answer_tells(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = config_for(tmp_path, fake_tg, ngircd, irc={"command_prefix": "."})
+    async with running_bridge(config):
+        bob = await human(ngircd, "bob", CHANNEL)
+        try:
+            assert await irc_one(bob, CHANNEL, ".members") == "No members yet. Be the first: .join"
+            assert await irc_ask(bob, CHANNEL, ".help .join", 2) == [
+                "Usage: .join",
+                "Adds you to the roster, keyed by your Telegram id or IRC services account "
+                "(without one, by nick!user@host, marked unverified). Then: .interests.",
+            ]
+            assert await irc_one(bob, BOT_NICK, "frob") == (
+                'There is no command "frob". .help lists them all.'
+            )
+            # Telegram tells what to type on IRC with the same prefix.
+            fake_tg.add_private_chat(ALICE)
+            private = await tg_one(fake_tg, ALICE, "/link", chat=ALICE.id)
+            code = link_code(private)
+            assert f"send .link {code} to me in a private message on IRC" in private
+            assert await irc_one(bob, BOT_NICK, f".link {code}") == (
+                "Linked: Telegram: Alice Smith (@alice_s); IRC: bob (unverified) are now one "
+                "member."
+            )
+            # "!" is not a command here: a line starting with it is relayed like any other.
+            bob.privmsg(CHANNEL, "!members")
+            [relayed] = await fake_tg.wait_sent(in_chat(GROUP))
+            assert relayed.visible_text == "bob: !members"
+            await bob.assert_no_line(from_bot, within=QUIET)
         finally:
             await bob.close()

@@ -11,16 +11,19 @@ from dataclasses import replace
 import pytest
 
 from bridge.errors import UsageError
-from bridge.model import Author
+from bridge.model import Author, ChatId, Message, MessageKind, Network, UserId
 from bridge.roles import is_moderator
-from handlers.context import CommandContext
+from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.registry import CommandRegistry, CommandSpec, build_registry
-from storage.roster import RosterStore
+from storage.roster import Identity, Member, RosterStore
 from tests.helpers_handlers import (
+    IRC_CHANNEL,
     FakePresence,
     Recorder,
     irc_author,
     make_ctx,
+    make_router,
+    said,
     tg_author,
 )
 
@@ -399,3 +402,144 @@ def test_registry_rejects_duplicates() -> None:
     with pytest.raises(ValueError, match="duplicate"):
         CommandRegistry([spec, spec], 5)
     assert not build_registry(5).knows("DROP") and build_registry(5).knows("WHOIS")
+
+
+# --------------------------------------------------- a configured IRC prefix
+
+
+async def test_every_irc_answer_uses_the_configured_prefix(
+    registry: CommandRegistry, store: RosterStore
+) -> None:
+    async def on_irc(line: str, **kwargs: object) -> Recorder:
+        return await run(registry, store, BOB, line, irc_prefix=".", **kwargs)
+
+    rec = await on_irc("help", private=True)
+    lines = rec.last.splitlines()
+    assert lines[1].startswith(".join — ") and lines[-1] == "Details: .help <command>"
+    rec = await on_irc("help .interests")
+    assert rec.last.startswith("Usage: .interests [tag, tag, … | +tag -tag]\n")
+    assert ".interests python, translation, gadgets sets the list" in rec.last
+    assert (await on_irc("nosuch")).last == 'There is no command "nosuch". .help lists them all.'
+    assert (await on_irc("whois")).last == "Usage: .whois <name or interest>"
+    assert (await on_irc("export")).last == "Sorry, .export is for moderators only."
+    assert (await on_irc("members")).last == "No members yet. Be the first: .join"
+    assert (await on_irc("names", private=True)).last.startswith(".names only works")
+    assert (await on_irc("join")).last.startswith(
+        "Welcome, bob: you are on the roster. Say what you work on: .interests python"
+    )
+    # Telegram answers that tell people what to type on IRC use it too.
+    rec = await run(registry, store, ALICE, "link", irc_prefix=".")
+    code = rec.private[0].split("Your link code is ")[1][:6]
+    assert f"send .link {code} to me in a private message on IRC" in rec.private[0]
+    rec = await run(registry, store, ALICE, "link ABCDEF", irc_prefix=".")
+    assert rec.last.endswith("Ask for a new one with .link on your other network.")
+    rec = await run(registry, store, ALICE, "help", private=True, irc_prefix=".")
+    assert rec.last.splitlines()[1].startswith("/join — ")
+
+
+# ------------------------------------------------------------ atomic commands
+
+
+async def test_interests_before_join_is_one_transaction(
+    registry: CommandRegistry, store: RosterStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object) -> None:
+        raise RuntimeError("disk gone between the join and the interests")
+
+    monkeypatch.setattr(store, "_insert_tags", broken)
+    rec = await run(registry, store, ALICE, "interests python, lua")
+    assert rec.last.startswith("Sorry, that failed. (ref ")
+    assert await snapshot(store) == {t: [] for t in TABLES}  # not joined without interests
+
+
+async def test_link_before_join_is_one_transaction(
+    registry: CommandRegistry, store: RosterStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.roster.LINK_CODE_ALPHABET", "")  # making a code fails
+    rec = await run(registry, store, ALICE, "link")
+    assert rec.last.startswith("Sorry, that failed. (ref ") and not rec.private
+    assert await snapshot(store) == {t: [] for t in TABLES}  # not joined without a code
+
+
+# --------------------------------------------------------- names kept current
+
+
+async def test_router_refreshes_names_only_when_they_change(
+    registry: CommandRegistry, store: RosterStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    router, _ = make_router(store, registry)
+    asked: list[str] = []
+    refresh = store.refresh_identity
+
+    async def counting(identity: Identity) -> Member | None:
+        asked.append(identity.display_name)
+        return await refresh(identity)
+
+    monkeypatch.setattr(store, "refresh_identity", counting)
+    await router.handle(said(ALICE, "/join"))
+    for n in range(3):
+        await router.handle(said(ALICE, "hello", n=n))
+    assert asked == ["Alice Liddell"]  # the first sighting only, not one per message
+    renamed = tg_author(1001, "Alicia", "alicia")
+    await router.handle(said(renamed, "new name", n=4))
+    await router.handle(said(renamed, "same name", n=5))
+    assert asked == ["Alice Liddell", "Alicia"]
+    member = await store.get_member_by_identity(Network.TELEGRAM, "1001")
+    assert member is not None and member.identities[0] == Identity(
+        Network.TELEGRAM, "1001", "Alicia", "alicia", True
+    )
+
+
+async def test_router_follows_an_irc_nick_change_by_account(
+    registry: CommandRegistry, store: RosterStore
+) -> None:
+    router, _ = make_router(store, registry)
+    await router.handle(said(BOB, "!join"))
+    # NICK without an account tag: the account comes from what the connector knows.
+    assert router.irc is not None
+    router.irc.state.set_account("robert", "bob")
+    untagged = replace(BOB, account=None, user_id=UserId("mask:bob!~bob@example.org"))
+    renamed = (("new_nick", "robert"),)
+    nick = Message("nick:1", untagged, IRC_CHANNEL, kind=MessageKind.NICK, extra=renamed)
+    await router.handle(nick)
+    member = await store.get_member_by_identity(Network.IRC, "account:bob")
+    assert member is not None and member.identities[0].handle == "robert"
+    assert member.display_name == "robert"
+    # A member known only by nick!user@host cannot be followed: nothing else changes.
+    carol = irc_author("carol", account=None)
+    await router.handle(said(carol, "!join"))
+    before = await snapshot(store)
+    await router.handle(replace(nick, author=carol, extra=(("new_nick", "caroline"),)))
+    assert await snapshot(store) == before
+
+
+# ------------------------------------------------------------- export on IRC
+
+
+async def test_irc_export_over_the_line_limit_says_what_to_do_instead(
+    registry: CommandRegistry, store: RosterStore
+) -> None:
+    router, outbox = make_router(store, registry, roster='moderators = ["irc:account:bob"]')
+    private = replace(IRC_CHANNEL, chat_id=ChatId("bob"), is_private=True)
+    tags = [f"interest-number-{k}" for k in range(10)]
+    for i in range(IRC_FILE_MAX_LINES):  # the CSV header makes it one line too many
+        member, _ = await store.join(Identity(Network.TELEGRAM, str(5000 + i), f"user{i}"))
+        await store.set_interests(member.id, tags)
+    await router.handle(said(BOB, "export", chat=private))
+    advice = (
+        "too long for IRC (more than 200 lines). Send /export to me in a private chat on "
+        "Telegram, or ask someone with shell access to run: tgirc-bridge export --config "
+        "FILE --format "
+    )
+    assert outbox.irc_lines("bob") == [
+        f"--- roster.csv: {advice}csv",
+        f"--- roster.json: {advice}json",  # one JSON line, but over 200 IRC lines long
+    ]
+    # One member fewer: the CSV fits (a header and 199 rows); each file is judged alone.
+    await store.forget(member.id)
+    outbox.items.clear()
+    await router.handle(said(BOB, "export", chat=private, n=1))
+    lines = outbox.irc_lines("bob")
+    assert lines[0].startswith("--- roster.csv: Members roster: 199 members, ")
+    assert lines[1].startswith("member_id,display_name,") and lines[200].startswith("199,user198,")
+    assert lines[201:] == [f"--- roster.json: {advice}json"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import unicodedata
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -166,6 +168,52 @@ async def test_interest_limit(store: RosterStore) -> None:
     assert len(update.interests) == MAX_INTERESTS and update.over_limit == ("t25", "t26", "t27")
     update = await store.add_remove_interests(member.id, ["extra"], [])
     assert update.over_limit == ("extra",) and len(update.interests) == MAX_INTERESTS
+
+
+async def test_join_with_interests_joins_and_sets_in_one_go(store: RosterStore) -> None:
+    update, created = await store.join_with_interests(ALICE_TG, ["python", "lua"], edit=False)
+    assert created and update.interests == ("python", "lua")
+    update, created = await store.join_with_interests(ALICE_TG, ["c"], ["lua"], edit=True)
+    assert not created and update.interests == ("python", "c")
+    member = await store.get_member_by_identity(Network.TELEGRAM, "1001")
+    assert member is not None and member.interests == ("python", "c")
+
+
+async def test_join_with_interests_is_all_or_nothing(
+    store: RosterStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def null_tag(conn: aiosqlite.Connection, member_id: int, tags: list[str]) -> None:
+        """The interests write fails in SQLite itself, after the join's INSERTs."""
+        await conn.execute(
+            "INSERT INTO interests (member_id, tag, position) VALUES (?, NULL, 0)", (member_id,)
+        )
+
+    member, _ = await store.join(BOB_IRC)
+    await store.set_interests(member.id, ["rust"])
+    monkeypatch.setattr(store, "_insert_tags", null_tag)
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.join_with_interests(ALICE_TG, ["python"], edit=False)
+    assert await store.get_member_by_identity(Network.TELEGRAM, "1001") is None
+    assert [await count(store, t) for t in ROSTER_TABLES] == [1, 1, 1, 0]  # bob's, only
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.join_with_interests(BOB_IRC, ["lua"], edit=True)
+    got = await store.get_member(member.id)
+    assert got is not None and got.interests == ("rust",)  # not emptied half-way
+
+
+async def test_create_link_code_can_join_first_all_or_nothing(
+    store: RosterStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(LookupError):
+        await store.create_link_code(ALICE_TG)
+    monkeypatch.setattr("storage.roster.LINK_CODE_ALPHABET", "")
+    with pytest.raises(IndexError):
+        await store.create_link_code(ALICE_TG, join=True)
+    for table in ROSTER_TABLES:
+        assert await count(store, table) == 0, table
+    monkeypatch.undo()
+    code = await store.create_link_code(ALICE_TG, join=True)
+    assert len(code.code) == 6 and await count(store, "members") == 1
 
 
 # --------------------------------------------------------------------- search
