@@ -62,6 +62,11 @@ def _seconds(value: int | float | dtm.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
+def _secs(value: int | float | dtm.timedelta) -> str:
+    """A duration as whole seconds in words, for the renderer to show as m:ss."""
+    return str(int(_seconds(value)))
+
+
 def display_name(user: telegram.User) -> str:
     name = " ".join(p for p in (user.first_name, user.last_name) if p).strip()
     return name or (user.username or str(user.id))
@@ -81,25 +86,27 @@ def attachments_of(msg: telegram.Message) -> tuple[Attachment, ...]:
     """Describe every kind of media a message can carry, without any file URL."""
     found: list[Attachment] = []
     if msg.photo:
-        found.append(Attachment("photo", size=msg.photo[-1].file_size))
+        # Telegram sends one PhotoSize per resolution; the largest is the photo as taken
+        largest = max(msg.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        found.append(Attachment("photo", size=largest.file_size))
     if msg.animation:
-        found.append(Attachment("animation", msg.animation.file_name, msg.animation.file_size))
+        anim = msg.animation
+        found.append(Attachment("animation", anim.file_name, anim.file_size, _secs(anim.duration)))
     elif msg.document:
         found.append(Attachment("document", msg.document.file_name, msg.document.file_size))
     if msg.video:
-        found.append(Attachment("video", msg.video.file_name, msg.video.file_size))
+        video = msg.video
+        found.append(Attachment("video", video.file_name, video.file_size, _secs(video.duration)))
     if msg.audio:
         words = " – ".join(p for p in (msg.audio.performer, msg.audio.title) if p)
         found.append(Attachment("audio", msg.audio.file_name, msg.audio.file_size, words or None))
     if msg.voice:
-        seconds = int(_seconds(msg.voice.duration))
         found.append(
-            Attachment(
-                "voice", size=msg.voice.file_size, detail=f"{seconds // 60}:{seconds % 60:02d}"
-            )
+            Attachment("voice", size=msg.voice.file_size, detail=_secs(msg.voice.duration))
         )
     if msg.video_note:
-        found.append(Attachment("video_note", size=msg.video_note.file_size))
+        note = msg.video_note
+        found.append(Attachment("video_note", size=note.file_size, detail=_secs(note.duration)))
     if msg.sticker:
         found.append(Attachment("sticker", detail=msg.sticker.emoji))
     if msg.venue:

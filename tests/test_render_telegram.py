@@ -13,7 +13,6 @@ from bridge.model import Span, SpanKind
 from bridge.render.telegram import (
     entities_to_spans,
     irc_to_telegram_html,
-    merge_html_messages,
     safe_href,
     spans_to_html,
     split_plain_text,
@@ -166,16 +165,6 @@ def test_lengths() -> None:
     assert visible_length('<a href="http://x">go</a>') == 2
 
 
-def test_merge_html_messages() -> None:
-    parts = ["<b>a</b>: 1234", "<b>b</b>: x", "&lt;" * 8, "y"]
-    assert merge_html_messages(parts, limit=16) == [
-        "<b>a</b>: 1234\n<b>b</b>: x",
-        "&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;\ny",
-    ]
-    assert merge_html_messages(["x" * 20, "y"], limit=10) == ["x" * 20, "y"]
-    assert merge_html_messages([]) == []
-
-
 # --- properties -------------------------------------------------------------------------
 
 EMOJI_TEXT = st.lists(
@@ -236,14 +225,3 @@ def test_split_plain_text_rejoins_within_limit(text: str, limit: int) -> None:
     for chunk in chunks:
         assert chunk
         assert telegram_visible_length(chunk) <= limit
-
-
-@settings(deadline=None, max_examples=200)
-@given(
-    st.lists(EMOJI_TEXT.map(lambda t: html.escape(t, quote=False)), max_size=8), st.integers(1, 80)
-)
-def test_merge_never_cuts_and_respects_limit(parts: list[str], limit: int) -> None:
-    merged = merge_html_messages(parts, limit)
-    assert "\n".join(merged) == "\n".join(parts)
-    for message in merged:
-        assert visible_length(message) <= limit or message in parts

@@ -15,13 +15,16 @@ from bridge.render.text import one_line, truncate_words
 _URL_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S*")
 _TOKEN_RE: Final = re.compile(r"\d{5,}:[A-Za-z0-9_\-]{30,}")
 _LABELS: Final = {"video_note": "video note"}
-_NAMED: Final = frozenset({"document", "audio", "poll"})
-"""Kinds shown as ``[kind: name, size]``."""
+_NAMED: Final = frozenset({"document", "audio", "poll", "video", "animation"})
+"""Kinds shown as ``[kind: name, ...]`` when they have a name."""
 _TIMED: Final = frozenset({"voice", "video", "video_note", "animation"})
 """Kinds whose numeric detail is a duration in seconds."""
-_SIZED: Final = frozenset({"document", "audio", "video"})
-_PLAIN: Final = frozenset({"photo", "animation"})
-"""Kinds shown without any detail."""
+_SIZED: Final = frozenset(
+    {"photo", "document", "audio", "video", "animation", "voice", "video_note"}
+)
+"""Kinds that are files: their size tells IRC whether opening them on Telegram is worth it."""
+_PLAIN: Final = frozenset({"photo"})
+"""Kinds shown without any detail (only the size)."""
 MAX_DETAIL_CHARS: Final = 120
 
 
@@ -72,11 +75,15 @@ def describe_attachment(att: Attachment) -> str:
         detail = ""
     if kind in _NAMED:
         file_name = _clean(att.file_name)
-        name = (file_name or detail) if kind == "document" else (detail or file_name)
-        parts = ", ".join(p for p in (name, size) if p)
+        if kind in _TIMED:  # video, animation: the file's name, then its length and size
+            name, rest = file_name, (detail, size)
+        else:
+            name = (file_name or detail) if kind == "document" else (detail or file_name)
+            rest = ("", size)
         if name:
-            return f"[{label}: {parts}]"
-        return f"[{label}, {size}]" if size else f"[{label}]"
+            return "[" + label + ": " + ", ".join(p for p in (name, *rest) if p) + "]"
+        if kind not in _TIMED:
+            return f"[{label}, {size}]" if size else f"[{label}]"
     words = f"{label} {detail}" if detail else label
     return f"[{words}, {size}]" if size else f"[{words}]"
 

@@ -258,21 +258,3 @@ def split_plain_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 def visible_length(html_text: str) -> int:
     """UTF-16 length of what Telegram displays for an HTML message (tags stripped, unescaped)."""
     return utf16_len(html.unescape(_TAG_RE.sub("", html_text)))
-
-
-def merge_html_messages(parts: Sequence[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Join rendered HTML messages with newlines into as few messages as fit limit; never cut one.
-
-    A part longer than limit on its own is passed through as a message by itself.
-    """
-    merged: list[str] = []
-    size = 0
-    for part in parts:
-        length = visible_length(part)
-        if merged and size + 1 + length <= limit:
-            merged[-1] += "\n" + part
-            size += 1 + length
-        else:
-            merged.append(part)
-            size = length
-    return merged

@@ -459,6 +459,8 @@ class FakeTelegram:
         self.conflicts = 0
         self.files: dict[str, _UploadedFile] = {}
         self._updates: deque[JSON] = deque()
+        self._unfiltered: set[int] = set()
+        """Update ids delivered whatever ``allowed_updates`` says (see ``push_update``)."""
         self._next_update_id = first_update_id
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._messages: dict[tuple[int, int], JSON] = {}
@@ -601,10 +603,18 @@ class FakeTelegram:
         key = chat_id if isinstance(chat_id, int) else hash(chat_id)
         return next(self._message_ids[key])
 
-    def push_update(self, update: JSON) -> Pushed:
-        """Queue a raw update (``update_id`` is assigned if missing)."""
+    def push_update(self, update: JSON, *, created_before_filter: bool = False) -> Pushed:
+        """Queue a raw update (``update_id`` is assigned if missing).
+
+        ``created_before_filter=True`` delivers it even if its kind is not in the bot's
+        ``allowed_updates``: Telegram documents that the filter "doesn't affect updates
+        created before the call to getUpdates, so unwanted updates may be received for a
+        short period of time".
+        """
         update = dict(update)
         update.setdefault("update_id", self._new_update_id())
+        if created_before_filter:
+            self._unfiltered.add(int(update["update_id"]))
         self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
         self._updates.append(update)
         self._notify_nowait()
@@ -960,6 +970,8 @@ class FakeTelegram:
 
     def _deliverable(self, update: JSON) -> bool:
         kind = next((k for k in update if k != "update_id"), "")
+        if update.get("update_id") in self._unfiltered:
+            return True
         if self.allowed_updates:
             return kind in self.allowed_updates
         return kind not in _OPT_IN_KINDS
