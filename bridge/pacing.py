@@ -33,6 +33,13 @@ class TokenBucket:
     def available(self) -> bool:
         return self.delay() == 0.0
 
+    async def wait_available(self) -> None:
+        """Return once a token could be taken, without taking it (the caller may gather
+        more work meanwhile, then take())."""
+        wait = self.delay()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
     async def take(self) -> None:
         """Wait for a token and spend it; concurrent callers queue behind each other."""
         async with self._lock:

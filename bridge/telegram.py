@@ -168,6 +168,7 @@ class TelegramConnector:
         self._ready = asyncio.Event()
         self._buckets: dict[str, TokenBucket] = {}
         self._global = TokenBucket(30, 30.0)
+        self._waited: set[str] = set()  # chats whose pace held a message back: merge
         self._admins: dict[str, tuple[float, frozenset[int]]] = {}
         self._offset = 0
         self._outages = 0
@@ -338,12 +339,19 @@ class TelegramConnector:
         return bucket
 
     async def wait_ready(self, chat: str) -> None:
+        """Logged in, and the chat's pace allows a message now: the outbox reads the queue
+        after this, so what arrived while we waited can be merged into that message."""
         await self._ready.wait()
+        bucket = self._bucket(chat)
+        if not bucket.available():
+            self._waited.add(chat)
+            await bucket.wait_available()
 
     async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
         """Send the head item, merged with the mergeable items queued behind it."""
         bucket = self._bucket(chat)
-        busy = not bucket.available()
+        busy = chat in self._waited or not bucket.available()
+        self._waited.discard(chat)
         await bucket.take()
         await self._global.take()
         batch = [items[0]]
@@ -355,8 +363,23 @@ class TelegramConnector:
                     break
                 batch.append(item)
                 length += extra
-        text = "\n".join(str(i.payload["html"]) for i in batch)
-        sent = await _classify(
+        try:
+            sent = await self._send_html(chat, "\n".join(str(i.payload["html"]) for i in batch))
+        except PermanentError:
+            if len(batch) == 1:
+                raise
+            # One refused line must not take the lines merged with it down: the head goes
+            # alone (or is dropped alone), the others are tried again after it.
+            batch = batch[:1]
+            sent = await self._send_html(chat, str(batch[0].payload["html"]))
+        first = batch[0].payload
+        if not first.get("author"):
+            return Sent(len(batch))
+        author, text = str(first["author"]), str(first.get("text", ""))
+        return Sent(len(batch), Posted("telegram", chat, str(sent.message_id), author, text))
+
+    async def _send_html(self, chat: str, text: str) -> telegram.Message:
+        return await _classify(
             self.bot.send_message(
                 chat_id=int(chat),
                 text=text,
@@ -364,11 +387,6 @@ class TelegramConnector:
                 link_preview_options=telegram.LinkPreviewOptions(is_disabled=True),
             )
         )
-        first = batch[0].payload
-        if not first.get("author"):
-            return Sent(len(batch))
-        author, text = str(first["author"]), str(first.get("text", ""))
-        return Sent(len(batch), Posted("telegram", chat, str(sent.message_id), author, text))
 
     async def send_text_now(self, chat: int, text: str) -> bool:
         """Send plain text to a chat now (private answers); False if the bot may not write there."""

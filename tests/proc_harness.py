@@ -138,9 +138,9 @@ class BridgeProcess:
                 await asyncio.wait_for(asyncio.shield(self._reader), 5.0)
         return code
 
-    async def terminate(self, timeout: float = 20.0) -> int:
-        """SIGTERM (graceful stop) and wait; returns the exit code."""
-        self._signal(signal.SIGTERM)
+    async def terminate(self, timeout: float = 20.0, sig: signal.Signals = signal.SIGTERM) -> int:
+        """SIGTERM (graceful stop; or SIGINT, what Ctrl-C sends) and wait; the exit code."""
+        self._signal(sig)
         return await self._wait_exit(timeout)
 
     async def kill(self) -> int:

@@ -8,7 +8,6 @@ calls; every wait is bounded.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import time
@@ -151,6 +150,35 @@ async def test_merged_messages_stay_within_4096_visible_characters(
             await bob.close()
 
 
+async def test_a_refused_merged_message_costs_no_line_but_the_refused_one(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    """Telegram refuses a merged message (400): the lines are sent again unmerged, and only
+    a line refused on its own is dropped; nothing merged with it is lost."""
+    config = write_config(
+        tmp_path / "config.toml", fake_tg, ngircd, telegram={"messages_per_minute": 60, "burst": 1}
+    )
+    async with running_bridge(config):
+        bob = await human(ngircd, "bob", CHANNEL)
+        bob.privmsg(CHANNEL, "first")
+        [first] = await fake_tg.wait_sent(timeout=10)
+        assert first.visible_text == "bob: first"
+        fake_tg.fail_next("sendMessage", 1, "400")  # the next (merged) send is refused
+        for n in range(3):
+            bob.privmsg(CHANNEL, f"line {n}")
+        received: list[str] = []
+        deadline = time.monotonic() + 20
+        while len(received) < 3:
+            [msg] = await fake_tg.wait_sent(timeout=max(0.1, deadline - time.monotonic()))
+            assert msg.visible_text is not None
+            received += msg.visible_text.split("\n")
+        assert received == ["bob: line 0", "bob: line 1", "bob: line 2"]
+        refused = [a for a in fake_tg.attempts if a.method == "sendMessage" and a.status == 400]
+        assert len(refused) == 1  # the merged message, with all three lines
+        assert all(f"line {n}" in str(refused[0].params.get("text")) for n in range(3))
+        await bob.close()
+
+
 async def test_telegram_member_leaving_is_relayed(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -207,9 +235,7 @@ async def test_sigint_stops_cleanly_like_sigterm(
         fake_tg.push_text(GROUP, ALICE, "before ctrl-c")
         [line] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
         assert line.text == "<Alice Smith> before ctrl-c"
-        assert bot.pid is not None
-        os.kill(bot.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
-        assert await bot._wait_exit(20.0) == 0
+        assert await bot.terminate(sig=signal.SIGINT) == 0
         quit_ = await bob.wait_for(lambda ln: ln.command == "QUIT" and ln.source_nick == BOT_NICK)
         assert "shutting down" in quit_.text
         assert not bot.logged("Traceback") and not bot.logged("KeyboardInterrupt")

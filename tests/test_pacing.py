@@ -29,3 +29,13 @@ async def test_take_waits_for_a_token() -> None:
     await bucket.take()
     assert not bucket.available()
     await bucket.take()
+
+
+async def test_wait_available_waits_without_spending() -> None:
+    bucket = TokenBucket(burst=1, rate=20.0)
+    await bucket.take()
+    assert not bucket.available()
+    await bucket.wait_available()
+    assert bucket.available()  # the token is still there for take()
+    await bucket.take()
+    assert not bucket.available()

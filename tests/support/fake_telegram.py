@@ -53,7 +53,7 @@ MAX_TEXT_UTF16 = 4096
 MAX_CAPTION_UTF16 = 1024
 MAX_LONG_POLL = 50.0  # Telegram caps `timeout`; we also keep tests bounded
 
-FaultKind = Literal["429", "502", "hang", "hang_after", "drop"]
+FaultKind = Literal["429", "400", "502", "hang", "hang_after", "drop"]
 JSON = dict[str, Any]
 
 # Update kinds Telegram does not deliver unless explicitly listed in allowed_updates.
@@ -567,6 +567,8 @@ class FakeTelegram:
 
         * ``"429"``: ``{"ok":false,"error_code":429,"description":"Too Many Requests:
           retry after N","parameters":{"retry_after":N}}``, nothing delivered.
+        * ``"400"``: ``Bad Request`` (as Telegram refuses a message for good), nothing
+          delivered.
         * ``"502"``: HTTP 502 with nginx's HTML page, nothing delivered.
         * ``"hang"``: no answer for ``hang_seconds`` (use more than the client's read
           timeout), nothing delivered; then 504.
@@ -881,6 +883,9 @@ class FakeTelegram:
                     f"Too Many Requests: retry after {fault.retry_after}",
                     {"retry_after": fault.retry_after},
                 )
+            if fault.kind == "400":
+                attempt.status = 400
+                return self._error(400, "Bad Request: message refused (injected)")
             if fault.kind == "502":
                 attempt.status = 502
                 return web.Response(status=502, text=_NGINX_502, content_type="text/html")
