@@ -38,6 +38,17 @@ OnMessage = Callable[[Message], Awaitable[None]]
 ECHO_TIMEOUT = 15.0
 
 
+def reconnect_delay(attempt: int, rand: float, low: float = 1.0, high: float = 60.0) -> float:
+    """Seconds to wait before reconnect attempt ``attempt`` (0 = first retry).
+
+    Exponential (the ceiling doubles from ``low`` up to ``high``) so a long outage does not
+    hammer the server, with jitter in the upper half of the ceiling (``rand`` in [0, 1)) so
+    many clients do not retry in step; always within [low, high], as the spec requires.
+    """
+    ceiling = min(high, low * 2.0 ** min(max(attempt, 0), 32))
+    return min(high, max(low, ceiling * (0.5 + 0.5 * rand)))
+
+
 def _strip_unsafe(text: str) -> str:
     """Last line of defence: no CR, LF or NUL ever reaches the wire inside a payload."""
     return text.replace("\r", " ").replace("\n", " ").replace("\0", "")
@@ -83,6 +94,11 @@ class IrcConnector(IrcEvents):
         self._whois_account: dict[str, str] = {}
         self._ls_caps: set[str] = set()
         self._outages = 0
+        self._down_since: float | None = None
+        self._failures = 0  # failed connection attempts in a row (for the log)
+        self._attempts = 0  # connection attempts during the current outage
+        self._session = 0
+        self._paced: asyncio.Queue[tuple[int, Callable[[], None]]] = asyncio.Queue()
         self._handlers: dict[str, Callable[[Any, Any], None]] = {
             "cap": self._on_cap,
             "authenticate": self._on_authenticate,
@@ -110,6 +126,8 @@ class IrcConnector(IrcEvents):
             "namreply": self._on_names,
             "whoisaccount": self._on_whois_account,
             "endofwhois": self._on_end_of_whois,
+            "396": self._on_displayed_host,
+            "chghost": self._on_chghost,
             "disconnect": self._on_disconnect,
             "error": self._on_error,
         }
@@ -127,7 +145,7 @@ class IrcConnector(IrcEvents):
 
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         """Bytes a payload may use so the line as relayed to others fits the server's limit."""
-        mask = self.own_mask or f"{self.nick}_!{self.config.username[:10]}@{'h' * 63}"
+        mask = self.own_mask or "{}!{}@{}".format(*self._own_mask_guess())
         return irc_line_budget(mask, target, self.linelen, action=action)
 
     async def run(self) -> None:
@@ -136,6 +154,7 @@ class IrcConnector(IrcEvents):
             group.create_task(self._dispatch_inbox(), name="irc inbox")
             group.create_task(self._watchdog(), name="irc watchdog")
             group.create_task(self._regain_nick(), name="irc nick regain")
+            group.create_task(self._paced_sender(), name="irc paced commands")
             await self._supervise()
 
     async def stop(self, message: str = "Bridge shutting down") -> None:
@@ -222,7 +241,7 @@ class IrcConnector(IrcEvents):
         if future is None:
             future = asyncio.get_running_loop().create_future()
             self._whois[key] = future
-            try:
+            try:  # immediate, not paced: a moderator check must not wait behind relay lines
                 self._conn.whois(nick)
             except Exception:
                 self._whois.pop(key, None)
@@ -243,32 +262,65 @@ class IrcConnector(IrcEvents):
     def _mark_changed(self) -> None:
         self._changed.set()
 
+    def _send_paced(self, send: Callable[[], None]) -> None:
+        """Queue a command (JOIN, IDENTIFY, MODE) behind the token bucket that paces
+        relayed lines; it is dropped if this connection is lost before its turn."""
+        self._paced.put_nowait((self._session, send))
+
+    async def _paced_sender(self) -> None:
+        while True:
+            session, send = await self._paced.get()
+            if session != self._session:
+                continue
+            await self.bucket.take()
+            if session == self._session and self._registered and self._conn.connected:
+                try:
+                    send()
+                except Exception:
+                    log.exception("IRC: could not send a queued command")
+
+    def _connect_failed(self, level: int, text: str, *args: object) -> None:
+        """The first failure of an outage is logged at ``level``; the retries only at DEBUG,
+        so an unreachable server gives one clear line, not one per attempt."""
+        self._failures += 1
+        if self._failures == 1:
+            log.log(
+                level,
+                text + "; retrying with backoff (up to %.0fs)",
+                *args,
+                self.config.reconnect_max,
+            )
+        else:
+            log.debug(text + " (attempt %d)", *args, self._failures)
+
     async def _supervise(self) -> None:
-        delay = self.config.reconnect_min
+        attempt = 0
+        where = (self.config.host, self.config.port)
         while not self._stopping:
             started = time.monotonic()
+            self._attempts += 1
             try:
                 await self._connect_once()
+                self._failures = 0
                 await self._disconnected.wait()
             except ssl.SSLCertVerificationError as exc:
-                log.error(
-                    "IRC %s:%d: TLS certificate rejected (%s)",
-                    self.config.host,
-                    self.config.port,
-                    exc.verify_message,
-                )
+                msg = "IRC %s:%d: TLS certificate rejected (%s)"
+                self._connect_failed(logging.ERROR, msg, *where, exc.verify_message)
             except (OSError, TimeoutError) as exc:
-                log.warning("IRC %s:%d unreachable: %s", self.config.host, self.config.port, exc)
+                reason = str(exc) or type(exc).__name__
+                self._connect_failed(logging.WARNING, "IRC %s:%d unreachable: %s", *where, reason)
             finally:
                 self._on_lost()
             if self._stopping:
                 break
             if time.monotonic() - started > 60:
-                delay = self.config.reconnect_min
-            wait = delay * (0.5 + random.random())
-            log.info("IRC: reconnecting in %.1fs", wait)
+                attempt = 0
+            wait = reconnect_delay(
+                attempt, random.random(), self.config.reconnect_min, self.config.reconnect_max
+            )
+            attempt += 1
+            log.debug("IRC: reconnecting in %.1fs", wait)
             await asyncio.sleep(wait)
-            delay = min(self.config.reconnect_max, delay * 2)
 
     async def _connect_once(self) -> None:
         loop = asyncio.get_running_loop()
@@ -278,6 +330,7 @@ class IrcConnector(IrcEvents):
             self._conn = self._reactor.server()
             self._conn.buffer_class = LenientDecodingLineBuffer
         self._disconnected.clear()
+        self._session += 1
         self._registered = False
         self._ls_caps = set()
         self.caps = set()
@@ -306,7 +359,10 @@ class IrcConnector(IrcEvents):
     def _on_lost(self) -> None:
         if self.connection_state == "ready" and not self._stopping:
             self._outages += 1
+            self._down_since = time.monotonic()
+            self._attempts = 0
             log.warning("IRC: connection lost (outage %d)", self._outages)
+        self._session += 1  # queued JOINs/IDENTIFY belong to the lost connection
         self.connection_state = "disconnected"
         self._registered = False
         self._joined.clear()
@@ -320,6 +376,22 @@ class IrcConnector(IrcEvents):
             if not echo.done():
                 echo.set_exception(TransientError("IRC connection lost before the echo"))
         self._mark_changed()
+
+    def _note_ready(self) -> None:
+        """Registered again after an outage: one line with how long and how many attempts."""
+        if self._down_since is None:
+            return
+        down = time.monotonic() - self._down_since
+        self._down_since = None
+        log.info(
+            "IRC: reconnected to %s:%d after %.0f s down (outage %d, %d attempt%s)",
+            self.config.host,
+            self.config.port,
+            down,
+            self._outages,
+            self._attempts,
+            "" if self._attempts == 1 else "s",
+        )
 
     async def _watchdog(self) -> None:
         """PING after silence; no line at all for ping_timeout means the link is dead."""

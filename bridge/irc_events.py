@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
+import functools
 import itertools
 import logging
 import random
@@ -18,7 +18,7 @@ from typing import Any
 
 from bridge.casemap import irc_casefold
 from bridge.config import IrcConfig
-from bridge.irc_state import ChannelState
+from bridge.irc_state import ChannelState, updated_mask
 from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network, UserId
 from bridge.render.irc import parse_irc_formatting
 
@@ -32,6 +32,7 @@ WANTED_CAPS = {
     "account-notify",
     "multi-prefix",
     "echo-message",
+    "chghost",
 }
 
 
@@ -58,6 +59,8 @@ class IrcEvents:
     _mark_changed: Callable[[], None]
     _echoed: Callable[[str], None]
     _try_regain: Callable[[], None]
+    _send_paced: Callable[[Callable[[], None]], None]
+    _note_ready: Callable[[], None]
 
     @property
     def nick(self) -> str:
@@ -114,16 +117,46 @@ class IrcEvents:
     def _on_motd_end(self, conn: Any, event: Any) -> None:
         if self.connection_state == "ready":
             return
+        self.bucket.reset()
+        # Everything after registration goes through the token bucket, like relayed lines:
+        # one JOIN per bridged channel at once is what gets a bot flood-killed.
         bot_mode = vars(conn.features).get("bot")
         if self.config.bot_mode and isinstance(bot_mode, str) and bot_mode:
-            conn.mode(conn.real_nickname, "+" + bot_mode)
+            self._send_paced(lambda: conn.mode(conn.real_nickname, "+" + bot_mode))
         if self.config.nickserv_password:
-            conn.privmsg("NickServ", f"IDENTIFY {self.config.nick} {self.config.nickserv_password}")
+            identify = f"IDENTIFY {self.config.nick} {self.config.nickserv_password}"
+            self._send_paced(lambda: conn.privmsg("NickServ", identify))
         for channel in self.channels.values():
-            conn.join(channel)
-        self.bucket.reset()
+            self._send_paced(functools.partial(conn.join, channel))
         self.connection_state = "ready"
+        self._note_ready()
         self._mark_changed()
+
+    def _own_mask_guess(self) -> tuple[str, str, str]:
+        """A long guess (nick!~user@63-char host) so lines fit before the real mask is known."""
+        return (self.nick + "_", "~" + self.config.username[:10], "h" * 63)
+
+    def _set_own_mask(
+        self, *, nick: str | None = None, user: str | None = None, host: str | None = None
+    ) -> None:
+        self.own_mask = updated_mask(
+            self.own_mask, self._own_mask_guess(), nick=nick, user=user, host=host
+        )
+
+    def _on_displayed_host(self, conn: Any, event: Any) -> None:
+        """396 RPL_HOSTHIDDEN: our displayed host (cloak, vhost) changed; others see this one."""
+        shown = event.arguments[0] if event.arguments else ""
+        if not shown or " " in shown:
+            return
+        user, _, host = shown.rpartition("@")
+        self._set_own_mask(user=user or None, host=host)
+        log.info("IRC: our displayed host is now %s", self.own_mask)
+
+    def _on_chghost(self, conn: Any, event: Any) -> None:
+        """IRCv3 CHGHOST (``:old!u@h CHGHOST newuser newhost``), about us or a neighbour."""
+        if event.source and event.target and event.arguments and self._is_me(event.source.nick):
+            self._set_own_mask(user=event.target, host=event.arguments[0])
+            log.info("IRC: our mask is now %s", self.own_mask)
 
     def _on_nick_in_use(self, conn: Any, event: Any) -> None:
         if self._registered:
@@ -249,8 +282,8 @@ class IrcEvents:
 
     def _rejoin(self, channel: str) -> None:
         if self._registered and irc_casefold(channel) not in self._joined:
-            with contextlib.suppress(Exception):
-                self._conn.join(channel)
+            conn = self._conn
+            self._send_paced(lambda: conn.join(channel))
 
     def _on_quit(self, conn: Any, event: Any) -> None:
         nick = event.source.nick
@@ -265,6 +298,8 @@ class IrcEvents:
     def _on_nick(self, conn: Any, event: Any) -> None:
         old, new = event.source.nick, event.target
         channels = self.state.rename(old, new)
+        if self._is_me(new):  # the library already follows our nick; the mask must too
+            self._set_own_mask(nick=new)
         if irc_casefold(old) == irc_casefold(self.config.nick):
             self._try_regain()
         for channel in channels:

@@ -77,3 +77,27 @@ class ChannelState:
 
     def knows_account(self, nick: str) -> bool:
         return irc_casefold(nick) in self._accounts
+
+
+def split_mask(mask: str) -> tuple[str, str, str]:
+    """``nick!user@host`` → (nick, user, host); missing parts are empty strings."""
+    nick, _, rest = mask.partition("!")
+    user, _, host = rest.rpartition("@") if "@" in rest else (rest, "", "")
+    return nick, user, host
+
+
+def updated_mask(
+    mask: str | None,
+    fallback: tuple[str, str, str],
+    *,
+    nick: str | None = None,
+    user: str | None = None,
+    host: str | None = None,
+) -> str:
+    """The bot's own mask after a nick/host change (396, CHGHOST, NICK).
+
+    The line budget depends on this exact mask, so parts not named keep their learned value,
+    or the (deliberately long) ``fallback`` guess when nothing was learned yet.
+    """
+    old = split_mask(mask) if mask else fallback
+    return f"{nick or old[0]}!{user or old[1]}@{host or old[2]}"

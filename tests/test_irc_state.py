@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.casemap import irc_casefold
-from bridge.irc_state import ChannelState
+from bridge.irc_state import ChannelState, split_mask, updated_mask
 
 
 def test_rfc1459_casemapping() -> None:
@@ -21,3 +21,13 @@ def test_membership_follows_events() -> None:
     state.set_account("Op", "*")
     assert state.account("op") is None and state.knows_account("op")
     assert state.nicks("#c") == ["Op", "Plain2"]
+
+
+def test_own_mask_follows_host_and_nick_changes() -> None:
+    guess = ("bot_", "~bot", "h" * 63)
+    assert split_mask("nick!~user@host.example") == ("nick", "~user", "host.example")
+    mask = updated_mask("bot!~bot@127.0.0.1", guess, host="cloak.example")
+    assert mask == "bot!~bot@cloak.example"
+    assert updated_mask(mask, guess, user="vuser", host="v.host") == "bot!vuser@v.host"
+    assert updated_mask(mask, guess, nick="bot2") == "bot2!~bot@cloak.example"
+    assert updated_mask(None, guess, host="known") == "bot_!~bot@known"  # the rest stays long
