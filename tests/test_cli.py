@@ -77,26 +77,28 @@ def test_roster_stats_and_status(config: Path, capsys: pytest.CaptureFixture[str
     assert "all queues empty" in capsys.readouterr().out
 
 
-def test_unwritable_database_is_one_clear_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def unwritable(tmp_path: Path) -> Path:
+    """A config whose storage.path lies under a file, where no folder can be made."""
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     path = tmp_path / "config.toml"
     path.write_text(CONFIG.replace("roster.sqlite3", str(blocker / "db.sqlite3")))
-    assert main(["status", "--config", str(path)]) == 1
+    return path
+
+
+def test_unwritable_database_is_one_clear_line(
+    unwritable: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "--config", str(unwritable)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: storage.path")
 
 
 def test_run_with_an_unwritable_database_fails_at_once_with_one_clear_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    unwritable: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG.replace("roster.sqlite3", str(blocker / "db.sqlite3")))
-    assert main(["run", "--config", str(path)]) != 0
+    assert main(["run", "--config", str(unwritable)]) != 0
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "storage.path" in line]
     assert len(lines) == 1 and "cannot create folder" in lines[0]
