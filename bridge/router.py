@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 HINT_INTERVAL = 3600.0
 SEEN_NAMES_MAX = 10_000
 """Identities whose last seen names the router remembers; the oldest are forgotten first."""
-SeenNames = tuple[str, str | None, bool]
-"""An identity's display name, handle and verified flag, as last seen on its network."""
 
 
 class IrcSide(Protocol):
@@ -104,7 +102,8 @@ class Router:
         }
         self._speakers: dict[str, OrderedDict[str, float]] = {}
         self._hinted: dict[str, float] = {}
-        self._seen_names: OrderedDict[tuple[str, str], SeenNames] = OrderedDict()
+        # the author as last seen, per (network, user id): names are compared, not stored
+        self._seen_names: OrderedDict[tuple[Network, str], Author] = OrderedDict()
 
     def attach(self, irc: IrcSide, telegram: TelegramSide) -> None:
         self.irc = irc
@@ -203,18 +202,16 @@ class Router:
             return
         if author.is_bot:
             return
-        identity = identity_from_author(author)
-        key = (identity.network.value, identity.key)
-        names = (identity.display_name, identity.handle, identity.verified)
-        if self._seen_names.get(key) == names:
+        key = (author.network, author.user_id)
+        if self._seen_names.get(key) == author:  # the hot path: one dict lookup
             self._seen_names.move_to_end(key)
             return
         try:
-            await self.roster.refresh_identity(identity)
+            await self.roster.refresh_identity(identity_from_author(author))
         except Exception:
             log.exception("could not refresh the stored names of %s", key)
             return
-        self._seen_names[key] = names
+        self._seen_names[key] = author
         self._seen_names.move_to_end(key)
         while len(self._seen_names) > SEEN_NAMES_MAX:
             self._seen_names.popitem(last=False)
