@@ -27,7 +27,7 @@ from bridge.irc_events import IrcEvents
 from bridge.irc_state import ChannelState
 from bridge.model import Message
 from bridge.outbox import Progress, TransientError
-from bridge.pacing import TokenBucket
+from bridge.pacing import TokenBucket, backoff_delay
 from bridge.render.irc import irc_line_budget
 from bridge.tcp import ack_promptly
 from storage.outbox import OutboxItem, Sent
@@ -36,17 +36,6 @@ log = logging.getLogger(__name__)
 
 OnMessage = Callable[[Message], Awaitable[None]]
 ECHO_TIMEOUT = 15.0
-
-
-def reconnect_delay(attempt: int, rand: float, low: float = 1.0, high: float = 60.0) -> float:
-    """Seconds to wait before reconnect attempt ``attempt`` (0 = first retry).
-
-    Exponential (the ceiling doubles from ``low`` up to ``high``) so a long outage does not
-    hammer the server, with jitter in the upper half of the ceiling (``rand`` in [0, 1)) so
-    many clients do not retry in step; always within [low, high], as the spec requires.
-    """
-    ceiling = min(high, low * 2.0 ** min(max(attempt, 0), 32))
-    return min(high, max(low, ceiling * (0.5 + 0.5 * rand)))
 
 
 def _strip_unsafe(text: str) -> str:
@@ -95,8 +84,7 @@ class IrcConnector(IrcEvents):
         self._ls_caps: set[str] = set()
         self._outages = 0
         self._down_since: float | None = None
-        self._failures = 0  # failed connection attempts in a row (for the log)
-        self._attempts = 0  # connection attempts during the current outage
+        self._attempts = 0  # connection attempts during the current outage (or at start)
         self._session = 0
         self._paced: asyncio.Queue[tuple[int, Callable[[], None]]] = asyncio.Queue()
         self._handlers: dict[str, Callable[[Any, Any], None]] = {
@@ -282,8 +270,7 @@ class IrcConnector(IrcEvents):
     def _connect_failed(self, level: int, text: str, *args: object) -> None:
         """The first failure of an outage is logged at ``level``; the retries only at DEBUG,
         so an unreachable server gives one clear line, not one per attempt."""
-        self._failures += 1
-        if self._failures == 1:
+        if self._attempts == 1:
             log.log(
                 level,
                 text + "; retrying with backoff (up to %.0fs)",
@@ -291,7 +278,7 @@ class IrcConnector(IrcEvents):
                 self.config.reconnect_max,
             )
         else:
-            log.debug(text + " (attempt %d)", *args, self._failures)
+            log.debug(text + " (attempt %d)", *args, self._attempts)
 
     async def _supervise(self) -> None:
         attempt = 0
@@ -301,7 +288,6 @@ class IrcConnector(IrcEvents):
             self._attempts += 1
             try:
                 await self._connect_once()
-                self._failures = 0
                 await self._disconnected.wait()
             except ssl.SSLCertVerificationError as exc:
                 msg = "IRC %s:%d: TLS certificate rejected (%s)"
@@ -315,7 +301,7 @@ class IrcConnector(IrcEvents):
                 break
             if time.monotonic() - started > 60:
                 attempt = 0
-            wait = reconnect_delay(
+            wait = backoff_delay(
                 attempt, random.random(), self.config.reconnect_min, self.config.reconnect_max
             )
             attempt += 1
@@ -330,7 +316,6 @@ class IrcConnector(IrcEvents):
             self._conn = self._reactor.server()
             self._conn.buffer_class = LenientDecodingLineBuffer
         self._disconnected.clear()
-        self._session += 1
         self._registered = False
         self._ls_caps = set()
         self.caps = set()

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
+from bridge.pacing import backoff_delay
 from storage.outbox import NewItem, OutboxItem, OutboxStore, Sent
 
 log = logging.getLogger(__name__)
@@ -184,9 +185,7 @@ class Outbox:
             failures += 1
             delay = failure.retry_after
             if delay is None:
-                delay = min(self.max_backoff, 2 ** min(failures - 1, 6)) * (
-                    0.75 + random.random() / 2
-                )
+                delay = backoff_delay(failures - 1, random.random(), high=self.max_backoff)
             log.warning(
                 "%s %s: delivery failed (%s); retrying in %.1fs", network, chat, failure, delay
             )
@@ -205,14 +204,11 @@ class Outbox:
         except TransientError as exc:
             self._mirror.pop(dest, None)  # lines may have gone out: re-read the progress
             return exc
-        except PermanentError as exc:
-            log.error("%s %s: destination refused a message for good: %s", network, chat, exc)
-            self._mirror.pop(dest, None)
-            await self.store.drop(items[:1])
-            return None
-        except Exception:
-            # A bug must not stop this queue for ever: drop the one item, keep the rest.
-            log.exception("%s %s: unexpected error delivering item %d", network, chat, items[0].id)
+        except Exception as exc:
+            if isinstance(exc, PermanentError):
+                log.error("%s %s: destination refused a message for good: %s", network, chat, exc)
+            else:  # a bug must not stop this queue for ever: drop the one item, keep the rest
+                log.exception("%s %s: error delivering item %d", network, chat, items[0].id)
             self._mirror.pop(dest, None)
             await self.store.drop(items[:1])
             return None

@@ -7,6 +7,17 @@ import time
 from collections.abc import Callable
 
 
+def backoff_delay(attempt: int, rand: float, low: float = 1.0, high: float = 60.0) -> float:
+    """Seconds to wait before retry ``attempt`` (0 = first retry), for every retry loop.
+
+    Exponential (the ceiling doubles from ``low`` up to ``high``) so a long outage does not
+    hammer the other side, with jitter in the upper half of the ceiling (``rand`` in [0, 1))
+    so many clients do not retry in step; always within [low, high].
+    """
+    ceiling = min(high, low * 2.0 ** min(max(attempt, 0), 32))
+    return min(high, max(low, ceiling * (0.5 + 0.5 * rand)))
+
+
 class TokenBucket:
     """Allows `burst` sends at once, then `rate` per second; waiters are served in order."""
 

@@ -11,9 +11,10 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fnmatch import fnmatchcase
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.casemap import irc_casefold
@@ -54,10 +55,8 @@ class IrcSide(Protocol):
 
     def payload_budget(self, target: str, *, action: bool = False) -> int: ...
 
-    @property
-    def state(self) -> ChannelState:
-        """Known services accounts (a NICK line rarely carries its account tag)."""
-        ...
+    state: ChannelState
+    """Known services accounts (a NICK line rarely carries its account tag)."""
 
     async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None: ...
 
@@ -340,10 +339,9 @@ class Router:
             assert self.telegram is not None
             return await self.telegram.send_document(int(msg.author.user_id), name, data, caption)
         nick = msg.author.nick or ""
-        lines = data.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
-        if _irc_line_count(lines, self.irc.payload_budget(nick) if self.irc else 400) > (
-            IRC_FILE_MAX_LINES
-        ):
+        content = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        beyond_limit = islice(irc_lines(content, self._irc_budget(nick)), IRC_FILE_MAX_LINES, None)
+        if next(beyond_limit, None) is not None:
             body = (
                 f"--- {name}: too long for IRC (more than {IRC_FILE_MAX_LINES} lines). "
                 "Send /export to me in a private chat on Telegram, or ask someone with shell "
@@ -351,9 +349,12 @@ class Router:
                 + name.rpartition(".")[2]
             )
         else:
-            body = "\n".join([f"--- {name}: {caption}", *lines])
+            body = f"--- {name}: {caption}\n{content}"
         await self._send_text(Network.IRC, nick, body)
         return True
+
+    def _irc_budget(self, target: str, *, action: bool = False) -> int:
+        return self.irc.payload_budget(target, action=action) if self.irc else 400
 
     async def _send_text(self, network: Network, chat: str, text: str) -> None:
         """Queue a command answer: plain text, escaped/split for the destination."""
@@ -370,10 +371,7 @@ class Router:
                 for i, part in enumerate(split_plain_text(text))
             ]
         else:
-            lines: list[str] = []
-            budget = self.irc.payload_budget(chat) if self.irc else 400
-            for line in sanitize_for_irc(text):
-                lines.extend(split_irc_payload(line, budget))
+            lines = list(irc_lines(text, self._irc_budget(chat)))
             items = [NewItem("irc", chat, key, "reply", {"lines": lines})] if lines else []
         await self.outbox.enqueue(items)
 
@@ -409,7 +407,7 @@ class Router:
             if not lines:
                 return
             prefix = f"{name} " if action else relay.name_format.format(name=name) + " "
-        budget = self.irc.payload_budget(channel, action=action) if self.irc else 400
+        budget = self._irc_budget(channel, action=action)
         payload: dict[str, Any] = {"lines": format_relay_lines(prefix, lines, budget)}
         if action:
             payload["action"] = True
@@ -481,14 +479,10 @@ class Router:
         )
 
 
-def _irc_line_count(lines: list[str], budget: int) -> int:
-    """How many IRC lines the text would take, counting only up to just past the limit."""
-    count = 0
-    for raw in lines:
-        count += sum(len(split_irc_payload(line, budget)) for line in sanitize_for_irc(raw))
-        if count > IRC_FILE_MAX_LINES:
-            break
-    return count
+def irc_lines(text: str, budget: int) -> Iterator[str]:
+    """Plain text as the IRC lines it goes out as: made safe, each line split to budget."""
+    for line in sanitize_for_irc(text):
+        yield from split_irc_payload(line, budget)
 
 
 class _Presence:

@@ -40,7 +40,7 @@ from bridge.model import (
     UserId,
 )
 from bridge.outbox import PermanentError, Progress, TransientError
-from bridge.pacing import TokenBucket
+from bridge.pacing import TokenBucket, backoff_delay
 from bridge.render.telegram import entities_to_spans, split_plain_text, visible_length
 from storage.message_map import Posted
 from storage.outbox import OutboxItem, Sent
@@ -213,7 +213,7 @@ class TelegramConnector:
                     self._outages += 1
                     log.warning("Telegram: polling failed (%s); backing off", exc)
                 self.connection_state = "retrying"
-                await asyncio.sleep(min(60.0, 2 ** min(failures, 6)) * (0.5 + random.random() / 2))
+                await asyncio.sleep(backoff_delay(failures, random.random()))
                 continue
             if failures:
                 log.info("Telegram: polling recovered after %d failures", failures)

@@ -7,14 +7,11 @@ user@host, our own CHGHOST or a neighbour's); test_e2e_irc_gaps covers CHGHOST o
 from __future__ import annotations
 
 import asyncio
-import random
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-
 from bridge.config import IrcConfig
-from bridge.irc import IrcConnector, reconnect_delay
+from bridge.irc import IrcConnector
 from bridge.model import Message
 from bridge.pacing import TokenBucket
 
@@ -136,19 +133,3 @@ async def test_queued_commands_of_a_lost_connection_are_dropped() -> None:
     finally:
         sender.cancel()
     assert conn.sent == [("JOIN", "#new")]
-
-
-@pytest.mark.parametrize("low, high", [(1.0, 60.0), (0.2, 1.0), (5.0, 5.0)])
-def test_reconnect_delay_stays_within_bounds(low: float, high: float) -> None:
-    rng = random.Random(7)
-    for attempt in [*range(40), 1000, 10**9]:
-        for rand in (0.0, 0.999999, rng.random(), rng.random()):
-            assert low <= reconnect_delay(attempt, rand, low, high) <= high
-
-
-def test_reconnect_delay_grows_exponentially_with_jitter() -> None:
-    highest = [reconnect_delay(n, 0.999999) for n in range(8)]
-    assert [round(d) for d in highest] == [1, 2, 4, 8, 16, 32, 60, 60]
-    lowest = [reconnect_delay(n, 0.0) for n in range(8)]
-    assert lowest == [1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
-    assert reconnect_delay(10, 0.25) != reconnect_delay(10, 0.75)  # jitter even at the ceiling

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bridge.pacing import TokenBucket
+import random
+
+import pytest
+
+from bridge.pacing import TokenBucket, backoff_delay
 
 
 def test_burst_then_rate() -> None:
@@ -39,3 +43,19 @@ async def test_wait_available_waits_without_spending() -> None:
     assert bucket.available()  # the token is still there for take()
     await bucket.take()
     assert not bucket.available()
+
+
+@pytest.mark.parametrize("low, high", [(1.0, 60.0), (0.2, 1.0), (5.0, 5.0)])
+def test_backoff_delay_stays_within_bounds(low: float, high: float) -> None:
+    rng = random.Random(7)
+    for attempt in [*range(40), 1000, 10**9]:
+        for rand in (0.0, 0.999999, rng.random(), rng.random()):
+            assert low <= backoff_delay(attempt, rand, low, high) <= high
+
+
+def test_backoff_delay_grows_exponentially_with_jitter() -> None:
+    highest = [backoff_delay(n, 0.999999) for n in range(8)]
+    assert [round(d) for d in highest] == [1, 2, 4, 8, 16, 32, 60, 60]
+    lowest = [backoff_delay(n, 0.0) for n in range(8)]
+    assert lowest == [1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert backoff_delay(10, 0.25) != backoff_delay(10, 0.75)  # jitter even at the ceiling
