@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import relay, roster
+from bench import relay, roster_figures
 from bench.common import ROOT, fmt, machine
 
 OUT = ROOT / "bench"
@@ -34,11 +34,11 @@ async def run_all(tmp: Path) -> dict[str, Any]:
     step("roster databases")
     dbs = {n: tmp / f"roster{n}.sqlite3" for n in (1_000, 10_000, 100_000)}
     results["roster_build_s"] = {
-        str(n): round(await roster.build_db(p, n), 2) for n, p in dbs.items()
+        str(n): round(await roster_figures.build_db(p, n), 2) for n, p in dbs.items()
     }
     sections: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
-        "whois": lambda: roster.whois_section(dbs, RUNS, 100),
-        "export": lambda: roster.export_section(dbs[100_000], RUNS),
+        "whois": lambda: roster_figures.whois_section(dbs, RUNS, 100),
+        "export": lambda: roster_figures.export_section(dbs[100_000], RUNS),
         "startup": lambda: relay.startup_section(tmp, 5),
         "latency": lambda: relay.latency_section(tmp, RUNS, 200 if QUICK else 500, 20.0),
         "pairs": lambda: relay.pairs_section(tmp, RUNS, 50, 300, 25.0),
@@ -207,7 +207,7 @@ METHOD = """## Method
   burst drained.
 - Start-up: spawn → the log line "ready: bridging 1 pair(s)" (config read, a new DB
   created and migrated, getMe + getChat on Telegram, IRC registered and channel joined).
-- /whois: the real handler (`handlers.roster.whois`) with a stub context, on databases of
+- /whois: the real handler (`handlers.roster_commands.whois`) with a stub context, on databases of
   1k/10k/100k members filled in bulk (1–8 Zipf-distributed interests from ~150 tags, 30 %
   with an IRC identity), queries cycling through popular, rare and prefix interests.
 - /export: `collect_rows` + `render_csv` + `render_json` on the 100k database.

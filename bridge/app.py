@@ -10,14 +10,14 @@ import time
 
 from bridge.config import Config, resolve_storage_path
 from bridge.irc import IrcConnector
-from bridge.outbox import Outbox
+from bridge.outbox import Outbox, PayloadStore, payload_store
+from bridge.payloads import IrcLines, Payload, TelegramHtml
 from bridge.router import Router
 from bridge.telegram import FatalTelegramError, TelegramConnector
 from handlers.registry import build_registry
 from storage.db import Database, StorageError
 from storage.message_map import MessageMap
-from storage.outbox import OutboxStore
-from storage.roster import RosterStore
+from storage.roster_store import RosterStore
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ IN_FLIGHT_GRACE = 5.0
 Telegram request timeout)."""
 
 
-async def prune_old(store: OutboxStore, message_map: MessageMap, horizon_hours: float) -> None:
+async def prune_old(store: PayloadStore, message_map: MessageMap, horizon_hours: float) -> None:
     """Forget delivered keys once no re-delivery can come (twice the horizon) and old
     reply records, so neither table grows for ever."""
     now = time.time()
@@ -39,12 +39,12 @@ async def prune_old(store: OutboxStore, message_map: MessageMap, horizon_hours: 
     await message_map.prune(now - MESSAGE_MAP_DAYS * 86400)
 
 
-def horizon_summary(network: str, count: int, hours: float) -> object:
+def horizon_summary(network: str, count: int, hours: float) -> Payload:
     """The line that replaces messages too old to deliver, so their loss is not silent."""
     text = f"{count} messages from the last {hours:g} h were not delivered (the bridge was down)."
     if network == "telegram":
-        return {"html": f"<i>{text}</i>", "mergeable": False}
-    return {"lines": [text], "notice": True}
+        return TelegramHtml(f"<i>{text}</i>")
+    return IrcLines((text,), notice=True)
 
 
 class App:
@@ -53,7 +53,7 @@ class App:
     def __init__(self, config: Config, db: Database) -> None:
         self.config = config
         self.db = db
-        self.store = OutboxStore(db)
+        self.store = payload_store(db)
         self.message_map = MessageMap(db)
         self.roster = RosterStore(db)
         self.outbox = Outbox(

@@ -44,7 +44,7 @@ async def _open(config: Config) -> Database:
 
 async def _export(config: Config, fmt: str, output: Path | None) -> int:
     from storage.export import export_recorded
-    from storage.roster import RosterStore
+    from storage.roster_store import RosterStore
 
     db = await _open(config)
     try:
@@ -60,11 +60,11 @@ async def _export(config: Config, fmt: str, output: Path | None) -> int:
 
 
 async def _status(config: Config) -> int:
-    from storage.outbox import OutboxStore
+    from bridge.outbox import payload_store
 
     db = await _open(config)
     try:
-        store = OutboxStore(db)
+        store = payload_store(db)
         stats = await store.stats()
         connections = [(n, await store.get_state(f"connection:{n}")) for n in ("irc", "telegram")]
     finally:
@@ -83,7 +83,7 @@ async def _status(config: Config) -> int:
 
 
 async def _roster_stats(config: Config) -> int:
-    from storage.roster import RosterStore
+    from storage.roster_store import RosterStore
 
     db = await _open(config)
     try:

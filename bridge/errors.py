@@ -21,7 +21,3 @@ class UsageError(BridgeError):
 
 class PermissionDenied(BridgeError):
     """The invoker may not run this command; the text is shown to the user."""
-
-
-class DeliveryError(BridgeError):
-    """A destination refused a message for good (not a transient fault worth retrying)."""

@@ -26,11 +26,11 @@ from bridge.config import IrcConfig
 from bridge.irc_events import IrcEvents
 from bridge.irc_state import ChannelState
 from bridge.model import Message
-from bridge.outbox import Progress, TransientError
+from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket, backoff_delay
-from bridge.render.irc import irc_line_budget
+from bridge.payloads import IrcLines
+from bridge.render.irc_format import irc_line_budget
 from bridge.tcp import ack_promptly
-from storage.outbox import OutboxItem, Sent
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +169,13 @@ class IrcConnector(IrcEvents):
             self._changed.clear()
             await self._changed.wait()
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
         """Sender: write the first item's remaining lines, one paced line at a time."""
         item = items[0]
-        lines: list[str] = list(item.payload.get("lines", []))
-        action = bool(item.payload.get("action", False))
-        notice = bool(item.payload.get("notice", False))
+        payload = item.payload
+        if not isinstance(payload, IrcLines):
+            raise PermanentError(f"IRC cannot deliver {type(payload).__name__}")
+        lines, action, notice = payload.lines, payload.action, payload.notice
         for index in range(item.progress, len(lines)):
             await self.bucket.take()
             if not self._ready_for(chat):

@@ -18,9 +18,10 @@ from typing import Any
 
 from bridge.casemap import irc_casefold
 from bridge.config import IrcConfig
+from bridge.identity import irc_key
 from bridge.irc_state import ChannelState, updated_mask
-from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network, UserId
-from bridge.render.irc import parse_irc_formatting
+from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network
+from bridge.render.irc_format import parse_irc_formatting
 
 log = logging.getLogger("bridge.irc")
 _ids = itertools.count(1)
@@ -175,10 +176,9 @@ class IrcEvents:
         tags = {t["key"]: t.get("value") for t in (event.tags or [])}
         account = tags.get("account") or self.state.account(nick)
         mask = str(source)
-        user_id = f"account:{account}" if account else f"mask:{mask}"
         return Author(
             network=Network.IRC,
-            user_id=UserId(user_id),
+            user_id=irc_key(account, mask),
             display_name=nick,
             nick=nick,
             account=account,

@@ -21,10 +21,6 @@ class Network(enum.StrEnum):
     TELEGRAM = "telegram"
     IRC = "irc"
 
-    @property
-    def other(self) -> Network:
-        return Network.IRC if self is Network.TELEGRAM else Network.TELEGRAM
-
 
 class SpanKind(enum.StrEnum):
     """Formatting both networks can express (or at least describe)."""
@@ -130,3 +126,15 @@ class Message:
 
     def get(self, key: str) -> str | None:
         return next((v for k, v in self.extra if k == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A message the bridge posted for someone, remembered (with its delivery, atomically)
+    so that a reply to it can name its real author."""
+
+    network: str
+    chat: str
+    message_id: str
+    author_name: str
+    text: str

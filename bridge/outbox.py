@@ -12,20 +12,44 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Protocol
 
+from bridge.model import Posted
 from bridge.pacing import backoff_delay
-from storage.outbox import NewItem, OutboxItem, OutboxStore, Sent
+from bridge.payloads import Payload, decode_payload, encode_payload
+from storage.db import Database
+from storage.outbox_store import NewItem as NewItem
+from storage.outbox_store import OutboxItem, OutboxStore
 
 log = logging.getLogger(__name__)
 
 MIRROR_LIMIT = 1000
 """Beyond this many waiting items (a long outage) a queue is read from the store in pages."""
 
-Progress = Callable[[OutboxItem, int], Awaitable[None]]
-SummaryRenderer = Callable[[str, int, float], Any]
+Outgoing = NewItem[Payload]
+"""A rendered message to queue for one destination (an annotation: build it with NewItem,
+since a frozen, slotted dataclass cannot be built through its generic alias)."""
+Queued = OutboxItem[Payload]
+"""A stored message waiting for (or being written to) its destination."""
+PayloadStore = OutboxStore[Payload]
+Progress = Callable[[Queued, int], Awaitable[None]]
+SummaryRenderer = Callable[[str, int, float], Payload]
 """(network, dropped count, horizon hours) → payload telling the destination what was lost."""
+
+
+def payload_store(db: Database, clock: Callable[[], float] = time.time) -> PayloadStore:
+    """The outbox table holding the bridge's typed payloads."""
+    return OutboxStore(db, encode_payload, decode_payload, clock)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a destination confirmed: how many queued items went out (>= 1), and the
+    message it posted, to be remembered in the same transaction as the delivery."""
+
+    count: int
+    posted: Posted | None = None
 
 
 class TransientError(Exception):
@@ -46,7 +70,7 @@ class Sender(Protocol):
     async def wait_ready(self, chat: str) -> None:
         """Return once chat can be written to (connected, registered, joined)."""
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
         """Deliver a prefix of items, paced; say how many are fully delivered (>= 1)."""
 
 
@@ -55,7 +79,7 @@ class Outbox:
 
     def __init__(
         self,
-        store: OutboxStore,
+        store: PayloadStore,
         senders: Mapping[str, Sender],
         *,
         horizon_hours: float,
@@ -75,13 +99,14 @@ class Outbox:
         # from the store: its worker skips the read-back. Any doubt (a retry, an edit that
         # may replace a queued row, the horizon) removes it; the worker re-reads the store
         # and lists it again once the store holds nothing for it.
-        self._mirror: dict[tuple[str, str], list[OutboxItem]] = {}
+        self._mirror: dict[tuple[str, str], list[Queued]] = {}
         self._group: asyncio.TaskGroup | None = None
         self._started = asyncio.Event()
         self._sending: set[tuple[str, str]] = set()  # between deliver() and complete()
         self._stopping = False
+        self._outcomes: dict[str, asyncio.Future[bool]] = {}  # dedup key → delivered?
 
-    async def enqueue(self, items: list[NewItem]) -> int:
+    async def enqueue(self, items: list[Outgoing]) -> int:
         """Persist items (duplicates ignored) and wake their workers; returns how many were new."""
         added = await self.store.enqueue(items)
         for item in added:
@@ -95,6 +120,33 @@ class Outbox:
                     del self._mirror[dest]
             self._poke(dest)
         return len(added)
+
+    async def enqueue_and_wait(self, items: list[Outgoing], timeout: float) -> bool:
+        """Queue items like enqueue() and wait (bounded) for their fate: False as soon as the
+        destination refuses one for good (a Telegram user who never started the bot), else
+        True — delivered, or still queued when timeout ran out (it goes out later)."""
+        loop = asyncio.get_running_loop()
+        waiting = {
+            i.dedup_key: self._outcomes.setdefault(i.dedup_key, loop.create_future()) for i in items
+        }
+        try:
+            await self.enqueue(items)
+            async with asyncio.timeout(timeout):
+                for future in waiting.values():
+                    if not await future:
+                        return False
+        except TimeoutError:
+            pass
+        finally:
+            for key in waiting:
+                self._outcomes.pop(key, None)
+        return True
+
+    def _settle(self, items: list[Queued], delivered: bool) -> None:
+        for item in items:
+            future = self._outcomes.get(item.dedup_key)
+            if future is not None and not future.done():
+                future.set_result(delivered)
 
     def _poke(self, dest: tuple[str, str]) -> None:
         self._wake.setdefault(dest, asyncio.Event()).set()
@@ -194,7 +246,7 @@ class Outbox:
             await asyncio.sleep(delay)
 
     async def _send_and_record(
-        self, dest: tuple[str, str], sender: Sender, items: list[OutboxItem]
+        self, dest: tuple[str, str], sender: Sender, items: list[Queued]
     ) -> TransientError | None:
         """One attempt at the head of a queue, and its record. A transient failure is
         returned for the caller to back off; any other failure drops the head item only."""
@@ -211,15 +263,17 @@ class Outbox:
                 log.exception("%s %s: error delivering item %d", network, chat, items[0].id)
             self._mirror.pop(dest, None)
             await self.store.drop(items[:1])
+            self._settle(items[:1], delivered=False)
             return None
         delivered = items[: max(1, sent.count)]
         await self.store.complete(delivered, sent.posted)
+        self._settle(delivered, delivered=True)
         mirror = self._mirror.get(dest)
         if mirror is not None:
             del mirror[: len(delivered)]
         return None
 
-    async def _progress(self, item: OutboxItem, lines_done: int) -> None:
+    async def _progress(self, item: Queued, lines_done: int) -> None:
         await self.store.set_progress(item.id, lines_done)
         mirror = self._mirror.get((item.network, item.chat))
         if mirror and mirror[0].id == item.id:

@@ -15,26 +15,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fnmatch import fnmatchcase
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bridge.casemap import irc_casefold
 from bridge.config import Config
-from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network, ReplyRef, UserId
-from bridge.outbox import Outbox
-from bridge.render.irc import (
+from bridge.identity import irc_key
+from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network, ReplyRef
+from bridge.outbox import NewItem, Outbox, Outgoing
+from bridge.payloads import IrcLines, TelegramHtml
+from bridge.render.irc_format import (
     anti_highlight,
     format_relay_lines,
     message_to_irc_lines,
     sanitize_for_irc,
     split_irc_payload,
 )
-from bridge.render.telegram import irc_to_telegram_html, split_plain_text
+from bridge.render.telegram_html import irc_to_telegram_html, split_plain_text
 from bridge.roles import is_moderator
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.registry import CommandRegistry
 from storage.message_map import MessageMap
-from storage.outbox import NewItem
-from storage.roster import RosterStore, identity_from_author
+from storage.roster_store import RosterStore, identity_from_author
 
 if TYPE_CHECKING:
     from bridge.irc_state import ChannelState
@@ -232,7 +233,7 @@ class Router:
         host = mask.partition("!")[2]
         return replace(
             msg.author,
-            user_id=UserId(f"account:{account}"),
+            user_id=irc_key(account, ""),
             display_name=new,
             nick=new,
             account=account,
@@ -285,7 +286,7 @@ class Router:
         if author.network is Network.IRC and author.account is None and self.irc is not None:
             account = await self.irc.resolve_account(author.nick or "")
             if account:
-                author = replace(author, account=account, user_id=UserId(f"account:{account}"))
+                author = replace(author, account=account, user_id=irc_key(account, ""))
         ctx = CommandContext(
             invoker=author,
             chat=msg.chat,
@@ -359,6 +360,7 @@ class Router:
     async def _send_text(self, network: Network, chat: str, text: str) -> None:
         """Queue a command answer: plain text, escaped/split for the destination."""
         key = f"reply:{uuid.uuid4().hex}"
+        items: list[Outgoing]
         if network is Network.TELEGRAM:
             items = [
                 NewItem(
@@ -366,13 +368,13 @@ class Router:
                     chat,
                     f"{key}:{i}",
                     "reply",
-                    {"html": html.escape(part, quote=False)},
+                    TelegramHtml(html.escape(part, quote=False)),
                 )
                 for i, part in enumerate(split_plain_text(text))
             ]
         else:
-            lines = list(irc_lines(text, self._irc_budget(chat)))
-            items = [NewItem("irc", chat, key, "reply", {"lines": lines})] if lines else []
+            lines = tuple(irc_lines(text, self._irc_budget(chat)))
+            items = [NewItem("irc", chat, key, "reply", IrcLines(lines))] if lines else []
         await self.outbox.enqueue(items)
 
     # -------------------------------------------------------------------- relay
@@ -408,9 +410,7 @@ class Router:
                 return
             prefix = f"{name} " if action else relay.name_format.format(name=name) + " "
         budget = self._irc_budget(channel, action=action)
-        payload: dict[str, Any] = {"lines": format_relay_lines(prefix, lines, budget)}
-        if action:
-            payload["action"] = True
+        payload = IrcLines(tuple(format_relay_lines(prefix, lines, budget)), action=action)
         base = msg.source_id.split(":e", 1)[0]
         await self.outbox.enqueue(
             [
@@ -473,7 +473,7 @@ class Router:
             body = irc_to_telegram_html(
                 nick, msg.text, msg.spans, action=msg.kind is MessageKind.ACTION
             )
-        payload = {"html": body, "mergeable": True, "author": nick, "text": text}
+        payload = TelegramHtml(body, mergeable=True, author=nick, text=text)
         await self.outbox.enqueue(
             [NewItem("telegram", chat, f"{msg.source_id}>tg:{chat}", "relay", payload)]
         )

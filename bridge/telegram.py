@@ -36,14 +36,14 @@ from bridge.model import (
     Message,
     MessageKind,
     Network,
+    Posted,
     ReplyRef,
     UserId,
 )
-from bridge.outbox import PermanentError, Progress, TransientError
+from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket, backoff_delay
-from bridge.render.telegram import entities_to_spans, split_plain_text, visible_length
-from storage.message_map import Posted
-from storage.outbox import OutboxItem, Sent
+from bridge.payloads import TelegramDocument, TelegramHtml
+from bridge.render.telegram_html import entities_to_spans, split_plain_text, visible_length
 
 log = logging.getLogger(__name__)
 
@@ -347,36 +347,51 @@ class TelegramConnector:
             self._waited.add(chat)
             await bucket.wait_available()
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
         """Send the head item, merged with the mergeable items queued behind it."""
         bucket = self._bucket(chat)
         busy = chat in self._waited or not bucket.available()
         self._waited.discard(chat)
         await bucket.take()
         await self._global.take()
-        batch = [items[0]]
-        length = visible_length(str(items[0].payload["html"]))
-        if busy and items[0].payload.get("mergeable"):  # only merge when we had to wait
+        head = items[0].payload
+        if isinstance(head, TelegramDocument):
+            await _classify(
+                self.bot.send_document(
+                    chat_id=int(chat),
+                    document=head.data,
+                    filename=head.file_name,
+                    caption=head.caption,
+                )
+            )
+            return Sent(1)
+        if not isinstance(head, TelegramHtml):
+            raise PermanentError(f"Telegram cannot deliver {type(head).__name__}")
+        batch = [head]
+        length = visible_length(head.html)
+        if busy and head.mergeable:  # only merge when we had to wait
             for item in items[1:]:
-                extra = visible_length(str(item.payload["html"])) + 1
-                if not item.payload.get("mergeable") or length + extra > TELEGRAM_LIMIT:
+                queued = item.payload
+                if not isinstance(queued, TelegramHtml) or not queued.mergeable:
                     break
-                batch.append(item)
+                extra = visible_length(queued.html) + 1
+                if length + extra > TELEGRAM_LIMIT:
+                    break
+                batch.append(queued)
                 length += extra
         try:
-            sent = await self._send_html(chat, "\n".join(str(i.payload["html"]) for i in batch))
+            sent = await self._send_html(chat, "\n".join(p.html for p in batch))
         except PermanentError:
             if len(batch) == 1:
                 raise
             # One refused line must not take the lines merged with it down: the head goes
             # alone (or is dropped alone), the others are tried again after it.
             batch = batch[:1]
-            sent = await self._send_html(chat, str(batch[0].payload["html"]))
-        first = batch[0].payload
-        if not first.get("author"):
+            sent = await self._send_html(chat, head.html)
+        if not head.author:
             return Sent(len(batch))
-        author, text = str(first["author"]), str(first.get("text", ""))
-        return Sent(len(batch), Posted("telegram", chat, str(sent.message_id), author, text))
+        posted = Posted("telegram", chat, str(sent.message_id), head.author, head.text)
+        return Sent(len(batch), posted)
 
     async def _send_html(self, chat: str, text: str) -> telegram.Message:
         return await _classify(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from bridge.model import Author, ChatId, ChatRef, Network
 
 if TYPE_CHECKING:
-    from storage.roster import RosterStore
+    from storage.roster_store import RosterStore
 
 IRC_FILE_MAX_LINES = 200
 """send_file on IRC replaces a file longer than this many IRC lines (counted as sent, so the

@@ -10,7 +10,7 @@ from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.help import need_private_chat
 from handlers.registry import CommandSpec
 from storage.export import collect_rows, iso_utc, render_csv, render_json
-from storage.roster import identity_from_author
+from storage.roster_store import identity_from_author
 
 log = logging.getLogger(__name__)
 

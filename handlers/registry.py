@@ -130,14 +130,14 @@ async def _safe_reply(ctx: CommandContext, text: str) -> None:
 
 def build_registry(commands_per_minute: int) -> CommandRegistry:
     """Every command the bot knows, in the order /help lists them."""
-    from handlers import moderation, names, roster
+    from handlers import moderation, names, roster_commands
 
     specs: list[CommandSpec] = []
     specs.append(help_spec(specs))  # /help reads this same list, so it sees every command
     specs += [
-        *roster.SPECS[:4],
+        *roster_commands.SPECS[:4],
         names.SPEC,
-        *roster.SPECS[4:],
+        *roster_commands.SPECS[4:],
         moderation.SPEC,
     ]
     return CommandRegistry([*specs, start_spec()], commands_per_minute)

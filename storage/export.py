@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from storage.roster import RosterStore
+    from storage.roster_store import RosterStore
 
 log = logging.getLogger(__name__)
 

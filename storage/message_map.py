@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
+from bridge.model import Posted
 from storage.db import Database
 
 
@@ -14,34 +14,20 @@ class MappedMessage:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Posted:
-    """A message the bot posted for someone: remembered with its delivery, atomically."""
-
-    network: str
-    chat: str
-    message_id: str
-    author_name: str
-    text: str
-
-    def row(self) -> tuple[str, str, str, str, str, float]:
-        return (self.network, self.chat, self.message_id, self.author_name, self.text, time.time())
-
-
 RECORD_SQL = (
     "INSERT OR REPLACE INTO message_map "
     "(network, chat, message_id, author_name, text, created_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
+def posted_row(posted: Posted, now: float) -> tuple[str, str, str, str, str, float]:
+    """The message_map row that remembers a posted message (written by OutboxStore.complete)."""
+    return (posted.network, posted.chat, posted.message_id, posted.author_name, posted.text, now)
+
+
 class MessageMap:
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    async def record(
-        self, network: str, chat: str, message_id: str, author_name: str, text: str
-    ) -> None:
-        await self.db.write(RECORD_SQL, Posted(network, chat, message_id, author_name, text).row())
 
     async def lookup(self, network: str, chat: str, message_id: str) -> MappedMessage | None:
         async with self.db.conn.execute(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings
 
 from handlers.registry import CommandRegistry, build_registry
-from storage.roster import RosterStore
+from storage.roster_store import RosterStore
 from tests.harness import GROUP
 from tests.helpers_handlers import open_store
 from tests.support.fake_telegram import FakeTelegram

@@ -11,14 +11,14 @@ from typing import cast
 from bridge.config import parse_config
 from bridge.irc_state import ChannelState
 from bridge.model import Author, ChatId, ChatRef, Message, Network, UserId
-from bridge.outbox import Outbox
+from bridge.outbox import Outbox, Outgoing
+from bridge.payloads import IrcLines
 from bridge.router import Router
 from handlers.context import CommandContext
 from handlers.registry import CommandRegistry
 from storage.db import Database
 from storage.message_map import MessageMap
-from storage.outbox import NewItem
-from storage.roster import RosterStore
+from storage.roster_store import RosterStore
 
 TG_GROUP = ChatRef(Network.TELEGRAM, ChatId("-1001234"), is_private=False, title="Collab")
 IRC_CHANNEL = ChatRef(Network.IRC, ChatId("#collab"))
@@ -154,14 +154,19 @@ irc_channel = "{channel}"
 class FakeOutbox:
     """Records what the router queued, instead of delivering it."""
 
-    items: list[NewItem] = field(default_factory=list)
+    items: list[Outgoing] = field(default_factory=list)
 
-    async def enqueue(self, items: list[NewItem]) -> int:
+    async def enqueue(self, items: list[Outgoing]) -> int:
         self.items.extend(items)
         return len(items)
 
     def irc_lines(self, chat: str) -> list[str]:
-        return [ln for i in self.items if i.chat == chat for ln in i.payload.get("lines", [])]
+        return [
+            ln
+            for i in self.items
+            if i.chat == chat and isinstance(i.payload, IrcLines)
+            for ln in i.payload.lines
+        ]
 
 
 @dataclass

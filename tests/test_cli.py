@@ -16,7 +16,7 @@ import pytest
 from bridge.cli import main
 from bridge.model import Network
 from storage.db import Database
-from storage.roster import Identity, RosterStore
+from storage.roster_store import Identity, RosterStore
 from tests.test_config import MINIMAL
 
 CONFIG = MINIMAL + '[storage]\npath = "roster.sqlite3"\n'

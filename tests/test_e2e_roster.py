@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.model import Network
-from storage.roster import Identity, RosterStore
+from storage.roster_store import Identity, RosterStore
 from tests.harness import (
     ALICE,
     BOT_NICK,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bridge.model import Network
 from storage.export import ExportRow, collect_rows, iso_utc, render_csv, render_json
-from storage.roster import Identity, RosterStore
+from storage.roster_store import Identity, RosterStore
 
 TEXT = st.text(max_size=12)
 ROWS = st.builds(

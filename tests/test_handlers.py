@@ -15,7 +15,7 @@ from bridge.model import Author, ChatId, Message, MessageKind, Network, UserId
 from bridge.roles import is_moderator
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.registry import CommandRegistry, CommandSpec, build_registry
-from storage.roster import Identity, Member, RosterStore
+from storage.roster_store import Identity, Member, RosterStore
 from tests.helpers_handlers import (
     IRC_CHANNEL,
     FakePresence,
@@ -455,7 +455,7 @@ async def test_interests_before_join_is_one_transaction(
 async def test_link_before_join_is_one_transaction(
     registry: CommandRegistry, store: RosterStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("storage.roster.LINK_CODE_ALPHABET", "")  # making a code fails
+    monkeypatch.setattr("storage.roster_store.LINK_CODE_ALPHABET", "")  # making a code fails
     rec = await run(registry, store, ALICE, "link")
     assert rec.last.startswith("Sorry, that failed. (ref ") and not rec.private
     assert await snapshot(store) == {t: [] for t in TABLES}  # not joined without a code

@@ -9,7 +9,7 @@ import aiosqlite
 from bridge.model import Network
 from storage.db import Database
 from storage.migrate import apply_migrations, migration_scripts
-from storage.roster import Identity, RosterStore
+from storage.roster_store import Identity, RosterStore
 
 
 def test_migrations_are_numbered_without_gaps() -> None:

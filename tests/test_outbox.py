@@ -13,10 +13,21 @@ from pathlib import Path
 import pytest
 
 from bridge.app import prune_old
-from bridge.outbox import Outbox, PermanentError, Progress, TransientError
+from bridge.model import Posted
+from bridge.outbox import (
+    NewItem,
+    Outbox,
+    Outgoing,
+    PermanentError,
+    Progress,
+    Queued,
+    Sent,
+    TransientError,
+    payload_store,
+)
+from bridge.payloads import IrcLines, Payload
 from storage.db import Database
-from storage.message_map import MappedMessage, MessageMap, Posted
-from storage.outbox import NewItem, OutboxItem, OutboxStore, Sent
+from storage.message_map import MappedMessage, MessageMap
 
 
 class RecordingSender:
@@ -32,10 +43,10 @@ class RecordingSender:
     async def wait_ready(self, chat: str) -> None:
         await self.ready.wait()
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
         if self.failures:
             raise self.failures.pop(0)
-        self.received.append(items[0].payload["text"])
+        self.received.append(text_of(items[0]))
         self.arrived.set()
         return Sent(1)
 
@@ -53,8 +64,14 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-def item(text: str, key: str | None = None, **kw: object) -> NewItem:
-    return NewItem("irc", "#c", key or text, "relay", {"text": text}, **kw)  # type: ignore[arg-type]
+def item(text: str, key: str | None = None, **kw: object) -> Outgoing:
+    return NewItem("irc", "#c", key or text, "relay", IrcLines((text,)), **kw)  # type: ignore[arg-type]
+
+
+def text_of(queued: Queued) -> str:
+    """The first line of a queued test item (every item here is IrcLines)."""
+    assert isinstance(queued.payload, IrcLines)
+    return queued.payload.lines[0]
 
 
 @contextlib.asynccontextmanager
@@ -68,24 +85,24 @@ async def running(outbox: Outbox) -> AsyncIterator[None]:
             await task
 
 
-def summary(network: str, count: int, hours: float) -> object:
-    return {"text": f"{count} lost in {hours:g} h"}
+def summary(network: str, count: int, hours: float) -> Payload:
+    return IrcLines((f"{count} lost in {hours:g} h",))
 
 
 async def test_delivers_in_order_and_forgets_delivered(db: Database) -> None:
     sender = RecordingSender()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         await outbox.enqueue([item(f"m{i}") for i in range(20)])
         await sender.wait_count(20)
         assert await outbox.wait_idle(2)
     assert sender.received == [f"m{i}" for i in range(20)]
-    assert await OutboxStore(db).stats() == []
+    assert await payload_store(db).stats() == []
 
 
 async def test_duplicates_are_ignored_even_after_delivery(db: Database) -> None:
     sender = RecordingSender()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         assert await outbox.enqueue([item("a"), item("a")]) == 1
         await sender.wait_count(1)
@@ -100,7 +117,7 @@ async def test_transient_failures_are_retried_with_retry_after(db: Database) -> 
         TransientError("429", retry_after=0.2),
         TransientError("502", retry_after=0.1),
     ]
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     loop = asyncio.get_running_loop()
     async with running(outbox):
         start = loop.time()
@@ -113,7 +130,7 @@ async def test_transient_failures_are_retried_with_retry_after(db: Database) -> 
 async def test_permanent_failure_drops_only_that_item(db: Database) -> None:
     sender = RecordingSender()
     sender.failures = [PermanentError("chat not found")]
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         await outbox.enqueue([item("bad"), item("good")])
         await sender.wait_count(1)
@@ -122,7 +139,7 @@ async def test_permanent_failure_drops_only_that_item(db: Database) -> None:
 
 async def test_edit_replaces_waiting_edit(db: Database) -> None:
     sender = RecordingSender()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         for n in range(3):
             await outbox.enqueue([item(f"edit{n}", replace_key="e:1", delay=0.3)])
@@ -135,7 +152,7 @@ async def test_edit_replaces_waiting_edit(db: Database) -> None:
 async def test_waits_while_destination_is_down_then_resumes(db: Database) -> None:
     sender = RecordingSender()
     sender.ready.clear()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         await outbox.enqueue([item(f"m{i}") for i in range(5)])
         await asyncio.sleep(0.1)
@@ -146,7 +163,7 @@ async def test_waits_while_destination_is_down_then_resumes(db: Database) -> Non
 
 
 async def test_survives_restart_from_the_store(db: Database) -> None:
-    store = OutboxStore(db)
+    store = payload_store(db)
     await store.enqueue([item("left over")])
     sender = RecordingSender()
     async with running(Outbox(store, {"irc": sender}, horizon_hours=24, summary=summary)):
@@ -156,7 +173,7 @@ async def test_survives_restart_from_the_store(db: Database) -> None:
 
 async def test_messages_older_than_horizon_are_reported_not_sent(db: Database) -> None:
     clock = [1000.0]
-    store = OutboxStore(db, clock=lambda: clock[0])
+    store = payload_store(db, clock=lambda: clock[0])
     await store.enqueue([item("ancient")])
     clock[0] += 2 * 3600
     await store.enqueue([item("fresh")])
@@ -167,7 +184,7 @@ async def test_messages_older_than_horizon_are_reported_not_sent(db: Database) -
 
 
 async def test_cancelled_writer_leaves_no_open_transaction(db: Database) -> None:
-    store = OutboxStore(db)
+    store = payload_store(db)
 
     async def writer() -> None:
         async with db.transaction() as conn:
@@ -189,7 +206,7 @@ async def test_concurrent_producers_lose_nothing_and_keep_their_order(db: Databa
     """Many writers racing the worker as it drains and refills: the in-memory queue must
     never skip a stored row nor deliver one twice."""
     sender = RecordingSender()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     rng = random.Random(7)
 
     async def produce(name: str) -> None:
@@ -209,11 +226,11 @@ async def test_concurrent_producers_lose_nothing_and_keep_their_order(db: Databa
 
 async def test_idle_queue_delivers_without_reading_the_store_back(db: Database) -> None:
     """The hot path: once a queue has drained, new items go out from memory."""
-    store = OutboxStore(db)
+    store = payload_store(db)
     reads = 0
     real_due = store.due
 
-    async def counting_due(network: str, chat: str, limit: int) -> list[OutboxItem]:
+    async def counting_due(network: str, chat: str, limit: int) -> list[Queued]:
         nonlocal reads
         reads += 1
         return await real_due(network, chat, limit)
@@ -237,7 +254,7 @@ async def test_idle_queue_delivers_without_reading_the_store_back(db: Database) 
 
 async def test_edit_after_idle_still_replaces_the_waiting_edit(db: Database) -> None:
     sender = RecordingSender()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         await outbox.enqueue([item("before")])
         await sender.wait_count(1)
@@ -257,11 +274,12 @@ class MultiLineSender(RecordingSender):
         super().__init__()
         self.failed = False
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
         head = items[0]
-        lines = head.payload["lines"]
+        assert isinstance(head.payload, IrcLines)
+        lines = head.payload.lines
         for index in range(head.progress, len(lines)):
-            if head.payload["text"] == "two" and index == 1 and not self.failed:
+            if lines[0] == "two.1" and index == 1 and not self.failed:
                 self.failed = True
                 raise TransientError("connection lost", retry_after=0.05)
             self.received.append(lines[index])
@@ -272,12 +290,10 @@ class MultiLineSender(RecordingSender):
 
 async def test_retry_after_a_partial_write_resumes_at_the_next_line(db: Database) -> None:
     sender = MultiLineSender()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
 
-    def lines(text: str) -> NewItem:
-        return NewItem(
-            "irc", "#c", text, "relay", {"text": text, "lines": [f"{text}.1", f"{text}.2"]}
-        )
+    def lines(text: str) -> Outgoing:
+        return NewItem("irc", "#c", text, "relay", IrcLines((f"{text}.1", f"{text}.2")))
 
     async with running(outbox):
         await outbox.enqueue([lines("one")])
@@ -291,15 +307,15 @@ async def test_retry_after_a_partial_write_resumes_at_the_next_line(db: Database
 class PostingSender(RecordingSender):
     """A destination that answers with the id of the message it posted (as Telegram does)."""
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
         await super().deliver(chat, items, progress)
-        text = items[0].payload["text"]
+        text = text_of(items[0])
         return Sent(1, Posted("telegram", chat, f"id-{text}", "alice", text))
 
 
 async def test_posted_message_is_remembered_with_its_delivery(db: Database) -> None:
     sender = PostingSender()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         await outbox.enqueue([item("hello")])
         await sender.wait_count(1)
@@ -312,7 +328,7 @@ async def test_posted_message_is_remembered_with_its_delivery(db: Database) -> N
 async def test_delivery_and_its_record_commit_together(db: Database) -> None:
     """If remembering the posted message fails, the item is not marked delivered either:
     a restart finds it still queued, never delivered-but-unknown."""
-    store = OutboxStore(db)
+    store = payload_store(db)
     [queued] = await store.enqueue([item("x")])
     await db.conn.execute("DROP TABLE message_map")
     with pytest.raises(sqlite3.OperationalError):
@@ -323,7 +339,7 @@ async def test_delivery_and_its_record_commit_together(db: Database) -> None:
 
 
 async def test_old_delivered_keys_and_reply_records_are_forgotten(db: Database) -> None:
-    store = OutboxStore(db)
+    store = payload_store(db)
     now = time.time()
     for key, age_h in (("old", 49), ("recent", 47)):
         await db.write(
@@ -348,7 +364,7 @@ class BlockingSender(RecordingSender):
         self.on_wire = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def deliver(self, chat: str, items: list[OutboxItem], progress: Progress) -> Sent:
+    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
         self.on_wire.set()
         await self.release.wait()
         return await super().deliver(chat, items, progress)
@@ -356,7 +372,7 @@ class BlockingSender(RecordingSender):
 
 async def test_stop_lets_the_message_on_the_wire_finish_and_keeps_the_rest(db: Database) -> None:
     sender = BlockingSender()
-    store = OutboxStore(db)
+    store = payload_store(db)
     outbox = Outbox(store, {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         await outbox.enqueue([item("on the wire"), item("waiting")])
@@ -374,7 +390,7 @@ async def test_stop_lets_the_message_on_the_wire_finish_and_keeps_the_rest(db: D
 async def test_stop_does_not_wait_for_a_destination_that_is_down(db: Database) -> None:
     sender = RecordingSender()
     sender.ready.clear()
-    outbox = Outbox(OutboxStore(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
     async with running(outbox):
         await outbox.enqueue([item("queued")])
         await asyncio.sleep(0.05)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bridge.casemap import irc_casefold
 from bridge.model import Attachment, ReplyRef, Span, SpanKind
-from bridge.render.irc import (
+from bridge.render.irc_format import (
     _split_tokens,
     anti_highlight,
     format_relay_lines,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.model import Span, SpanKind
-from bridge.render.telegram import (
+from bridge.render.telegram_html import (
     entities_to_spans,
     irc_to_telegram_html,
     safe_href,

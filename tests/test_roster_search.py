@@ -17,7 +17,7 @@ from bridge.model import Author, Network
 from handlers.registry import CommandRegistry
 from storage import search
 from storage.db import Database
-from storage.roster import Identity, LinkError, Member, RosterStore
+from storage.roster_store import Identity, LinkError, Member, RosterStore
 from storage.tags import shared_prefixes
 from tests.helpers_handlers import irc_author, make_ctx, tg_author
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from bridge.model import Network
 from storage.export import export_csv, export_json, render_csv
-from storage.roster import (
+from storage.roster_store import (
     MAX_INTERESTS,
     MAX_TAG_LENGTH,
     ExportRow,
@@ -206,7 +206,7 @@ async def test_create_link_code_can_join_first_all_or_nothing(
 ) -> None:
     with pytest.raises(LookupError):
         await store.create_link_code(ALICE_TG)
-    monkeypatch.setattr("storage.roster.LINK_CODE_ALPHABET", "")
+    monkeypatch.setattr("storage.roster_store.LINK_CODE_ALPHABET", "")
     with pytest.raises(IndexError):
         await store.create_link_code(ALICE_TG, join=True)
     for table in ROSTER_TABLES:

@@ -1,51 +1,48 @@
-"""OutboxStore: the durable queue of rendered messages waiting for their destination."""
+"""OutboxStore: the durable queue of rendered messages waiting for their destination.
+
+The store does not know what a payload is: it is given the two functions that turn one into
+the JSON text of its row and back (the bridge's typed payloads, or plain dicts in tests).
+"""
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from bridge.model import Posted
 from storage.db import Database
-from storage.message_map import RECORD_SQL, Posted
+from storage.message_map import RECORD_SQL, posted_row
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
-class NewItem:
-    """A message to deliver; payload is JSON-able rendered output for the destination."""
+class NewItem(Generic[P]):
+    """A message to deliver: rendered output for the destination."""
 
     network: str
     chat: str
     dedup_key: str
     kind: str
-    payload: Any
+    payload: P
     replace_key: str | None = None
     delay: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxItem:
+class OutboxItem(Generic[P]):
     id: int
     network: str
     chat: str
     dedup_key: str
     kind: str
-    payload: Any
+    payload: P
     created_at: float
     not_before: float
     progress: int
-    attempts: int
     replace_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """What a destination confirmed: how many queued items went out (>= 1), and the
-    message it posted, to be remembered in the same transaction as the delivery."""
-
-    count: int
-    posted: Posted | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +57,7 @@ _INSERT_NEW = (
     "INSERT INTO outbox (network, chat, dedup_key, replace_key, kind, payload, created_at,"
     " not_before) SELECT ?, ?, ?, ?, ?, ?, ?, ?"
     " WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE dedup_key = ?)"
-    " ON CONFLICT (dedup_key) DO NOTHING RETURNING id, created_at, attempts"
+    " ON CONFLICT (dedup_key) DO NOTHING RETURNING id, created_at"
 )
 # A newer edit takes the place of an older one that has not started going out yet.
 _REPLACE_WAITING = (
@@ -68,26 +65,34 @@ _REPLACE_WAITING = (
     "WHERE replace_key = ? AND progress = 0 "
     "AND NOT EXISTS (SELECT 1 FROM delivered WHERE dedup_key = ?) "
     "AND NOT EXISTS (SELECT 1 FROM outbox WHERE dedup_key = ?) "
-    "RETURNING id, created_at, attempts"
+    "RETURNING id, created_at"
 )
 
 
-class OutboxStore:
+class OutboxStore(Generic[P]):
     """Rows are written before the source is acknowledged and deleted once delivered."""
 
-    def __init__(self, db: Database, clock: Any = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        encode: Callable[[P], str],
+        decode: Callable[[str], P],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.db = db
+        self.encode = encode
+        self.decode = decode
         self.clock = clock
 
-    async def enqueue(self, items: list[NewItem]) -> list[OutboxItem]:
+    async def enqueue(self, items: list[NewItem[P]]) -> list[OutboxItem[P]]:
         """Store items; return the stored rows of those that were new (a key seen before,
         queued or delivered, is ignored). Each item is one atomic statement and all run in
         one writers' turn, so the rows come back in id order; one item costs one round trip."""
         now = self.clock()
-        added: list[OutboxItem] = []
+        added: list[OutboxItem[P]] = []
         async with self.db.autocommit() as conn:
             for item in items:
-                payload = json.dumps(item.payload, ensure_ascii=False)
+                payload = self.encode(item.payload)
                 not_before = now + item.delay
                 rows: list[Any] = []
                 if item.replace_key is not None:
@@ -132,21 +137,20 @@ class OutboxStore:
                         created_at=row[1],
                         not_before=not_before,
                         progress=0,
-                        attempts=row[2],
                         replace_key=item.replace_key,
                     )
                     for row in rows
                 )
         return added
 
-    async def due(self, network: str, chat: str, limit: int) -> list[OutboxItem]:
+    async def due(self, network: str, chat: str, limit: int) -> list[OutboxItem[P]]:
         """The oldest items for one destination whose delay has passed, in order."""
         rows = await self.db.fetchall(
             "SELECT * FROM outbox WHERE network = ? AND chat = ? AND not_before <= ? "
             "ORDER BY id LIMIT ?",
             (network, chat, self.clock(), limit),
         )
-        return [_item(row) for row in rows]
+        return [self._item(row) for row in rows]
 
     async def next_wakeup(self, network: str, chat: str) -> float | None:
         """When the earliest item for this destination becomes due; None if it has none.
@@ -166,27 +170,20 @@ class OutboxStore:
     async def set_progress(self, item_id: int, progress: int) -> None:
         await self.db.write("UPDATE outbox SET progress = ? WHERE id = ?", (progress, item_id))
 
-    async def complete(self, items: list[OutboxItem], posted: Posted | None = None) -> None:
+    async def complete(self, items: list[OutboxItem[P]], posted: Posted | None = None) -> None:
         """Delivered: forget the rows, remember their keys so a re-delivery is ignored, and
         what was posted — all or nothing, so a restart never finds one without the other."""
         now = self.clock()
         async with self.db.transaction() as conn:
             if posted is not None:
-                await conn.execute(RECORD_SQL, posted.row())
+                await conn.execute(RECORD_SQL, posted_row(posted, now))
             await conn.executemany(
                 "INSERT OR IGNORE INTO delivered (dedup_key, delivered_at) VALUES (?, ?)",
                 [(i.dedup_key, now) for i in items],
             )
             await conn.executemany("DELETE FROM outbox WHERE id = ?", [(i.id,) for i in items])
 
-    async def postpone(self, item: OutboxItem, delay: float) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
-                (self.clock() + delay, item.id),
-            )
-
-    async def drop(self, items: list[OutboxItem]) -> None:
+    async def drop(self, items: list[OutboxItem[P]]) -> None:
         """Given up for good (refused by the destination): no retry, no record of delivery."""
         async with self.db.transaction() as conn:
             await conn.executemany("DELETE FROM outbox WHERE id = ?", [(i.id,) for i in items])
@@ -225,18 +222,16 @@ class OutboxStore:
                 (key, value),
             )
 
-
-def _item(row: Any) -> OutboxItem:
-    return OutboxItem(
-        id=row["id"],
-        network=row["network"],
-        chat=row["chat"],
-        dedup_key=row["dedup_key"],
-        kind=row["kind"],
-        payload=json.loads(row["payload"]),
-        created_at=row["created_at"],
-        not_before=row["not_before"],
-        progress=row["progress"],
-        attempts=row["attempts"],
-        replace_key=row["replace_key"],
-    )
+    def _item(self, row: Any) -> OutboxItem[P]:
+        return OutboxItem(
+            id=row["id"],
+            network=row["network"],
+            chat=row["chat"],
+            dedup_key=row["dedup_key"],
+            kind=row["kind"],
+            payload=self.decode(row["payload"]),
+            created_at=row["created_at"],
+            not_before=row["not_before"],
+            progress=row["progress"],
+            replace_key=row["replace_key"],
+        )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bridge.identity import irc_key, parse_irc_key
 from bridge.model import Author, Network
 from storage import search
 from storage.db import Database
@@ -118,9 +119,8 @@ def identity_from_author(author: Author) -> Identity:
     name = _clean_name(author.display_name or author.nick or str(author.user_id))
     if author.network is Network.TELEGRAM:
         return Identity(Network.TELEGRAM, str(author.user_id), name, author.nick, True)
-    if author.account:
-        return Identity(Network.IRC, f"account:{author.account}", name, author.nick, True)
-    return Identity(Network.IRC, f"mask:{author.mask or author.user_id}", name, author.nick, False)
+    key = irc_key(author.account, author.mask or str(author.user_id))
+    return Identity(Network.IRC, key, name, author.nick, parse_irc_key(key).verified)
 
 
 def _clean_name(text: str) -> str:

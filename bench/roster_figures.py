@@ -11,10 +11,10 @@ from typing import Any
 from bench.common import Figure, percentile
 from bridge.model import Author, ChatId, ChatRef, Network, UserId
 from handlers.context import CommandContext
-from handlers.roster import whois
+from handlers.roster_commands import whois
 from storage.db import Database
 from storage.export import collect_rows, render_csv, render_json
-from storage.roster import RosterStore
+from storage.roster_store import RosterStore
 from storage.tags import shared_prefixes
 
 GROUP = -1001000000001

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bridge.errors import UsageError
+from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.model import Network
 from handlers.context import CommandContext
 from handlers.help import answer, need_private_chat, other_prefix, prefix_for, quote
 from handlers.registry import CommandSpec
-from storage.roster import (
+from storage.roster_store import (
     LINK_CODE_TTL,
     MAX_INTERESTS,
     Identity,
@@ -76,10 +77,9 @@ def _describe(identity: Identity) -> str:
         return f"Telegram: {identity.display_name}{handle}"
     nick = identity.handle or identity.display_name
     extra = []
-    if identity.key.startswith("account:"):
-        account = identity.key.removeprefix("account:")
-        if account.casefold() != nick.casefold():
-            extra.append(f"account {account}")
+    key = parse_irc_key(identity.key)
+    if key.kind is IrcKeyKind.ACCOUNT and key.value.casefold() != nick.casefold():
+        extra.append(f"account {key.value}")
     if not identity.verified:
         extra.append("unverified")
     return f"IRC: {nick}" + (f" ({', '.join(extra)})" if extra else "")
