@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Figure, percentile
+from bridge.identity import irc_key
 from bridge.model import Author, ChatId, ChatRef, Network, UserId
 from handlers.context import CommandContext
 from handlers.roster_commands import whois
@@ -84,7 +85,7 @@ async def build_db(path: Path, members: int, seed: int = 5) -> float:
                     (
                         mid,
                         "irc",
-                        f"account:{nick}",
+                        irc_key(nick, ""),
                         nick,
                         nick.casefold(),
                         nick,

@@ -51,14 +51,18 @@ class App:
     """The running bridge: storage, connectors, router and outbox wired together."""
 
     def __init__(self, config: Config, db: Database) -> None:
+        """Every part once, each given what it uses: storage, then the two connectors, the
+        outbox that writes through them, and the router that reads from them and queues."""
         self.config = config
         self.db = db
         self.store = payload_store(db)
         self.message_map = MessageMap(db)
         self.roster = RosterStore(db)
+        self.irc = IrcConnector(config.irc, [b.irc_channel for b in config.bridges])
+        self.telegram = TelegramConnector(config.telegram)
         self.outbox = Outbox(
             self.store,
-            {},
+            {"irc": self.irc, "telegram": self.telegram},
             horizon_hours=config.delivery.horizon_hours,
             summary=horizon_summary,
         )
@@ -68,13 +72,9 @@ class App:
             build_registry(config.roster.commands_per_minute),
             self.roster,
             self.message_map,
+            irc=self.irc,
+            telegram=self.telegram,
         )
-        self.telegram = TelegramConnector(config.telegram, self.router.handle)
-        self.irc = IrcConnector(
-            config.irc, [b.irc_channel for b in config.bridges], self.router.handle
-        )
-        self.outbox.senders = {"telegram": self.telegram, "irc": self.irc}
-        self.router.attach(self.irc, self.telegram)
         self.stopping = asyncio.Event()
 
     async def run(self) -> int:
@@ -93,8 +93,8 @@ class App:
             "state": asyncio.create_task(self._publish_state(), name="state"),
             "prune": asyncio.create_task(self._prune_periodically(), name="prune"),
             "outbox": asyncio.create_task(self.outbox.run(), name="outbox"),
-            "irc": asyncio.create_task(self.irc.run(), name="irc"),
-            "telegram": asyncio.create_task(self.telegram.run(), name="telegram"),
+            "irc": asyncio.create_task(self.irc.run(self.router.handle), name="irc"),
+            "telegram": asyncio.create_task(self.telegram.run(self.router.handle), name="telegram"),
         }
         ready = asyncio.create_task(self._announce_ready(), name="ready")
         stop = asyncio.create_task(self.stopping.wait(), name="stop")

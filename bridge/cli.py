@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +17,7 @@ from bridge.config import Config, load_config, resolve_storage_path
 from bridge.errors import ConfigError
 from bridge.logs import setup_logging
 from storage.db import Database, StorageError
+from storage.instance_lock import instance_lock
 
 EXIT_CONFIG = 2
 
@@ -31,31 +35,86 @@ def _parser() -> argparse.ArgumentParser:
     with_config("check-config", "validate the config file and exit")
     export = with_config("export", "write the members roster (moderators with shell access)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "-o", "--output", type=Path, help="file to write, owner-readable only (default: stdout)"
+    )
+    export.add_argument("--force", action="store_true", help="replace an existing output file")
     with_config("status", "queue depth and oldest waiting message per destination")
     roster = with_config("roster", "roster maintenance")
     roster.add_argument("action", choices=("stats",))
     return parser
 
 
+class OutputRefused(Exception):
+    """The export's output file cannot or may not be written; the text says why."""
+
+
 async def _open(config: Config) -> Database:
-    return await Database.open(resolve_storage_path(config))
+    """The operator's commands read an existing database; they never create an empty one."""
+    return await Database.open(resolve_storage_path(config), create=False)
 
 
-async def _export(config: Config, fmt: str, output: Path | None) -> int:
-    from storage.export import export_recorded
+def _check_output(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise OutputRefused(f"{path} is a directory; name a file")
+    if not force and (path.exists() or path.is_symlink()):
+        raise OutputRefused(f"{path} exists; add --force to replace it")
+
+
+def _write_private(path: Path, data: bytes, force: bool) -> None:
+    """Write ``data`` to a new file readable by its owner only (the roster is personal
+    data). With force, a complete temporary file replaces the old one, so the old export
+    is never half-overwritten and its looser mode does not carry over."""
+    _check_output(path, force)
+    try:
+        if force:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        else:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                raise
+    except FileExistsError:
+        raise OutputRefused(f"{path} exists; add --force to replace it") from None
+    except OSError as exc:
+        raise OutputRefused(f"cannot write {path} ({exc.strerror})") from None
+
+
+async def _export(config: Config, fmt: str, output: Path | None, force: bool) -> int:
+    from storage.export import collect_rows, render_csv, render_json
     from storage.roster_store import RosterStore
 
+    if output is not None:
+        _check_output(output, force)  # before reading the roster, not after
     db = await _open(config)
     try:
-        actor = f"cli:{getpass.getuser()}"
-        data = await export_recorded(RosterStore(db), fmt, actor)
+        roster = RosterStore(db)
+        rows = await collect_rows(roster)
+        data = render_csv(rows) if fmt == "csv" else render_json(rows)
+        if output is None:
+            try:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            except OSError as exc:  # a closed pipe: not written, so not recorded
+                raise OutputRefused(f"cannot write to stdout ({exc.strerror})") from None
+        else:
+            await asyncio.to_thread(_write_private, output, data, force)
+        # Recorded once the roster is out of the database's hands, never for a failed write.
+        await roster.record_export(f"cli:{getpass.getuser()}", len(rows))
     finally:
         await db.close()
-    if output is None:
-        sys.stdout.buffer.write(data)
-    else:
-        await asyncio.to_thread(output.write_bytes, data)
     return 0
 
 
@@ -112,12 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             from bridge.app import run_bridge
 
-            return asyncio.run(run_bridge(config))
+            # Before anything connects; held until the process ends (see instance_lock).
+            with instance_lock(resolve_storage_path(config)):
+                return asyncio.run(run_bridge(config))
         if args.command == "export":
-            return asyncio.run(_export(config, args.format, args.output))
+            return asyncio.run(_export(config, args.format, args.output, args.force))
         if args.command == "status":
             return asyncio.run(_status(config))
         return asyncio.run(_roster_stats(config))
-    except StorageError as exc:
+    except (StorageError, OutputRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

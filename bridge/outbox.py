@@ -142,6 +142,30 @@ class Outbox:
                 self._outcomes.pop(key, None)
         return True
 
+    async def discard(self, network: str, matches: Callable[[str], bool]) -> int:
+        """Forget everything still queued to the destinations of network whose chat matches,
+        stopping a delivery in progress between two lines: what was meant for an IRC nick
+        must not reach whoever holds that nick next. Returns how many items were dropped."""
+        dests = {d for d in (*self._tasks, *self._mirror) if d[0] == network and matches(d[1])}
+        dests |= {d for d in await self.store.destinations() if d[0] == network and matches(d[1])}
+        dropped = 0
+        for dest in dests:
+            task = self._tasks.pop(dest, None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._sending.discard(dest)
+            self._mirror.pop(dest, None)
+            keys = await self.store.drop_destination(*dest)
+            for key in keys:
+                future = self._outcomes.get(key)
+                if future is not None and not future.done():
+                    future.set_result(False)
+            dropped += len(keys)
+            self._idle.setdefault(dest, asyncio.Event()).set()
+        return dropped
+
     def _settle(self, items: list[Queued], delivered: bool) -> None:
         for item in items:
             future = self._outcomes.get(item.dedup_key)
@@ -258,7 +282,7 @@ class Outbox:
             return exc
         except Exception as exc:
             if isinstance(exc, PermanentError):
-                log.error("%s %s: destination refused a message for good: %s", network, chat, exc)
+                log.warning("%s %s: destination refused a message for good: %s", network, chat, exc)
             else:  # a bug must not stop this queue for ever: drop the one item, keep the rest
                 log.exception("%s %s: error delivering item %d", network, chat, items[0].id)
             self._mirror.pop(dest, None)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from bridge.model import Author, ChatId, ChatRef, Network
-
-if TYPE_CHECKING:
-    from storage.roster_store import RosterStore
+from storage.roster_store import RosterStore
 
 IRC_FILE_MAX_LINES = 200
 """send_file on IRC replaces a file longer than this many IRC lines (counted as sent, so the
@@ -17,7 +15,7 @@ one-line JSON counts by its length) with a note: at a safe pace it would take ma
 
 
 class Presence(Protocol):
-    """Who is on the other side of a pair right now; answered by the connectors."""
+    """Who is on the other side of a pair right now; the bridge answers from its connectors."""
 
     def irc_nicks(self, channel: ChatId) -> list[str]:
         """Nicks now in a bridged IRC channel (empty when not joined)."""

@@ -7,8 +7,8 @@ import time
 
 from bridge.errors import PermissionDenied
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
-from handlers.help import need_private_chat
-from handlers.registry import CommandSpec
+from handlers.replies import need_private_chat
+from handlers.spec import CommandSpec
 from storage.export import collect_rows, iso_utc, render_csv, render_json
 from storage.roster_store import identity_from_author
 

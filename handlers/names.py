@@ -6,8 +6,8 @@ import logging
 
 from bridge.model import Network
 from handlers.context import CommandContext
-from handlers.help import prefix_for
-from handlers.registry import CommandSpec
+from handlers.replies import prefix_for
+from handlers.spec import CommandSpec
 
 log = logging.getLogger(__name__)
 

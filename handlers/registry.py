@@ -11,33 +11,18 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 from bridge.errors import PermissionDenied, UsageError
+from handlers import moderation, names, roster_commands
 from handlers.context import CommandContext
-from handlers.help import help_spec, prefix_for, quote, start_spec, usage_line
+from handlers.help import START_SPEC, help_spec
+from handlers.replies import prefix_for, quote, usage_line
+from handlers.spec import CommandSpec
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[CommandContext, str], Awaitable[None]]
 WINDOW = 60.0
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    """One command, declared once: /help and the permission check read it from here."""
-
-    name: str
-    usage: str
-    """Without the prefix, e.g. "whois <name or interest>"."""
-    summary: str
-    details: str
-    """Shown by /help CMD; "{p}" becomes the network's command prefix."""
-    handler: Handler
-    moderator_only: bool = False
-    hidden: bool = False
-    """Answered, but not listed by /help (Telegram's /start)."""
 
 
 class CommandRegistry:
@@ -130,8 +115,6 @@ async def _safe_reply(ctx: CommandContext, text: str) -> None:
 
 def build_registry(commands_per_minute: int) -> CommandRegistry:
     """Every command the bot knows, in the order /help lists them."""
-    from handlers import moderation, names, roster_commands
-
     specs: list[CommandSpec] = []
     specs.append(help_spec(specs))  # /help reads this same list, so it sees every command
     specs += [
@@ -140,4 +123,4 @@ def build_registry(commands_per_minute: int) -> CommandRegistry:
         *roster_commands.SPECS[4:],
         moderation.SPEC,
     ]
-    return CommandRegistry([*specs, start_spec()], commands_per_minute)
+    return CommandRegistry([*specs, START_SPEC], commands_per_minute)

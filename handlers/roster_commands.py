@@ -12,17 +12,16 @@ from bridge.errors import UsageError
 from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.model import Network
 from handlers.context import CommandContext
-from handlers.help import answer, need_private_chat, other_prefix, prefix_for, quote
-from handlers.registry import CommandSpec
-from storage.roster_store import (
-    LINK_CODE_TTL,
+from handlers.replies import answer, need_private_chat, other_prefix, prefix_for, quote
+from handlers.spec import CommandSpec
+from storage.link_codes import LINK_CODE_TTL, LinkError
+from storage.roster_model import (
     MAX_INTERESTS,
     Identity,
     InterestSearch,
-    LinkError,
     Member,
-    identity_from_author,
 )
+from storage.roster_store import identity_from_author
 from storage.tags import MAX_TAG_LENGTH, TagError, normalise_tag
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,12 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 if [ "$extra" = "dev" ]; then
-    # the tests and benchmarks start real IRC servers and make a TLS certificate
+    # the tests and benchmarks start real IRC servers (InspIRCd also linked to Atheme
+    # services, for accounts and SASL) and make a TLS certificate
     missing=""
     command -v ngircd >/dev/null 2>&1 || missing="$missing ngircd"
     command -v inspircd >/dev/null 2>&1 || missing="$missing inspircd"
+    command -v atheme-services >/dev/null 2>&1 || missing="$missing atheme-services"
     command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
     if [ -n "$missing" ]; then
         export DEBIAN_FRONTEND=noninteractive

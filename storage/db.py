@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,9 +16,53 @@ import aiosqlite
 
 from storage.migrate import apply_migrations
 
+log = logging.getLogger(__name__)
+
 
 class StorageError(Exception):
     """The database cannot be opened or written; the message names the path."""
+
+
+def ensure_folder(path: Path) -> None:
+    """Create the database's folder (for the database and its lock file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"storage.path {path}: cannot create folder ({exc.strerror})") from None
+
+
+def prepare_file(path: Path, *, create: bool) -> None:
+    """Refuse a missing database unless creating; create it owner-only (SQLite would use the
+    umask's mode, usually 0644) and tighten an existing one."""
+    if not create and not path.exists():
+        raise StorageError(
+            f"storage.path {path}: no database there (the bridge creates it when it first runs)"
+        )
+    ensure_folder(path)
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StorageError(
+                f"storage.path {path}: cannot create database ({exc.strerror})"
+            ) from None
+    owner_only(path)
+
+
+def owner_only(path: Path) -> None:
+    """The database holds people's names and ids: readable by its owner only. A new file is
+    created 0600, and SQLite gives -wal/-shm the database file's mode; files made looser
+    (by hand, or before this rule) are tightened."""
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        file = path.with_name(name)
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o077:
+                file.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("%s is readable by others and cannot be changed (%s)", file, exc.strerror)
 
 
 class Database:
@@ -27,16 +74,13 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating folders and file), set PRAGMAs and migrate to the newest schema."""
+    async def open(cls, path: str | Path, *, create: bool = True) -> Database:
+        """Open, set PRAGMAs and migrate to the newest schema. With create (the bridge), a
+        missing database and its folders are made; without (the operator's read commands),
+        a missing database is an error rather than a new empty one."""
         p = Path(path)
         if str(p) != ":memory:":
-            try:
-                p.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StorageError(
-                    f"storage.path {p}: cannot create folder ({exc.strerror})"
-                ) from None
+            prepare_file(p, create=create)
         try:
             conn = await aiosqlite.connect(p, isolation_level=None)
         except sqlite3.Error as exc:

@@ -12,16 +12,13 @@ import csv
 import io
 import logging
 import math
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING
 
-from storage.db import Database
-
-if TYPE_CHECKING:
-    from storage.roster_store import RosterStore
+from bridge.identity import ACCOUNT_PREFIX
+from storage.roster_store import RosterStore
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +40,8 @@ _EXPORT_SQL = """
 -- One row per member: the oldest identity on each network (a member has at most one per
 -- network), display name from Telegram first, verified only if no identity is unverified.
 SELECT m.id, m.joined_at, coalesce(t.display_name, i.display_name), t.key, t.handle,
-    CASE WHEN substr(i.key, 1, 8) = 'account:' THEN substr(i.key, 9) END, i.handle,
+    CASE WHEN substr(i.key, 1, :prefix_length) = :account_prefix
+        THEN substr(i.key, :prefix_length + 1) END, i.handle,
     NOT EXISTS (SELECT 1 FROM identities WHERE member_id = m.id AND verified = 0),
     (SELECT group_concat(tag, ' ') FROM
         (SELECT tag FROM interests WHERE member_id = m.id ORDER BY position))
@@ -52,7 +50,7 @@ LEFT JOIN identities t ON t.id = (
     SELECT min(id) FROM identities WHERE member_id = m.id AND network = 'telegram')
 LEFT JOIN identities i ON i.id = (
     SELECT min(id) FROM identities WHERE member_id = m.id AND network = 'irc')
-WHERE m.id > ? ORDER BY m.id LIMIT ?
+WHERE m.id > :after ORDER BY m.id LIMIT :limit
 """
 _DAYS: dict[int, str] = {}
 """Day number → "YYYY-MM-DD": a roster spans a few thousand days, so this stays small."""
@@ -90,39 +88,34 @@ def iso_utc(ts: float) -> str:
     return f"{day}T{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
-async def iter_export_rows(db: Database) -> AsyncIterator[ExportRow]:
-    """Every member in id order."""
-    async for chunk in export_chunks(db):
-        for row in chunk:
-            yield row
-
-
-async def export_chunks(db: Database) -> AsyncIterator[list[ExportRow]]:
-    """Rows in id order, keyset-paged: SQLite flattens each member, Python only wraps."""
-    after = 0
-    while chunk := list(await db.conn.execute_fetchall(_EXPORT_SQL, (after, _CHUNK))):
-        yield [
-            ExportRow(
-                mid,
-                name or "",
-                tg_id,
-                tg_user,
-                account,
-                nick,
-                verified == 1,
-                tuple(tags.split(" ")) if tags else (),  # tags never contain whitespace
-                joined,
-            )
-            for mid, joined, name, tg_id, tg_user, account, nick, verified, tags in chunk
-        ]
-        after = chunk[-1][0]
-
-
 async def collect_rows(store: RosterStore) -> list[ExportRow]:
-    """All rows at once, so CSV and JSON of one /export describe the same moment."""
+    """Every member in id order, all at once, so CSV and JSON of one /export describe the
+    same moment; keyset-paged: SQLite flattens each member, Python only wraps."""
     rows: list[ExportRow] = []
-    async for chunk in export_chunks(store.db):
-        rows.extend(chunk)
+    params: dict[str, object] = {
+        "account_prefix": ACCOUNT_PREFIX,
+        "prefix_length": len(ACCOUNT_PREFIX),
+        "after": 0,
+        "limit": _CHUNK,
+    }
+    while chunk := list(await store.db.conn.execute_fetchall(_EXPORT_SQL, params)):
+        rows.extend(
+            [
+                ExportRow(
+                    mid,
+                    name or "",
+                    tg_id,
+                    tg_user,
+                    account,
+                    nick,
+                    verified == 1,
+                    tuple(tags.split(" ")) if tags else (),  # tags never contain whitespace
+                    joined,
+                )
+                for mid, joined, name, tg_id, tg_user, account, nick, verified, tags in chunk
+            ]
+        )
+        params["after"] = chunk[-1][0]
     return rows
 
 
@@ -180,19 +173,3 @@ def render_json(rows: Iterable[ExportRow]) -> bytes:
 
 def _json_text(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)
-
-
-async def export_recorded(store: RosterStore, fmt: str, actor: str) -> bytes:
-    """CSV or JSON bytes for the CLI, with the export logged like /export does."""
-    rows = await collect_rows(store)
-    data = render_csv(rows) if fmt == "csv" else render_json(rows)
-    await store.record_export(actor, len(rows))
-    return data
-
-
-async def export_csv(store: RosterStore) -> bytes:
-    return render_csv(await collect_rows(store))
-
-
-async def export_json(store: RosterStore) -> bytes:
-    return render_json(await collect_rows(store))

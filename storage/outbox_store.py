@@ -188,6 +188,15 @@ class OutboxStore(Generic[P]):
         async with self.db.transaction() as conn:
             await conn.executemany("DELETE FROM outbox WHERE id = ?", [(i.id,) for i in items])
 
+    async def drop_destination(self, network: str, chat: str) -> list[str]:
+        """Remove everything queued to one destination; returns the dropped items' keys."""
+        async with self.db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                "DELETE FROM outbox WHERE network = ? AND chat = ? RETURNING dedup_key",
+                (network, chat),
+            )
+        return [row[0] for row in rows]
+
     async def drop_older_than(self, network: str, chat: str, cutoff: float) -> int:
         """Remove items created before cutoff; returns how many were dropped."""
         async with self.db.transaction() as conn:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,25 @@ async def store(tmp_path: Path) -> AsyncIterator[RosterStore]:
 def registry() -> CommandRegistry:
     """Every command, with a rate limit no test reaches unless it means to."""
     return build_registry(commands_per_minute=1000)
+
+
+@pytest.fixture
+def failing_inserts(
+    store: RosterStore,
+) -> Callable[[str], AbstractAsyncContextManager[None]]:
+    """Inside `async with failing_inserts(table)`, SQLite itself refuses every INSERT into
+    table (as a full disk would), so a test sees what a command leaves behind when its
+    last write fails."""
+
+    @asynccontextmanager
+    async def failing(table: str) -> AsyncIterator[None]:
+        await store.db.conn.execute(
+            f"CREATE TEMP TRIGGER fail_{table} BEFORE INSERT ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'the test refuses this write'); END"
+        )
+        try:
+            yield
+        finally:
+            await store.db.conn.execute(f"DROP TRIGGER temp.fail_{table}")
+
+    return failing

@@ -1,18 +1,20 @@
-"""Build a real CommandContext for handler tests: a real RosterStore, recording callables."""
+"""Fakes for handler and router tests: a real RosterStore, recording callables, and the
+connector and outbox views (bridge.sides) as small in-memory classes, no network."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
-from bridge.config import parse_config
-from bridge.irc_state import ChannelState
+from bridge.config import Config, parse_config
+from bridge.identity import irc_key
 from bridge.model import Author, ChatId, ChatRef, Message, Network, UserId
-from bridge.outbox import Outbox, Outgoing
-from bridge.payloads import IrcLines
+from bridge.outbox import Outgoing
+from bridge.payloads import IrcLines, TelegramDocument, TelegramHtml
 from bridge.router import Router
 from handlers.context import CommandContext
 from handlers.registry import CommandRegistry
@@ -45,8 +47,7 @@ def irc_author(
     nick: str = "bob", account: str | None = "bob", user: str = "~bob", host: str = "example.org"
 ) -> Author:
     mask = f"{nick}!{user}@{host}"
-    user_id = UserId(f"account:{account}" if account else mask)
-    return Author(Network.IRC, user_id, nick, nick=nick, account=account, mask=mask)
+    return Author(Network.IRC, irc_key(account, mask), nick, nick=nick, account=account, mask=mask)
 
 
 @dataclass
@@ -145,6 +146,8 @@ nick = "CollabBot"
 [[bridge]]
 telegram_chat = {group}
 irc_channel = "{channel}"
+[relay]
+{relay}
 [roster]
 {roster}
 """
@@ -152,13 +155,23 @@ irc_channel = "{channel}"
 
 @dataclass
 class FakeOutbox:
-    """Records what the router queued, instead of delivering it."""
+    """Records what the router queued, instead of delivering it; accepts=False plays a
+    Telegram user who never pressed Start (enqueue_and_wait is refused)."""
 
     items: list[Outgoing] = field(default_factory=list)
+    accepts: bool = True
+    waited: list[float] = field(default_factory=list)
+    """The timeout of each enqueue_and_wait, in call order."""
 
     async def enqueue(self, items: list[Outgoing]) -> int:
         self.items.extend(items)
         return len(items)
+
+    async def enqueue_and_wait(self, items: list[Outgoing], timeout: float) -> bool:
+        self.waited.append(timeout)
+        if self.accepts:
+            self.items.extend(items)
+        return self.accepts
 
     def irc_lines(self, chat: str) -> list[str]:
         return [
@@ -168,37 +181,107 @@ class FakeOutbox:
             for ln in i.payload.lines
         ]
 
+    def telegram_html(self, chat: str) -> list[str]:
+        return [
+            i.payload.html
+            for i in self.items
+            if i.chat == chat and isinstance(i.payload, TelegramHtml)
+        ]
+
+    def telegram_texts(self, chat: str) -> list[str]:
+        """What Telegram shows for each queued HTML message to chat (tags dropped, unescaped)."""
+        return [html.unescape(re.sub(r"<[^>]+>", "", h)) for h in self.telegram_html(chat)]
+
+    def documents(self, chat: str) -> list[TelegramDocument]:
+        return [
+            i.payload
+            for i in self.items
+            if i.chat == chat and isinstance(i.payload, TelegramDocument)
+        ]
+
 
 @dataclass
 class FakeIrc:
-    """The IRC side as the router sees it: a nick, channel state, no network."""
+    """The IRC side as the router sees it: a nick, channel members and known accounts."""
 
     nick: str = "CollabBot"
-    state: ChannelState = field(default_factory=ChannelState)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    accounts: dict[str, str] = field(default_factory=dict)
+    """What the connection knows (account-notify, extended-join): nick → account."""
+    services: dict[str, str] = field(default_factory=dict)
+    """What a WHOIS would answer beyond that: nick → account."""
+    whois: list[str] = field(default_factory=list)
+    """Nicks resolve_account was asked about."""
 
     def nicks(self, channel: str) -> list[str]:
-        return []
+        return list(self.members.get(channel, []))
 
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         return 400
 
     async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None:
-        return self.state.account(nick)
+        self.whois.append(nick)
+        return self.accounts.get(nick) or self.services.get(nick)
+
+    def account_of(self, nick: str) -> str | None:
+        return self.accounts.get(nick)
+
+
+@dataclass
+class FakeTelegramSide:
+    """The Telegram bot as the router sees it: its id and name, titles, group admins."""
+
+    bot_id: int | None = 999
+    username: str = "CollabBot"
+    titles: dict[str, str] = field(default_factory=lambda: {TG_GROUP.chat_id: "Collab"})
+    admins: dict[str, frozenset[int]] = field(default_factory=dict)
+    members: int | None = 7
+
+    async def member_count(self, chat: str) -> int | None:
+        return self.members
+
+    async def admin_ids(self, chat: str, max_age: float = 600.0) -> frozenset[int]:
+        return self.admins.get(chat, frozenset())
+
+
+@dataclass
+class Rig:
+    """A real Router over a real store, with the fakes it talks to."""
+
+    router: Router
+    outbox: FakeOutbox
+    irc: FakeIrc
+    telegram: FakeTelegramSide
+    config: Config
+
+
+def make_rig(
+    store: RosterStore,
+    registry: CommandRegistry,
+    *,
+    irc: str = "",
+    relay: str = "",
+    roster: str = "",
+) -> Rig:
+    """irc/relay/roster are extra TOML lines for those tables."""
+    config = parse_config(
+        ROUTER_CONFIG.format(
+            irc=irc, relay=relay, roster=roster, group=TG_GROUP.chat_id, channel=IRC_CHANNEL.chat_id
+        )
+    )
+    outbox, fake_irc, fake_tg = FakeOutbox(), FakeIrc(), FakeTelegramSide()
+    router = Router(
+        config, outbox, registry, store, MessageMap(store.db), irc=fake_irc, telegram=fake_tg
+    )
+    return Rig(router, outbox, fake_irc, fake_tg, config)
 
 
 def make_router(
     store: RosterStore, registry: CommandRegistry, *, irc: str = "", roster: str = ""
 ) -> tuple[Router, FakeOutbox]:
     """A real Router over a real store; irc/roster are extra TOML lines for those tables."""
-    config = parse_config(
-        ROUTER_CONFIG.format(
-            irc=irc, roster=roster, group=TG_GROUP.chat_id, channel=IRC_CHANNEL.chat_id
-        )
-    )
-    outbox = FakeOutbox()
-    router = Router(config, cast(Outbox, outbox), registry, store, MessageMap(store.db))
-    router.irc = FakeIrc()
-    return router, outbox
+    rig = make_rig(store, registry, irc=irc, roster=roster)
+    return rig.router, rig.outbox
 
 
 def said(author: Author, text: str, chat: ChatRef | None = None, n: int = 0) -> Message:

@@ -10,6 +10,7 @@ from bridge.cli import main
 from bridge.config import parse_config
 from bridge.errors import ConfigError
 
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 MINIMAL = """
 [telegram]
 token = "1:abc"
@@ -36,9 +37,20 @@ def test_minimal_config_gets_defaults() -> None:
     assert config.storage.path == "data/tgirc-bridge.sqlite3"
 
 
+def filled_example() -> str:
+    """config.example.toml with the values an operator must fill in filled in (untouched, it
+    is refused: test_config_runtime)."""
+    return (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace('"123456:ABC-replace-me"', '"987654321:AAH4x7r2Qw9sLkPz0Vb3NcUe5YtGd8Jm1iO"')
+        .replace("-1001234567890", "-1009876543210")
+        .replace('"#example-collab"', '"#our-project"')
+    )
+
+
 def test_example_config_is_valid() -> None:
-    config = parse_config(Path("config.example.toml").read_text())
-    assert config.bridges[0].irc_channel == "#example-collab"
+    config = parse_config(filled_example())
+    assert config.bridges[0].irc_channel == "#our-project"
 
 
 def test_wrong_type_is_named() -> None:

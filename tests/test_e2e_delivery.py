@@ -65,6 +65,7 @@ def send_attempts(fake: FakeTelegram) -> list[Attempt]:
 # --------------------------------------------------------------------- IRC outage
 
 
+@pytest.mark.slow
 async def test_irc_restart_20_messages_arrive_once_in_order(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -93,6 +94,7 @@ async def test_irc_restart_20_messages_arrive_once_in_order(
 # -------------------------------------------------------------- Telegram faults
 
 
+@pytest.mark.slow
 async def test_telegram_429_502_and_timeout_every_line_once_in_order(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -128,6 +130,7 @@ async def test_telegram_429_502_and_timeout_every_line_once_in_order(
         await bob.close()
 
 
+@pytest.mark.slow
 async def test_telegram_timeout_after_delivery_repeats_only_that_message(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -179,6 +182,7 @@ def indices(lines: list[str], pattern: str) -> list[int]:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 async def test_sigkill_mid_burst_both_ways_nothing_lost_nothing_twice(
     tmp_path: Path, fake_tg: FakeTelegram, fast_inspircd: IrcServer
 ) -> None:
@@ -247,6 +251,7 @@ async def test_sigkill_mid_burst_both_ways_nothing_lost_nothing_twice(
 # ------------------------------------------------------------------------ horizon
 
 
+@pytest.mark.slow
 async def test_message_older_than_horizon_is_reported_not_delivered(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:

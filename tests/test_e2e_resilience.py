@@ -15,6 +15,7 @@ from tests.support.ircd import IrcServer, inspircd_server
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 async def test_burst_of_100_arrives_in_order_without_flood_kill(
     tmp_path: Path, fake_tg: FakeTelegram
 ) -> None:
@@ -38,6 +39,7 @@ async def test_burst_of_100_arrives_in_order_without_flood_kill(
             await bob.close()
 
 
+@pytest.mark.slow
 async def test_irc_lines_are_tagged_and_fit_inspircd(tmp_path: Path, fake_tg: FakeTelegram) -> None:
     async with inspircd_server(tmp_path / "ircd") as ircd:
         config = write_config(tmp_path / "config.toml", fake_tg, ircd)
@@ -75,6 +77,7 @@ async def test_reconnects_after_server_restart_and_delivers_queued(
         await bob.close()
 
 
+@pytest.mark.slow
 async def test_nick_in_use_then_regained(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -96,6 +99,7 @@ async def test_nick_in_use_then_regained(
     await squatter.close()
 
 
+@pytest.mark.slow
 async def test_bot_api_429_and_502_are_retried_in_order(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -115,6 +119,7 @@ async def test_bot_api_429_and_502_are_retried_in_order(
         await bob.close()
 
 
+@pytest.mark.slow
 async def test_irc_burst_is_merged_within_telegram_rate(
     tmp_path: Path, fake_tg: FakeTelegram
 ) -> None:
@@ -140,6 +145,7 @@ async def test_irc_burst_is_merged_within_telegram_rate(
             await bob.close()
 
 
+@pytest.mark.slow
 async def test_clean_shutdown_flushes_and_quits(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -191,6 +197,7 @@ async def test_bot_mode_realname_and_nickserv(tmp_path: Path, fake_tg: FakeTeleg
         await services.close()
 
 
+@pytest.mark.slow
 async def test_silent_server_is_detected_and_reconnected(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:

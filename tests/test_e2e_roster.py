@@ -18,8 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bridge.model import Network
-from storage.roster_store import Identity, RosterStore
+from storage.roster_model import Identity
+from storage.roster_store import RosterStore
 from tests.harness import (
     ALICE,
     BOT_NICK,
@@ -134,13 +137,14 @@ def link_code(text: str | None) -> str:
 async def seed(store: RosterStore, people: Mapping[str, list[str]]) -> None:
     """Members straight into the store (for numbers no one would type in a test)."""
     for i, (name, tags) in enumerate(people.items()):
-        member, _ = await store.join(Identity(Network.TELEGRAM, str(5000 + i), name, None, True))
-        await store.set_interests(member.id, tags)
+        person = Identity(Network.TELEGRAM, str(5000 + i), name, None, True)
+        await store.join_with_interests(person, tags, edit=False)
 
 
 # ------------------------------------------------------------------------------ join
 
 
+@pytest.mark.slow
 async def test_join_from_both_networks_is_idempotent_and_not_relayed(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -211,7 +215,8 @@ async def test_join_from_both_networks_is_idempotent_and_not_relayed(
 # ------------------------------------------------------------------------- interests
 
 
-async def test_interests_set_add_remove_show_with_unicode_from_both_networks(
+@pytest.mark.slow
+async def test_interests_from_both_networks_and_a_name_that_follows_telegram(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
     config = config_for(tmp_path, fake_tg, ngircd)
@@ -255,7 +260,6 @@ async def test_interests_set_add_remove_show_with_unicode_from_both_networks(
             assert await tg_one(fake_tg, CAROL, "/interests +extra") == (
                 f"Your interests: {kept}. Over the limit of 25: extra."
             )
-            await bob.assert_no_line(from_bot, within=QUIET)
             assert all(m.chat_id == GROUP for m in fake_tg.sent) and len(fake_tg.sent) == 6
             rows = query(tmp_path, "SELECT tag FROM interests ORDER BY member_id, position")
             assert [r[0] for r in rows] == [
@@ -269,10 +273,26 @@ async def test_interests_set_add_remove_show_with_unicode_from_both_networks(
                 "ελληνικά",
                 *tags[:25],
             ]
+            # A new Telegram name is picked up when the member speaks, not only by commands.
+            renamed = TgUser(ALICE.id, "Alicia", "Jones", username="alicia_j")
+            fake_tg.push_text(GROUP, renamed, "hello under my new name")
+            [line] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
+            assert line.text == "<Alicia Jones> hello under my new name"
+            expected = (
+                "Alicia Jones — Telegram: Alicia Jones (@alicia_j) — "
+                f"member since {today()}\nInterests: python, übersetzung, machine-learning, lua"
+            )
+            assert await tg_one(fake_tg, CAROL, "/whois alicia_j") == expected
+            assert await tg_one(fake_tg, CAROL, "/whois Alicia Jones") == expected
+            assert await tg_one(fake_tg, CAROL, "/whois alice_s") == 'No one lists "alice_s".'
+            names = "SELECT display_name, handle FROM identities WHERE key = ?"
+            assert query(tmp_path, names, (str(ALICE.id),)) == [("Alicia Jones", "alicia_j")]
+            await bob.assert_no_line(from_bot, within=QUIET)
         finally:
             await bob.close()
 
 
+@pytest.mark.slow
 async def test_hostile_arguments_get_clear_answers_and_change_nothing(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -362,11 +382,12 @@ async def test_hostile_arguments_get_clear_answers_and_change_nothing(
 # ----------------------------------------------------------------------------- whois
 
 
+@pytest.mark.slow
 async def test_whois_by_name_and_interest_across_networks(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
     config = config_for(tmp_path, fake_tg, ngircd)
-    async with running_bridge(config):
+    async with running_bridge(config) as bridge:
         bob = await human(ngircd, "bob", CHANNEL)
         try:
             await tg_one(fake_tg, ALICE, "/interests python, translation")
@@ -398,19 +419,8 @@ async def test_whois_by_name_and_interest_across_networks(
                 'No one lists "translatoin". Closest interests: translation'
             )
             assert await irc_one(bob, CHANNEL, "!whois zzz") == 'No one lists "zzz".'
-            await bob.assert_no_line(from_bot, within=QUIET)
             assert {m.chat_id for m in fake_tg.sent} == {GROUP}
-        finally:
-            await bob.close()
-
-
-async def test_whois_beyond_ten_says_how_many_more_and_lists_all_privately(
-    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
-) -> None:
-    config = config_for(tmp_path, fake_tg, ngircd)
-    async with running_bridge(config) as bridge:
-        bob = await human(ngircd, "bob", CHANNEL)
-        try:
+            # Beyond ten: how many more, and all of them privately.
             people = {f"Rustacean {i:02d}": ["rust"] for i in range(11)}
             await seed(RosterStore(bridge.db), people)
             await tg_one(fake_tg, ALICE, "/interests rust-embedded")
@@ -454,6 +464,7 @@ async def test_whois_beyond_ten_says_how_many_more_and_lists_all_privately(
 # -------------------------------------------------------------------- members, names
 
 
+@pytest.mark.slow
 async def test_members_and_names_from_both_sides(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -496,7 +507,8 @@ async def test_members_and_names_from_both_sides(
 # ----------------------------------------------------------------------------- leave
 
 
-async def test_leave_removes_every_trace(
+@pytest.mark.slow
+async def test_leave_from_both_networks_removes_every_trace(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
     config = config_for(tmp_path, fake_tg, ngircd)
@@ -545,18 +557,8 @@ async def test_leave_removes_every_trace(
             )
             for table in ROSTER_TABLES:
                 assert table_rows(tmp_path, table) == [], table
-            await bob.assert_no_line(from_bot, within=QUIET)
-        finally:
-            await bob.close()
 
-
-async def test_leave_from_irc_removes_every_trace(
-    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
-) -> None:
-    config = config_for(tmp_path, fake_tg, ngircd)
-    async with running_bridge(config):
-        bob = await human(ngircd, "bob", CHANNEL)
-        try:
+            before = len(fake_tg.sent)
             # bob exists only on IRC: joined, interests, and a link code pending.
             assert (await irc_one(bob, CHANNEL, "!join")).startswith("Welcome, bob: ")
             assert await irc_one(bob, BOT_NICK, "!interests irc-only, python") == (
@@ -590,7 +592,7 @@ async def test_leave_from_irc_removes_every_trace(
             )
             assert await irc_one(bob, CHANNEL, "!whois irc-only") == 'No one lists "irc-only".'
             await bob.assert_no_line(from_bot, within=QUIET)
-            assert [m.chat_id for m in fake_tg.sent] == [GROUP]  # Carol's answer only
+            assert [m.chat_id for m in fake_tg.sent[before:]] == [GROUP]  # Carol's answer
         finally:
             await bob.close()
 
@@ -598,6 +600,7 @@ async def test_leave_from_irc_removes_every_trace(
 # ------------------------------------------------------------------------------ link
 
 
+@pytest.mark.slow
 async def test_link_merges_a_telegram_and_an_irc_identity_both_ways(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -808,6 +811,7 @@ async def test_export_by_telegram_moderator_arrives_privately_as_csv_and_json(
             await bob.close()
 
 
+@pytest.mark.slow
 async def test_export_on_irc_by_mask_moderator_and_refusals(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -865,6 +869,7 @@ async def test_export_on_irc_by_mask_moderator_and_refusals(
 # ------------------------------------------------------------------- rate limit, help
 
 
+@pytest.mark.slow
 async def test_command_rate_limit_makes_the_bot_go_quiet(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -872,6 +877,7 @@ async def test_command_rate_limit_makes_the_bot_go_quiet(
     async with running_bridge(config):
         bob = await human(ngircd, "bob", CHANNEL)
         erin = await human(ngircd, "erin", CHANNEL)
+        dave = await human(ngircd, "dave")
         try:
             for _ in range(6):
                 bob.privmsg(CHANNEL, "!members")
@@ -897,14 +903,29 @@ async def test_command_rate_limit_makes_the_bot_go_quiet(
                 "Slow down, please: at most 3 commands a minute.",
             ]
             bob.privmsg(BOT_NICK, "members")  # private messages count too
-            await bob.assert_no_line(bot_private, within=QUIET)
+            # Unknown commands count too, and private chatter on Telegram gets one hint.
+            for i in range(8):
+                dave.privmsg(BOT_NICK, f"frob{i}")
+            got_irc = await dave.expect_privmsgs("dave", 4, source_nick=BOT_NICK)
+            assert [ln.text for ln in got_irc] == [
+                *[f'There is no command "frob{i}". !help lists them all.' for i in range(3)],
+                "Slow down, please: at most 3 commands a minute.",
+            ]
+            fake_tg.add_private_chat(CAROL)
+            for i in range(6):
+                fake_tg.push_text(CAROL.id, CAROL, f"hello {i}")
+            await fake_tg.wait_sent(in_chat(CAROL.id))
+            await dave.assert_no_line(from_bot, within=QUIET)
+            await bob.assert_no_line(bot_private, within=0.1)
             await bob.assert_no_line(bot_in_channel, within=0.1)
-            assert len(fake_tg.sent) == 4
+            assert len(fake_tg.sent) == 5
         finally:
             await bob.close()
             await erin.close()
+            await dave.close()
 
 
+@pytest.mark.slow
 async def test_help_on_both_networks(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
@@ -953,67 +974,29 @@ async def test_help_on_both_networks(
             assert await irc_one(bob, BOT_NICK, "frobnicate") == (
                 'There is no command "frobnicate". !help lists them all.'
             )
+            assert (await irc_ask(bob, BOT_NICK, "help whois", 2))[0] == (
+                "Usage: !whois <name or interest>"
+            )
+            # Addressed to us by name in the group: the list privately, a pointer there.
+            fake_tg.push_text(GROUP, ALICE, "/help@BridgeBot")
+            [listed] = await fake_tg.wait_sent(in_chat(ALICE.id))
+            [pointer] = await fake_tg.wait_sent(in_chat(GROUP))
+            assert listed.visible_text == listing
+            assert pointer.visible_text == "I sent you the list of commands privately."
+            # Another bot's command is not ours: relayed like any other line.
+            fake_tg.push_text(GROUP, ALICE, "/help@OtherBot")
+            [relayed] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
+            assert relayed.text == "<Alice Smith> /help@OtherBot"
             await bob.assert_no_line(from_bot, within=QUIET)
             assert {m.chat_id for m in fake_tg.sent} == {GROUP, ALICE.id}
         finally:
             await bob.close()
 
 
-async def test_unknown_commands_and_private_chatter_are_rate_limited(
-    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
-) -> None:
-    config = config_for(tmp_path, fake_tg, ngircd, commands_per_minute=3)
-    async with running_bridge(config):
-        bob = await human(ngircd, "bob")
-        try:
-            for i in range(8):
-                bob.privmsg(BOT_NICK, f"frob{i}")
-            got = await bob.expect_privmsgs("bob", 4, source_nick=BOT_NICK)
-            assert [ln.text for ln in got] == [
-                *[f'There is no command "frob{i}". !help lists them all.' for i in range(3)],
-                "Slow down, please: at most 3 commands a minute.",
-            ]
-            await bob.assert_no_line(from_bot, within=QUIET)
-            fake_tg.add_private_chat(CAROL)
-            for i in range(6):
-                fake_tg.push_text(CAROL.id, CAROL, f"hello {i}")
-            await fake_tg.wait_sent(in_chat(CAROL.id))
-            await bob.assert_no_line(from_bot, within=QUIET)
-            assert len(fake_tg.sent) == 1
-        finally:
-            await bob.close()
+# ---------------------------------------------------------------- configured prefix
 
 
-# ----------------------------------------------------- names, configured prefix
-
-
-async def test_display_name_follows_telegram_when_a_member_speaks(
-    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
-) -> None:
-    config = config_for(tmp_path, fake_tg, ngircd)
-    async with running_bridge(config):
-        bob = await human(ngircd, "bob", CHANNEL)
-        try:
-            await tg_one(fake_tg, ALICE, "/interests python")
-            renamed = TgUser(ALICE.id, "Alicia", "Jones", username="alicia_j")
-            fake_tg.push_text(GROUP, renamed, "hello under my new name")
-            [line] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
-            assert line.text == "<Alicia Jones> hello under my new name"
-            expected = (
-                "Alicia Jones — Telegram: Alicia Jones (@alicia_j) — "
-                f"member since {today()}\nInterests: python"
-            )
-            assert await tg_one(fake_tg, CAROL, "/whois alicia_j") == expected
-            assert await tg_one(fake_tg, CAROL, "/whois Alicia Jones") == expected
-            assert await tg_one(fake_tg, CAROL, "/whois alice_s") == 'No one lists "alice_s".'
-            assert query(tmp_path, "SELECT display_name, handle FROM identities") == [
-                ("Alicia Jones", "alicia_j")
-            ]
-            await bob.assert_no_line(from_bot, within=QUIET)
-        finally:
-            await bob.close()
-
-
+@pytest.mark.slow
 async def test_configured_irc_prefix_is_what_every_answer_tells(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:

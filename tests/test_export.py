@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from bridge.model import Network
 from storage.export import ExportRow, collect_rows, iso_utc, render_csv, render_json
-from storage.roster_store import Identity, RosterStore
+from storage.roster_model import Identity
+from storage.roster_store import RosterStore
 
 TEXT = st.text(max_size=12)
 ROWS = st.builds(
@@ -90,7 +91,7 @@ async def test_export_row_takes_telegram_name_and_any_unverified_identity(
     dan, _ = await store.join(irc_first)
     code = await store.create_link_code(irc_first)
     await store.redeem_link_code(code.code, Identity(Network.TELEGRAM, "7", "Dan D", "dd", True))
-    await store.set_interests(dan.id, ["lua", "c"])
+    await store.join_with_interests(irc_first, ["lua", "c"], edit=False)
     eve, _ = await store.join(Identity(Network.IRC, "account:eve", "Eve", "eve", True))
     assert await collect_rows(store) == [
         ExportRow(dan.id, "Dan D", "7", "dd", None, "dan", False, ("lua", "c"), dan.joined_at),

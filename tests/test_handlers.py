@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 
 import pytest
@@ -14,14 +16,17 @@ from bridge.errors import UsageError
 from bridge.model import Author, ChatId, Message, MessageKind, Network, UserId
 from bridge.roles import is_moderator
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
-from handlers.registry import CommandRegistry, CommandSpec, build_registry
-from storage.roster_store import Identity, Member, RosterStore
+from handlers.registry import CommandRegistry, build_registry
+from handlers.spec import CommandSpec
+from storage.roster_model import Identity, Member
+from storage.roster_store import RosterStore
 from tests.helpers_handlers import (
     IRC_CHANNEL,
     FakePresence,
     Recorder,
     irc_author,
     make_ctx,
+    make_rig,
     make_router,
     said,
     tg_author,
@@ -30,6 +35,7 @@ from tests.helpers_handlers import (
 ALICE = tg_author(1001, "Alice Liddell", "alice")
 BOB = irc_author("bob", account="bob")
 MODERATORS = ("telegram:1001", "irc:account:modaccount")
+FailingInserts = Callable[[str], AbstractAsyncContextManager[None]]
 TABLES = ("members", "identities", "interests", "link_codes", "exports")
 HOSTILE = [
     '"',
@@ -441,22 +447,19 @@ async def test_every_irc_answer_uses_the_configured_prefix(
 
 
 async def test_interests_before_join_is_one_transaction(
-    registry: CommandRegistry, store: RosterStore, monkeypatch: pytest.MonkeyPatch
+    registry: CommandRegistry, store: RosterStore, failing_inserts: FailingInserts
 ) -> None:
-    async def broken(*args: object) -> None:
-        raise RuntimeError("disk gone between the join and the interests")
-
-    monkeypatch.setattr(store, "_insert_tags", broken)
-    rec = await run(registry, store, ALICE, "interests python, lua")
+    async with failing_inserts("interests"):  # the disk fills between join and interests
+        rec = await run(registry, store, ALICE, "interests python, lua")
     assert rec.last.startswith("Sorry, that failed. (ref ")
     assert await snapshot(store) == {t: [] for t in TABLES}  # not joined without interests
 
 
 async def test_link_before_join_is_one_transaction(
-    registry: CommandRegistry, store: RosterStore, monkeypatch: pytest.MonkeyPatch
+    registry: CommandRegistry, store: RosterStore, failing_inserts: FailingInserts
 ) -> None:
-    monkeypatch.setattr("storage.roster_store.LINK_CODE_ALPHABET", "")  # making a code fails
-    rec = await run(registry, store, ALICE, "link")
+    async with failing_inserts("link_codes"):  # storing the code fails
+        rec = await run(registry, store, ALICE, "link")
     assert rec.last.startswith("Sorry, that failed. (ref ") and not rec.private
     assert await snapshot(store) == {t: [] for t in TABLES}  # not joined without a code
 
@@ -493,11 +496,11 @@ async def test_router_refreshes_names_only_when_they_change(
 async def test_router_follows_an_irc_nick_change_by_account(
     registry: CommandRegistry, store: RosterStore
 ) -> None:
-    router, _ = make_router(store, registry)
+    rig = make_rig(store, registry)
+    router = rig.router
     await router.handle(said(BOB, "!join"))
     # NICK without an account tag: the account comes from what the connector knows.
-    assert router.irc is not None
-    router.irc.state.set_account("robert", "bob")
+    rig.irc.accounts["robert"] = "bob"
     untagged = replace(BOB, account=None, user_id=UserId("mask:bob!~bob@example.org"))
     renamed = (("new_nick", "robert"),)
     nick = Message("nick:1", untagged, IRC_CHANNEL, kind=MessageKind.NICK, extra=renamed)
@@ -523,8 +526,9 @@ async def test_irc_export_over_the_line_limit_says_what_to_do_instead(
     private = replace(IRC_CHANNEL, chat_id=ChatId("bob"), is_private=True)
     tags = [f"interest-number-{k}" for k in range(10)]
     for i in range(IRC_FILE_MAX_LINES):  # the CSV header makes it one line too many
-        member, _ = await store.join(Identity(Network.TELEGRAM, str(5000 + i), f"user{i}"))
-        await store.set_interests(member.id, tags)
+        person = Identity(Network.TELEGRAM, str(5000 + i), f"user{i}")
+        member, _ = await store.join(person)
+        await store.join_with_interests(person, tags, edit=False)
     await router.handle(said(BOB, "export", chat=private))
     advice = (
         "too long for IRC (more than 200 lines). Send /export to me in a private chat on "

@@ -19,12 +19,12 @@ async def test_stop_waits_for_messages_already_read() -> None:
         handled.append(message.text)
 
     config = parse_config(MINIMAL)
-    irc = IrcConnector(config.irc, ["#c"], slow_router)
-    runner = asyncio.create_task(irc.run())
+    irc = IrcConnector(config.irc, ["#c"])
+    runner = asyncio.create_task(irc.run(slow_router))
     author = Author(Network.IRC, UserId("mask:bob!b@h"), "bob", nick="bob")
     chat = ChatRef(Network.IRC, ChatId("#c"))
     for n in range(5):
-        irc._inbox.put_nowait(Message(f"irc:{n}", author, chat, f"line {n}"))
+        irc.inbox.put(Message(f"irc:{n}", author, chat, f"line {n}"))
     try:
         async with asyncio.timeout(5):
             await irc.stop()

@@ -9,7 +9,8 @@ import aiosqlite
 from bridge.model import Network
 from storage.db import Database
 from storage.migrate import apply_migrations, migration_scripts
-from storage.roster_store import Identity, RosterStore
+from storage.roster_model import Identity
+from storage.roster_store import RosterStore
 
 
 def test_migrations_are_numbered_without_gaps() -> None:
@@ -43,9 +44,9 @@ async def test_database_at_version_1_migrates_and_keeps_its_data(tmp_path: Path)
             row = await cur.fetchone()
         assert row is not None and row[0] == "42"
         store = RosterStore(db)
-        member, created = await store.join(Identity(Network.TELEGRAM, "1", "Ann", None, True))
+        ann = Identity(Network.TELEGRAM, "1", "Ann", None, True)
+        _, created = await store.join_with_interests(ann, ["python"], edit=False)
         assert created
-        await store.set_interests(member.id, ["python"])
         assert (await store.find_by_interest("py")).total == 1
     finally:
         await db.close()
@@ -92,7 +93,8 @@ async def test_roster_at_version_2_gets_tag_counts_and_shared_prefixes(tmp_path:
             ("go-game", 1),
             ("rust", 1),
         )
-        await store.set_interests(2, ["rust"])
+        member_2 = Identity(Network.TELEGRAM, "2", "m2", None, True)
+        await store.join_with_interests(member_2, ["rust"], edit=False)
         assert (await store.find_by_interest("go")).total == 3
         assert (await store.stats()).top_interests[:2] == (("go", 2), ("rust", 2))
     finally:
@@ -115,8 +117,9 @@ async def test_cascade_needs_foreign_keys_on(tmp_path: Path) -> None:
             row = await cur.fetchone()
         assert row is not None and row[0] == 1
         store = RosterStore(db)
-        member, _ = await store.join(Identity(Network.IRC, "account:x", "x", "x", True))
-        await store.set_interests(member.id, ["a", "b"])
+        x = Identity(Network.IRC, "account:x", "x", "x", True)
+        member, _ = await store.join(x)
+        await store.join_with_interests(x, ["a", "b"], edit=False)
         async with db.transaction() as conn:
             await conn.execute("DELETE FROM members WHERE id = ?", (member.id,))
         for table in ("identities", "interests"):

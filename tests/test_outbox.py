@@ -396,3 +396,41 @@ async def test_stop_does_not_wait_for_a_destination_that_is_down(db: Database) -
         await asyncio.sleep(0.05)
         await asyncio.wait_for(outbox.stop(timeout=30), 1)
     assert sender.received == []
+
+
+def to(chat: str, text: str) -> Outgoing:
+    return NewItem("irc", chat, f"{chat}:{text}", "reply", IrcLines((text,)))
+
+
+async def test_discard_stops_a_delivery_in_progress_and_forgets_that_destination(
+    db: Database,
+) -> None:
+    sender = BlockingSender()
+    store = payload_store(db)
+    outbox = Outbox(store, {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        await outbox.enqueue([to("Bob", "export 1/2"), to("Bob", "export 2/2")])
+        await asyncio.wait_for(sender.on_wire.wait(), 2)
+        assert await outbox.discard("irc", lambda chat: chat.lower() == "bob") == 2
+        sender.release.set()
+        await outbox.enqueue([to("#chan", "still relayed")])
+        await sender.wait_count(1)
+        assert await outbox.wait_idle(2)
+    assert sender.received == ["still relayed"]
+    assert await store.stats() == []
+
+
+async def test_enqueue_and_wait_reports_refusal_delivery_and_a_slow_destination(
+    db: Database,
+) -> None:
+    sender = RecordingSender()
+    outbox = Outbox(payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary)
+    async with running(outbox):
+        assert await outbox.enqueue_and_wait([to("alice", "hi")], timeout=2) is True
+        sender.failures.append(PermanentError("user never started the bot"))
+        assert await outbox.enqueue_and_wait([to("carol", "hi")], timeout=2) is False
+        sender.ready.clear()
+        began = time.monotonic()
+        assert await outbox.enqueue_and_wait([to("dave", "hi")], timeout=0.2) is True
+        assert time.monotonic() - began < 1
+    assert sender.received == ["hi"]

@@ -11,16 +11,18 @@ from hypothesis import strategies as st
 from bridge.casemap import irc_casefold
 from bridge.model import Attachment, ReplyRef, Span, SpanKind
 from bridge.render.irc_format import (
-    _split_tokens,
     anti_highlight,
-    format_relay_lines,
     format_reply_prefix,
-    irc_line_budget,
     message_to_irc_lines,
     parse_irc_formatting,
     render_lines,
     sanitize_for_irc,
     spans_to_irc,
+)
+from bridge.render.irc_split import (
+    _split_tokens,
+    format_relay_lines,
+    irc_line_budget,
     split_irc_payload,
 )
 from tests.spans import IT, SP, B, C, L, P, S, U

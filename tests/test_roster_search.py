@@ -17,7 +17,9 @@ from bridge.model import Author, Network
 from handlers.registry import CommandRegistry
 from storage import search
 from storage.db import Database
-from storage.roster_store import Identity, LinkError, Member, RosterStore
+from storage.link_codes import LinkError
+from storage.roster_model import Identity, Member
+from storage.roster_store import RosterStore
 from storage.tags import shared_prefixes
 from tests.helpers_handlers import irc_author, make_ctx, tg_author
 
@@ -146,12 +148,12 @@ async def apply(store: RosterStore, operations: list[tuple[Any, ...]]) -> None:
             if member:
                 await store.forget(member.id)
             continue
-        member, _ = await store.join(person)
         if op == "set":
-            await store.set_interests(member.id, rest[0])
+            await store.join_with_interests(person, rest[0], edit=False)
         elif op == "edit":
-            await store.add_remove_interests(member.id, rest[0], rest[1])
+            await store.join_with_interests(person, rest[0], rest[1], edit=True)
         else:
+            await store.join(person)
             other = PEOPLE[rest[0]]
             code = await store.create_link_code(person)
             try:
@@ -165,8 +167,8 @@ async def check_against_model(operations: list[tuple[Any, ...]], walks: int) -> 
     try:
         store = RosterStore(db)
         await apply(store, operations)
-        ids = [int(r[0]) for r in await db.conn.execute_fetchall("SELECT id FROM members")]
-        members = [m for i in ids if (m := await store.get_member(i))]
+        found = [await store.get_member_by_identity(p.network, p.key) for p in PEOPLE]
+        members = list({m.id: m for m in found if m is not None}.values())
         search.MAX_TAG_WALKS = walks
         for prefix in PREFIXES:
             for limit in (1, 2, 10):

@@ -7,33 +7,27 @@ import io
 import json
 import sqlite3
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.model import Network
-from storage.export import export_csv, export_json, render_csv
-from storage.roster_store import (
-    MAX_INTERESTS,
-    MAX_TAG_LENGTH,
-    ExportRow,
-    Identity,
-    LinkError,
-    RosterStore,
-    TagError,
-    identity_from_author,
-    normalise_tag,
-)
+from storage.export import ExportRow, collect_rows, render_csv, render_json
+from storage.link_codes import LinkError
+from storage.roster_model import MAX_INTERESTS, Identity
+from storage.roster_store import RosterStore, identity_from_author
+from storage.tags import MAX_TAG_LENGTH, TagError, normalise_tag
 from tests.helpers_handlers import irc_author, open_store, tg_author
 
 ALICE_TG = Identity(Network.TELEGRAM, "1001", "Alice Liddell", "alice", True)
 ALICE_IRC = Identity(Network.IRC, "account:alice", "alice", "alice", True)
 BOB_IRC = Identity(Network.IRC, "mask:bob!~b@host", "bob", "bob", False)
 ROSTER_TABLES = ("members", "identities", "interests", "link_codes")
+FailingInserts = Callable[[str], AbstractAsyncContextManager[None]]
 
 
 class Clock:
@@ -152,21 +146,22 @@ def test_case_and_width_variants_are_one_tag(raws: list[str]) -> None:
 
 
 async def test_set_and_edit_interests(store: RosterStore) -> None:
-    member, _ = await store.join(ALICE_TG)
-    update = await store.set_interests(member.id, ["python", "translation", "gadgets", "python"])
+    wanted = ["python", "translation", "gadgets", "python"]
+    update, _ = await store.join_with_interests(ALICE_TG, wanted, edit=False)
     assert update.interests == ("python", "translation", "gadgets")
-    update = await store.add_remove_interests(member.id, ["lua", "python"], ["gadgets", "nope"])
+    update, _ = await store.join_with_interests(
+        ALICE_TG, ["lua", "python"], ["gadgets", "nope"], edit=True
+    )
     assert update.interests == ("python", "translation", "lua")
-    got = await store.get_member(member.id)
+    got = await store.get_member_by_identity(ALICE_TG.network, ALICE_TG.key)
     assert got is not None and got.interests == ("python", "translation", "lua")
 
 
 async def test_interest_limit(store: RosterStore) -> None:
-    member, _ = await store.join(ALICE_TG)
     tags = [f"t{i}" for i in range(MAX_INTERESTS + 3)]
-    update = await store.set_interests(member.id, tags)
+    update, _ = await store.join_with_interests(ALICE_TG, tags, edit=False)
     assert len(update.interests) == MAX_INTERESTS and update.over_limit == ("t25", "t26", "t27")
-    update = await store.add_remove_interests(member.id, ["extra"], [])
+    update, _ = await store.join_with_interests(ALICE_TG, ["extra"], edit=True)
     assert update.over_limit == ("extra",) and len(update.interests) == MAX_INTERESTS
 
 
@@ -180,38 +175,31 @@ async def test_join_with_interests_joins_and_sets_in_one_go(store: RosterStore) 
 
 
 async def test_join_with_interests_is_all_or_nothing(
-    store: RosterStore, monkeypatch: pytest.MonkeyPatch
+    store: RosterStore, failing_inserts: FailingInserts
 ) -> None:
-    async def null_tag(conn: aiosqlite.Connection, member_id: int, tags: list[str]) -> None:
-        """The interests write fails in SQLite itself, after the join's INSERTs."""
-        await conn.execute(
-            "INSERT INTO interests (member_id, tag, position) VALUES (?, NULL, 0)", (member_id,)
-        )
-
-    member, _ = await store.join(BOB_IRC)
-    await store.set_interests(member.id, ["rust"])
-    monkeypatch.setattr(store, "_insert_tags", null_tag)
-    with pytest.raises(sqlite3.IntegrityError):
-        await store.join_with_interests(ALICE_TG, ["python"], edit=False)
-    assert await store.get_member_by_identity(Network.TELEGRAM, "1001") is None
-    assert [await count(store, t) for t in ROSTER_TABLES] == [1, 1, 1, 0]  # bob's, only
-    with pytest.raises(sqlite3.IntegrityError):
-        await store.join_with_interests(BOB_IRC, ["lua"], edit=True)
-    got = await store.get_member(member.id)
+    await store.join_with_interests(BOB_IRC, ["rust"], edit=False)
+    # The interests write fails in SQLite itself, after the join's INSERTs.
+    async with failing_inserts("interests"):
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.join_with_interests(ALICE_TG, ["python"], edit=False)
+        assert await store.get_member_by_identity(Network.TELEGRAM, "1001") is None
+        assert [await count(store, t) for t in ROSTER_TABLES] == [1, 1, 1, 0]  # bob's, only
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.join_with_interests(BOB_IRC, ["lua"], edit=True)
+    got = await store.get_member_by_identity(BOB_IRC.network, BOB_IRC.key)
     assert got is not None and got.interests == ("rust",)  # not emptied half-way
 
 
 async def test_create_link_code_can_join_first_all_or_nothing(
-    store: RosterStore, monkeypatch: pytest.MonkeyPatch
+    store: RosterStore, failing_inserts: FailingInserts
 ) -> None:
     with pytest.raises(LookupError):
         await store.create_link_code(ALICE_TG)
-    monkeypatch.setattr("storage.roster_store.LINK_CODE_ALPHABET", "")
-    with pytest.raises(IndexError):
-        await store.create_link_code(ALICE_TG, join=True)
+    async with failing_inserts("link_codes"):
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.create_link_code(ALICE_TG, join=True)
     for table in ROSTER_TABLES:
         assert await count(store, table) == 0, table
-    monkeypatch.undo()
     code = await store.create_link_code(ALICE_TG, join=True)
     assert len(code.code) == 6 and await count(store, "members") == 1
 
@@ -248,8 +236,9 @@ async def test_find_by_interest_ranks_exact_first(store: RosterStore) -> None:
         "4": ["perl"],
         "5": ["py_lib"],
     }.items():
-        member, _ = await store.join(Identity(Network.TELEGRAM, key, f"user{key}", None, True))
-        await store.set_interests(member.id, tags)
+        person = Identity(Network.TELEGRAM, key, f"user{key}", None, True)
+        member, _ = await store.join(person)
+        await store.join_with_interests(person, tags, edit=False)
         ids[key] = member.id
     search = await store.find_by_interest("python", limit=10)
     assert search.total == 3
@@ -264,18 +253,15 @@ async def test_find_by_interest_ranks_exact_first(store: RosterStore) -> None:
 
 
 async def test_suggest_interests(store: RosterStore) -> None:
-    member, _ = await store.join(ALICE_TG)
-    await store.set_interests(member.id, ["python", "translation", "gadgets"])
+    await store.join_with_interests(ALICE_TG, ["python", "translation", "gadgets"], edit=False)
     assert (await store.suggest_interests("pyhton"))[0] == "python"
     assert await store.suggest_interests("zzzzzz") == []
     assert await store.suggest_interests("") == []
 
 
 async def test_stats(store: RosterStore) -> None:
-    a, _ = await store.join(ALICE_TG)
-    b, _ = await store.join(BOB_IRC)
-    await store.set_interests(a.id, ["python", "lua"])
-    await store.set_interests(b.id, ["python"])
+    await store.join_with_interests(ALICE_TG, ["python", "lua"], edit=False)
+    await store.join_with_interests(BOB_IRC, ["python"], edit=False)
     stats = await store.stats(top=5)
     assert (stats.member_count, stats.telegram_identities, stats.irc_identities) == (2, 1, 1)
     assert stats.top_interests == (("python", 2), ("lua", 1))
@@ -286,7 +272,7 @@ async def test_stats(store: RosterStore) -> None:
 
 async def test_forget_removes_every_trace(store: RosterStore) -> None:
     a, _ = await store.join(ALICE_TG)
-    await store.set_interests(a.id, ["python"])
+    await store.join_with_interests(ALICE_TG, ["python"], edit=False)
     await store.create_link_code(ALICE_TG)
     other, _ = await store.join(BOB_IRC)
     assert await store.forget(a.id)
@@ -297,7 +283,9 @@ async def test_forget_removes_every_trace(store: RosterStore) -> None:
         ) as cur:
             dump = repr([tuple(r) for r in await cur.fetchall()])
         assert "1001" not in dump and "Alice" not in dump and "python" not in dump
-    assert await count(store, "members") == 1 and (await store.get_member(other.id)) is not None
+    assert await count(store, "members") == 1 and other == await store.get_member_by_identity(
+        BOB_IRC.network, BOB_IRC.key
+    )
 
 
 # ----------------------------------------------------------------------- link
@@ -305,10 +293,10 @@ async def test_forget_removes_every_trace(store: RosterStore) -> None:
 
 async def test_link_merges_members(store: RosterStore, clock: Clock) -> None:
     tg, _ = await store.join(ALICE_TG)
-    await store.set_interests(tg.id, ["python", "lua"])
+    await store.join_with_interests(ALICE_TG, ["python", "lua"], edit=False)
     clock.now += 50
     irc, _ = await store.join(ALICE_IRC)
-    await store.set_interests(irc.id, ["lua", "translation"])
+    await store.join_with_interests(ALICE_IRC, ["lua", "translation"], edit=False)
     code = await store.create_link_code(ALICE_IRC)
     assert len(code.code) == 6 and code.expires_at == clock.now + 600
     merged = await store.redeem_link_code(code.code.lower(), ALICE_TG)
@@ -354,12 +342,12 @@ async def test_discard_link_code(store: RosterStore) -> None:
 
 async def test_export_csv_and_json(store: RosterStore) -> None:
     formula = Identity(Network.TELEGRAM, "1001", "=HYPERLINK(1)", "alice", True)
-    tg, _ = await store.join(formula)
-    await store.set_interests(tg.id, ["+lua", "python"])
+    await store.join_with_interests(formula, ["+lua", "python"], edit=False)
     code = await store.create_link_code(formula)
     await store.redeem_link_code(code.code, ALICE_IRC)
     await store.join(BOB_IRC)
-    rows = list(csv.DictReader(io.StringIO((await export_csv(store)).decode("utf-8-sig"))))
+    csv_text = render_csv(await collect_rows(store)).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert len(rows) == 2
     first = rows[0]
     assert first["display_name"] == "'=HYPERLINK(1)"
@@ -368,13 +356,13 @@ async def test_export_csv_and_json(store: RosterStore) -> None:
     assert first["joined_at"] == "2023-11-14T22:13:20Z"
     assert rows[1]["verified"] == "no" and rows[1]["irc_nick"] == "bob"
     assert rows[1]["irc_account"] == "" and rows[1]["telegram_id"] == ""
-    data = json.loads(await export_json(store))
+    data = json.loads(render_json(await collect_rows(store)))
     assert data[0]["interests"] == ["+lua", "python"] and data[0]["display_name"] == "=HYPERLINK(1)"
     assert data[1]["telegram_id"] is None and data[1]["verified"] is False
 
 
 async def test_export_empty_and_record(store: RosterStore) -> None:
-    assert json.loads(await export_json(store)) == []
+    assert json.loads(render_json(await collect_rows(store))) == []
     assert render_csv([]).decode("utf-8-sig").strip() == (
         "member_id,display_name,telegram_id,telegram_username,irc_account,irc_nick,"
         "verified,interests,joined_at"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bridge.tcp import ack_promptly
+from bridge.irc.tcp import ack_promptly
 
 
 class Recorder(asyncio.Protocol):

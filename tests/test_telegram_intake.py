@@ -35,11 +35,11 @@ telegram_chat = {GROUP}
 irc_channel = "#c"
 """
     )
-    telegram = TelegramConnector(config.telegram, router)
+    telegram = TelegramConnector(config.telegram)
     await telegram.start()
     first = fake_tg.push_text(GROUP, ALICE, "first")
     second = fake_tg.push_text(GROUP, ALICE, "second")
-    poller = asyncio.create_task(telegram.run())
+    poller = asyncio.create_task(telegram.run(router))
     try:
         await asyncio.sleep(1.5)  # more than a poll timeout: it would have polled again by now
         assert stored == []

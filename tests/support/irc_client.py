@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from bridge.tcp import ack_promptly
+from bridge.irc.tcp import ack_promptly
 
 DEFAULT_TIMEOUT = 10.0
 MAX_LINE_BYTES = 512  # RFC 1459 limit incl. CRLF (tags have their own budget)
@@ -497,7 +497,7 @@ async def connect(
     see ``client.enabled_caps``) / ``CAP END``.  Waits for 001 and, if ``wait_motd``, for
     the end of the MOTD (376/422) so ISUPPORT is complete.  Raises ``IrcClientError`` on
     nick collision or registration error. ``prompt_ack`` acknowledges every read at once
-    (see ``bridge.tcp.ack_promptly``), so that what a benchmark measures is not the
+    (see ``bridge.irc.tcp.ack_promptly``), so that what a benchmark measures is not the
     receiving kernel's delayed-ACK timer.
     """
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)

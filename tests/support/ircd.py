@@ -288,6 +288,7 @@ def inspircd_server(
     pingfreq: int = 120,
     port: int | None = None,
     extra_modules: tuple[str, ...] = (),
+    extra_config: str = "",
 ) -> IrcServer:
     """An InspIRCd 3.15 server with the IRCv3 modules (not started yet).
 
@@ -310,6 +311,8 @@ def inspircd_server(
       ``ERROR :Closing link: (...) [RecvQ exceeded]`` and nothing of the burst is delivered.
     * ``softsendq``/``hardsendq``: output buffer limits ("SendQ exceeded" for slow readers).
     * ``linelen``: ``<limits maxline>``, the maximum line length including CRLF.
+
+    ``extra_config`` is appended verbatim (tests/support/services.py links Atheme with it).
     """
     workdir = _workdir(tmp_path, "inspircd")
     port = port or free_port()
@@ -353,7 +356,7 @@ def inspircd_server(
         maxline="{linelen}">
 <sasl target="services.test.local">
 {module_tags}
-"""
+{extra_config}"""
     conf_path = workdir / "inspircd.conf"
     conf_path.write_text(conf)
     argv = [INSPIRCD_BIN, f"--config={conf_path}", "--nofork"]

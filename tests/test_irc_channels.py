@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.casemap import irc_casefold
-from bridge.irc_state import ChannelState, split_mask, updated_mask
+from bridge.irc.channels import ChannelState, split_mask, updated_mask
 
 
 def test_rfc1459_casemapping() -> None:
@@ -21,6 +21,22 @@ def test_membership_follows_events() -> None:
     state.set_account("Op", "*")
     assert state.account("op") is None and state.knows_account("op")
     assert state.nicks("#c") == ["Op", "Plain2"]
+
+
+def test_our_own_channels_and_what_leaving_forgets() -> None:
+    state = ChannelState()
+    state.joined("#Chan")
+    state.joined("#other")
+    state.add_names("#chan", "bob carol")
+    state.add_names("#other", "bob")
+    assert state.is_joined("#CHAN") and not state.is_joined("#never")
+    state.left("#chan")  # parted or kicked: nobody there is visible any more
+    assert not state.is_joined("#chan") and state.nicks("#chan") == []
+    assert state.is_joined("#other") and state.nicks("#other") == ["bob"]
+    state.set_account("bob", "b")
+    state.reset()  # the connection is lost
+    assert not state.is_joined("#other") and state.nicks("#other") == []
+    assert not state.knows_account("bob")
 
 
 def test_own_mask_follows_host_and_nick_changes() -> None:

@@ -1,7 +1,8 @@
-"""What the bridge knows about IRC channels: who is in them and which accounts they use.
+"""What the bridge knows about IRC channels: which ones it is in, who else is there, and
+which services accounts they use.
 
-Kept apart from the connector so it stays pure and testable: the connector feeds it
-events, the router asks it questions (anti-highlight, /names, identities).
+Kept pure and testable: the connector's inbound part feeds it events; the connector answers
+questions from it (anti-highlight, /names, identities, whether a channel can be written to).
 """
 
 from __future__ import annotations
@@ -12,22 +13,35 @@ NICK_PREFIXES = "~&@%+!"
 
 
 class ChannelState:
-    """Channel membership and known services accounts, keyed by casefolded names."""
+    """Channel membership (ours and others') and known services accounts, keyed by
+    casefolded names."""
 
     def __init__(self) -> None:
+        self._joined: set[str] = set()
         self._members: dict[str, dict[str, str]] = {}
         self._accounts: dict[str, str | None] = {}
 
     def reset(self) -> None:
         """Forget everything (after a disconnect the server will tell us again)."""
+        self._joined.clear()
         self._members.clear()
         self._accounts.clear()
 
+    def is_joined(self, channel: str) -> bool:
+        """Whether the bot is in channel now."""
+        return irc_casefold(channel) in self._joined
+
+    def joined(self, channel: str) -> None:
+        """The server confirmed our own JOIN."""
+        self._joined.add(irc_casefold(channel))
+
+    def left(self, channel: str) -> None:
+        """We parted or were kicked: we are out, and no longer see who is there."""
+        self._joined.discard(irc_casefold(channel))
+        self._members.pop(irc_casefold(channel), None)
+
     def nicks(self, channel: str) -> list[str]:
         return sorted(self._members.get(irc_casefold(channel), {}).values(), key=irc_casefold)
-
-    def has_nick(self, channel: str, nick: str) -> bool:
-        return irc_casefold(nick) in self._members.get(irc_casefold(channel), {})
 
     def channels_of(self, nick: str) -> list[str]:
         key = irc_casefold(nick)
@@ -45,9 +59,6 @@ class ChannelState:
 
     def remove(self, channel: str, nick: str) -> None:
         self._members.get(irc_casefold(channel), {}).pop(irc_casefold(nick), None)
-
-    def drop_channel(self, channel: str) -> None:
-        self._members.pop(irc_casefold(channel), None)
 
     def quit(self, nick: str) -> list[str]:
         """Remove nick everywhere; returns the channels it was in."""

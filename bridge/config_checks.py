@@ -1,0 +1,125 @@
+"""Values that have the right type but would break the running bridge, refused at load.
+
+Each check appends problems naming the key, so `check-config` finds what would otherwise
+surface hours later as a reconnect storm, a refused TLS handshake or a crash on the first
+relayed message. The placeholders of config.example.toml count as mistakes too: a bridge
+started on them polls a token that is not the operator's and bridges a group that does not
+exist.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bridge.config_model import IrcConfig, RelayConfig
+
+SAMPLE_NAME = "Ann Example"
+
+_BOT_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+# RFC 2812 nickname: a letter or special first, then letters, digits, specials or '-';
+# 30 characters is more than any network allows (Libera 16, InspIRCd default 30).
+_IRC_NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}")
+_LINE_BREAKS = ("\r", "\n", "\0")
+_EXAMPLE = "still the placeholder from config.example.toml"
+
+PLACEHOLDER_TOKEN = "123456:ABC-replace-me"
+PLACEHOLDER_CHAT = -1001234567890
+PLACEHOLDER_CHANNEL = "#example-collab"
+
+
+def check_token(token: str, problems: list[str]) -> None:
+    """The token goes into every request URL: anything else is refused by Telegram or
+    breaks the URL."""
+    if token == PLACEHOLDER_TOKEN or "replace-me" in token:
+        problems.append(f"telegram.token: {_EXAMPLE}; put your bot's token from @BotFather here")
+    elif token and not _BOT_TOKEN.fullmatch(token):
+        problems.append(
+            "telegram.token: expected a bot token like 123456:ABC-def (from @BotFather)"
+        )
+
+
+def check_pair(index: int, chat: int, channel: str, problems: list[str]) -> None:
+    if chat == PLACEHOLDER_CHAT:
+        problems.append(
+            f"bridge[{index}].telegram_chat: {_EXAMPLE}; put your group's chat id here "
+            "(see the README)"
+        )
+    if channel.lower() == PLACEHOLDER_CHANNEL:
+        problems.append(f"bridge[{index}].irc_channel: {_EXAMPLE}; put your IRC channel here")
+
+
+def check_irc(irc: IrcConfig, problems: list[str]) -> None:
+    if irc.nick and not _IRC_NICK.fullmatch(irc.nick):
+        problems.append(
+            f"irc.nick: not a valid IRC nick ({irc.nick!r}): letters, digits and []\\`_^{{|}}-, "
+            "not starting with a digit or '-', at most 30 characters"
+        )
+    if irc.username and any(c.isspace() or c == "@" or ord(c) < 32 for c in irc.username):
+        problems.append("irc.username: must be one word (no spaces, @ or controls)")
+    for key in ("host", "realname", "password", "sasl_username", "sasl_password"):
+        _no_line_breaks(f"irc.{key}", getattr(irc, key), problems)
+    _no_line_breaks("irc.nickserv_password", irc.nickserv_password, problems)
+    _not_blank("irc.command_prefix", irc.command_prefix, problems)
+    if irc.ping_timeout <= irc.ping_interval:
+        problems.append(
+            f"irc.ping_timeout: must be greater than irc.ping_interval ({irc.ping_interval:g}), "
+            "or a quiet connection is dropped before it is pinged"
+        )
+    if irc.reconnect_max < irc.reconnect_min:
+        problems.append(
+            f"irc.reconnect_max: must not be less than irc.reconnect_min ({irc.reconnect_min:g})"
+        )
+    if irc.tls_ca_file is not None:
+        _check_ca_file(irc.tls_ca_file, problems)
+
+
+def check_relay(relay: RelayConfig, problems: list[str]) -> None:
+    _not_blank("relay.no_relay_prefix", relay.no_relay_prefix, problems)
+    problem = name_format_problem(relay.name_format)
+    if problem:
+        problems.append(f"relay.name_format: {problem}")
+
+
+def name_format_problem(fmt: str) -> str | None:
+    """Why ``fmt.format(name=...)`` would fail or hide the name (the relay calls exactly
+    that for every message), or None."""
+    try:
+        shown = fmt.format(name=SAMPLE_NAME)
+    except KeyError as exc:
+        return f"{{{exc.args[0]}}} is not known; only {{name}} is (write {{{{ for a brace)"
+    except IndexError:
+        return "positional fields such as {} or {0} are not known; only {name} is"
+    except (ValueError, AttributeError, TypeError) as exc:
+        return f"does not format ({exc}); write {{{{ and }}}} for literal braces"
+    if SAMPLE_NAME not in shown:
+        return f"must show the name, e.g. <{{name}}> (gives {shown!r} for {SAMPLE_NAME!r})"
+    return None
+
+
+def _not_blank(key: str, value: str, problems: list[str]) -> None:
+    if not value.strip():
+        problems.append(f"{key}: must not be empty")
+
+
+def _no_line_breaks(key: str, value: str | None, problems: list[str]) -> None:
+    if value and any(c in value for c in _LINE_BREAKS):
+        problems.append(f"{key}: must not contain line breaks or NUL")
+
+
+def _check_ca_file(name: str, problems: list[str]) -> None:
+    """Loaded the way the connector loads it, so a file that would fail the first TLS
+    handshake fails here."""
+    path = Path(name)
+    if not path.exists():
+        problems.append(f"irc.tls_ca_file: {name} does not exist")
+        return
+    try:
+        ssl.create_default_context(cafile=name)
+    except ssl.SSLError as exc:
+        problems.append(f"irc.tls_ca_file: {name} holds no CA certificate (PEM) ({exc.reason})")
+    except OSError as exc:
+        problems.append(f"irc.tls_ca_file: {name} cannot be read ({exc.strerror})")

@@ -1,0 +1,163 @@
+"""The IRC connector: one connection serving every bridged channel, built from small parts.
+
+Each part has one job and its own state; this class only builds them, routes the library's
+events to them (EventTable) and offers the public face the rest of the bridge uses: the
+relay core's view (nick, nicks, payload_budget, accounts) and the outbox's Sender.
+
+    caps.CapNegotiation     CAP LS/REQ/ACK and SASL PLAIN, before registration
+    registration            modes, IDENTIFY, JOINs after it; nick regain, rejoin
+    own_mask.OwnMask        the bot's own nick!user@host and the line budget
+    inbound.Inbound         others' lines and channel events → Messages (Inbox)
+    delivery                relayed lines and paced commands, echo-confirmed
+    accounts.Accounts       WHOIS lookups; the account cache in channels.ChannelState
+    supervisor.Supervisor   connect, reconnect, watchdog, outage log lines
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from bridge.config import IrcConfig
+from bridge.irc.accounts import Accounts
+from bridge.irc.caps import CapNegotiation
+from bridge.irc.channels import ChannelState
+from bridge.irc.delivery import CommandQueue, Delivery, EchoTracker
+from bridge.irc.inbound import EventTable, Inbound, Inbox, OnMessage
+from bridge.irc.link import Link
+from bridge.irc.own_mask import OwnMask
+from bridge.irc.registration import Registration
+from bridge.irc.supervisor import Supervisor
+from bridge.outbox import Progress, Queued, Sent
+from bridge.pacing import TokenBucket
+
+STOP_DRAIN_TIMEOUT = 5.0
+"""At stop, how long what was already read may take to be stored."""
+
+
+class IrcConnector:
+    """One IRC connection serving every bridged channel."""
+
+    def __init__(self, config: IrcConfig, channels: Sequence[str]) -> None:
+        self.config = config
+        bucket = TokenBucket(config.send_burst, config.send_rate)
+        self.link = Link(config.nick)
+        self.channel_state = ChannelState()
+        self.negotiation = CapNegotiation(config)
+        self.own = OwnMask(config.username, lambda: self.link.nick)
+        self.inbox = Inbox()
+        self.echoes = EchoTracker(self.link.is_me)
+        self.commands = CommandQueue(bucket, self.link.usable)
+        self.accounts = Accounts(self.link, self.channel_state)
+        self.delivery = Delivery(
+            self.link, bucket, self.channel_state, self.own, self.negotiation, self.echoes
+        )
+        events = EventTable()
+        self.supervisor = Supervisor(
+            config, self.link, self.negotiation, events, on_lost=self._forget_connection
+        )
+        self.registration = Registration(
+            config,
+            channels,
+            self.link,
+            self.channel_state,
+            bucket,
+            self.commands,
+            on_ready=self.supervisor.note_ready,
+        )
+        inbound = Inbound(channels, self.channel_state, self.link, self.negotiation, self.inbox)
+        # Handlers of one event type run in this order: e.g. on our own JOIN the mask is
+        # learned before Inbound wakes those waiting for the channel.
+        for part in (
+            self.negotiation,
+            self.registration,
+            self.own,
+            self.echoes,
+            inbound,
+            self.accounts,
+            self.supervisor,
+        ):
+            events.add(part.handlers())
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def run(self, on_message: OnMessage) -> None:
+        """Connect and stay connected until cancelled; what is read goes to on_message."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.inbox.run(on_message), name="irc inbox")
+            group.create_task(self.supervisor.watchdog(), name="irc watchdog")
+            group.create_task(self.registration.keep_nick(), name="irc nick regain")
+            group.create_task(self.commands.run(), name="irc paced commands")
+            await self.supervisor.run()
+
+    async def stop(self, message: str = "Bridge shutting down") -> None:
+        """Send QUIT and close; the supervisor will not reconnect."""
+        await self.supervisor.stop(message)
+        # What was read before the QUIT is stored before the caller stops the dispatcher.
+        await self.inbox.drain(STOP_DRAIN_TIMEOUT)
+
+    def _forget_connection(self) -> None:
+        """The connection is lost: what belonged to it goes (the server tells us again)."""
+        self.commands.drop_pending()
+        self.channel_state.reset()
+        self.accounts.fail_pending()
+        self.echoes.fail_all()
+
+    @property
+    def connection_state(self) -> str:
+        """starting | connecting | ready | disconnected (for `tgirc-bridge status`)."""
+        return self.link.state
+
+    async def wait_changed(self) -> None:
+        """Return at the next connection state change (connected, joined, lost)."""
+        await self.link.wait_changed()
+
+    def is_joined(self, channel: str) -> bool:
+        return self.channel_state.is_joined(channel)
+
+    # ------------------------------------------------------- relay core's view
+
+    @property
+    def nick(self) -> str:
+        """The nick the server knows us by now."""
+        return self.link.nick
+
+    def nicks(self, channel: str) -> list[str]:
+        """Who is in channel now, the bot excepted."""
+        return [n for n in self.channel_state.nicks(channel) if not self.link.is_me(n)]
+
+    def payload_budget(self, target: str, *, action: bool = False) -> int:
+        """Bytes a payload may use so the line as relayed to others fits the server's limit."""
+        return self.own.budget(target, action=action)
+
+    async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None:
+        """The nick's services account, asking the server (WHOIS) when not known."""
+        return await self.accounts.resolve(nick, timeout)
+
+    def account_of(self, nick: str) -> str | None:
+        """The account the connection state knows for nick now (no lookup)."""
+        return self.accounts.account_of(nick)
+
+    @property
+    def caps(self) -> set[str]:
+        """Capabilities the server granted on this connection."""
+        return self.negotiation.enabled
+
+    @property
+    def own_mask(self) -> str | None:
+        """Our nick!user@host as others see it, once learned."""
+        return self.own.mask
+
+    @property
+    def linelen(self) -> int:
+        return self.own.linelen
+
+    # ------------------------------------------------------------ outbox Sender
+
+    async def wait_ready(self, chat: str) -> None:
+        """Channels need a join, private targets only a registered connection."""
+        await self.delivery.wait_ready(chat)
+
+    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
+        """Write the first item's remaining lines, one paced line at a time."""
+        return await self.delivery.deliver(chat, items, progress)

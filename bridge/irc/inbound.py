@@ -1,0 +1,226 @@
+"""IRC events → neutral Messages: what other people say and do in the bridged channels.
+
+The library calls handlers synchronously from its protocol callback and lets exceptions
+escape into it (which drops the connection): handlers here only translate, update the
+channel state and queue; the router is called later, from the inbox task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from bridge.casemap import irc_casefold
+from bridge.identity import irc_key
+from bridge.irc.caps import CapNegotiation
+from bridge.irc.channels import ChannelState
+from bridge.irc.link import Handler, Handlers, Link
+from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network
+from bridge.render.irc_format import parse_irc_formatting
+
+log = logging.getLogger(__name__)
+
+OnMessage = Callable[[Message], Awaitable[None]]
+"""Where read messages go (the router); returns once the message is stored durably."""
+
+_ids = itertools.count(1)
+
+
+class EventTable:
+    """Event type → the parts' handlers, run in the order the parts were added; one
+    failing handler is logged and neither stops the others nor reaches the library."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = {}
+
+    def add(self, handlers: Handlers) -> None:
+        for kind, handler in handlers.items():
+            self._handlers.setdefault(kind, []).append(handler)
+
+    def __call__(self, conn: Any, event: Any) -> None:
+        for handler in self._handlers.get(event.type, ()):
+            try:
+                handler(conn, event)
+            except Exception:
+                log.exception("IRC: error handling %s", event.type)
+
+
+class Inbox:
+    """Messages read from IRC, handed to the router in arrival order outside the callbacks."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Message] = asyncio.Queue()
+
+    def put(self, message: Message) -> None:
+        self._queue.put_nowait(message)
+
+    async def run(self, on_message: OnMessage) -> None:
+        while True:
+            message = await self._queue.get()
+            try:
+                await on_message(message)
+            except Exception:
+                log.exception("IRC: failed to handle a message from %s", message.author.nick)
+            finally:
+                self._queue.task_done()
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most timeout) until everything already read has been handled."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), timeout)
+
+
+class Inbound:
+    """Translates other people's lines and channel events; keeps ChannelState current."""
+
+    def __init__(
+        self,
+        channels: Sequence[str],
+        state: ChannelState,
+        link: Link,
+        caps: CapNegotiation,
+        inbox: Inbox,
+    ) -> None:
+        self._bridged_names = {irc_casefold(c): c for c in channels}
+        self._state = state
+        self._link = link
+        self._caps = caps
+        self._inbox = inbox
+
+    def handlers(self) -> Handlers:
+        return {
+            "pubmsg": self._on_pubmsg,
+            "privmsg": self._on_privmsg,
+            "action": self._on_action,
+            "join": self._on_join,
+            "part": self._on_part,
+            "kick": self._on_kick,
+            "quit": self._on_quit,
+            "nick": self._on_nick,
+            "account": self._on_account,
+            "namreply": self._on_names,
+        }
+
+    def _author(self, event: Any) -> Author:
+        source = event.source
+        nick = source.nick
+        tags = {t["key"]: t.get("value") for t in (event.tags or [])}
+        account = tags.get("account") or self._state.account(nick)
+        mask = str(source)
+        return Author(
+            network=Network.IRC,
+            user_id=irc_key(account, mask),
+            display_name=nick,
+            nick=nick,
+            account=account,
+            mask=mask,
+        )
+
+    def _emit(
+        self,
+        event: Any,
+        channel: str,
+        kind: MessageKind,
+        text: str = "",
+        *,
+        private: bool = False,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        tags = {t["key"]: t.get("value") for t in (event.tags or [])}
+        author = self._author(event)
+        plain, spans = parse_irc_formatting(text)
+        source_id = f"irc:{tags.get('msgid') or f'{time.time_ns()}-{next(_ids)}'}"
+        if private:
+            chat_id = author.nick
+        else:
+            chat_id = self._bridged_names.get(irc_casefold(channel), channel)
+        self._inbox.put(
+            Message(
+                source_id=source_id,
+                author=author,
+                chat=ChatRef(Network.IRC, ChatId(chat_id or ""), is_private=private),
+                text=plain,
+                spans=spans,
+                kind=kind,
+                timestamp=time.time(),
+                extra=extra,
+            )
+        )
+
+    def _bridged(self, channel: str | None) -> bool:
+        return channel is not None and irc_casefold(channel) in self._bridged_names
+
+    # Our own lines (echo-message) are the delivery side's: see EchoTracker.
+
+    def _on_pubmsg(self, conn: Any, event: Any) -> None:
+        if not self._link.is_me(event.source.nick) and self._bridged(event.target):
+            self._emit(event, event.target, MessageKind.TEXT, event.arguments[0])
+
+    def _on_privmsg(self, conn: Any, event: Any) -> None:
+        if not self._link.is_me(event.source.nick):
+            self._emit(event, event.source.nick, MessageKind.TEXT, event.arguments[0], private=True)
+
+    def _on_action(self, conn: Any, event: Any) -> None:
+        text = event.arguments[0] if event.arguments else ""
+        if not self._link.is_me(event.source.nick) and self._bridged(event.target):
+            self._emit(event, event.target, MessageKind.ACTION, text)
+
+    def _on_join(self, conn: Any, event: Any) -> None:
+        nick, channel = event.source.nick, event.target
+        if len(event.arguments) >= 1 and "extended-join" in self._caps.enabled:
+            self._state.set_account(nick, event.arguments[0])
+        if self._link.is_me(nick):
+            self._state.joined(channel)
+            log.info("IRC: joined %s", channel)
+            self._link.mark_changed()
+            return
+        self._state.add(channel, nick)
+        if self._bridged(channel):
+            self._emit(event, channel, MessageKind.JOIN)
+
+    def _on_part(self, conn: Any, event: Any) -> None:
+        nick, channel = event.source.nick, event.target
+        if self._link.is_me(nick):
+            self._state.left(channel)
+            self._link.mark_changed()
+            return
+        self._state.remove(channel, nick)
+        if self._bridged(channel):
+            reason = event.arguments[0] if event.arguments else ""
+            self._emit(event, channel, MessageKind.PART, extra=(("reason", reason),))
+
+    def _on_kick(self, conn: Any, event: Any) -> None:
+        channel, kicked = event.target, event.arguments[0]
+        if self._link.is_me(kicked):  # the rejoin is Registration's
+            self._state.left(channel)
+            self._link.mark_changed()
+            return
+        self._state.remove(channel, kicked)
+        if self._bridged(channel):
+            reason = event.arguments[1] if len(event.arguments) > 1 else ""
+            extra = (("target", kicked), ("reason", reason))
+            self._emit(event, channel, MessageKind.KICK, extra=extra)
+
+    def _on_quit(self, conn: Any, event: Any) -> None:
+        reason = event.arguments[0] if event.arguments else ""
+        for channel in self._state.quit(event.source.nick):
+            if self._bridged(channel):
+                self._emit(event, channel, MessageKind.QUIT, extra=(("reason", reason),))
+
+    def _on_nick(self, conn: Any, event: Any) -> None:
+        new = event.target
+        for channel in self._state.rename(event.source.nick, new):
+            if self._bridged(channel):
+                self._emit(event, channel, MessageKind.NICK, extra=(("new_nick", new),))
+
+    def _on_account(self, conn: Any, event: Any) -> None:
+        self._state.set_account(event.source.nick, event.target)
+
+    def _on_names(self, conn: Any, event: Any) -> None:
+        if len(event.arguments) >= 3:
+            self._state.add_names(event.arguments[1], event.arguments[2])

@@ -1,0 +1,155 @@
+"""Relay decisions: what a group or channel message becomes on the other side of its pair.
+
+A message is dropped (no-relay prefix, unbridged chat, a notice switched off, nothing to
+say) or rendered for the other network and queued in the outbox. Edits of a Telegram message
+replace the rendering still waiting for its debounce, so a burst of fixes goes out once.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import replace
+
+from bridge.config import RelayConfig
+from bridge.model import Message, MessageKind, Network, ReplyRef
+from bridge.outbox import NewItem
+from bridge.pairs import Pairs
+from bridge.payloads import IrcLines, TelegramHtml
+from bridge.render.irc_format import anti_highlight, message_to_irc_lines
+from bridge.render.irc_split import format_relay_lines
+from bridge.render.telegram_html import irc_to_telegram_html
+from bridge.sides import IrcSide, OutboxQueue
+from storage.message_map import MessageMap
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    """Renders each relayed message for the other side of its pair; one serves every pair."""
+
+    def __init__(
+        self,
+        config: RelayConfig,
+        pairs: Pairs,
+        outbox: OutboxQueue,
+        message_map: MessageMap,
+        irc: IrcSide,
+    ) -> None:
+        self.config = config
+        self.pairs = pairs
+        self.outbox = outbox
+        self.message_map = message_map
+        self.irc = irc
+
+    async def relay(self, msg: Message) -> None:
+        """A group or channel message that is not a command: queued for the other side, or
+        dropped; returns once what it caused is stored durably."""
+        if msg.kind in (MessageKind.TEXT, MessageKind.ACTION) and msg.text.startswith(
+            self.config.no_relay_prefix
+        ):
+            return
+        if msg.chat.network is Network.TELEGRAM:
+            channel = self.pairs.channel_for(msg.chat.chat_id)
+            if channel is None:
+                log.debug("Telegram chat %s is not bridged; ignoring", msg.chat.chat_id)
+                return
+            await self._to_irc(msg, channel)
+        else:
+            chat = self.pairs.group_for(msg.chat.chat_id)
+            if chat is None:
+                return
+            await self._to_telegram(msg, chat)
+
+    async def _to_irc(self, msg: Message, channel: str) -> None:
+        relay = self.config
+        name = anti_highlight(
+            msg.author.display_name, self.irc.nicks(channel), relay.anti_highlight
+        )
+        action = msg.kind is MessageKind.ACTION
+        if msg.kind in (MessageKind.JOIN, MessageKind.PART):
+            if not relay.telegram_joins:
+                return
+            went = "joined" if msg.kind is MessageKind.JOIN else "left"
+            lines = [f"* {msg.text} {went} the Telegram group"]
+            prefix = ""
+        else:
+            # "/me " from Telegram arrives as an ACTION already (bridge/telegram/inbound.py)
+            reply = await self._resolve_reply(msg.reply_to, msg.chat.chat_id)
+            lines = message_to_irc_lines(
+                msg.text, msg.spans, attachments=msg.attachments, reply=reply, is_edit=msg.is_edit
+            )
+            if not lines:
+                return
+            prefix = f"{name} " if action else relay.name_format.format(name=name) + " "
+        budget = self.irc.payload_budget(channel, action=action)
+        payload = IrcLines(tuple(format_relay_lines(prefix, lines, budget)), action=action)
+        base = msg.source_id.split(":e", 1)[0]
+        await self.outbox.enqueue(
+            [
+                NewItem(
+                    network="irc",
+                    chat=channel,
+                    dedup_key=f"{msg.source_id}>irc:{channel}",
+                    kind="relay",
+                    payload=payload,
+                    replace_key=f"edit:{base}>irc:{channel}" if msg.is_edit else None,
+                    delay=relay.edit_debounce if msg.is_edit else 0.0,
+                )
+            ]
+        )
+
+    async def _resolve_reply(self, reply: ReplyRef | None, chat: str) -> ReplyRef | None:
+        """A reply to a relayed message names the IRC author, not the bot."""
+        if reply is None or not reply.by_bridge or reply.source_id is None:
+            return reply
+        mapped = await self.message_map.lookup("telegram", chat, reply.source_id)
+        if mapped is not None:
+            return replace(reply, author_name=mapped.author_name, text=mapped.text)
+        # Not (yet) recorded: read the author back from our own "nick: text" rendering.
+        first_line = reply.text.split("\n", 1)[0]
+        nick, sep, text = first_line.removeprefix("* ").partition(
+            ": " if not first_line.startswith("* ") else " "
+        )
+        return replace(reply, author_name=nick, text=text) if sep and nick else reply
+
+    async def _to_telegram(self, msg: Message, chat: str) -> None:
+        nick = msg.author.nick or msg.author.display_name
+        notice = self._notice(msg, nick)
+        if notice is not None:
+            enabled, text = notice
+            if not enabled:
+                return
+            body = f"<i>{html.escape(text, quote=False)}</i>"
+        else:
+            text = msg.text
+            if not text.strip():
+                return
+            body = irc_to_telegram_html(
+                nick, msg.text, msg.spans, action=msg.kind is MessageKind.ACTION
+            )
+        payload = TelegramHtml(body, mergeable=True, author=nick, text=text)
+        await self.outbox.enqueue(
+            [NewItem("telegram", chat, f"{msg.source_id}>tg:{chat}", "relay", payload)]
+        )
+
+    def _notice(self, msg: Message, nick: str) -> tuple[bool, str] | None:
+        """For an IRC join/part/quit/kick/nick: whether it is relayed, and its words."""
+        relay, channel = self.config, msg.chat.chat_id
+        match msg.kind:
+            case MessageKind.JOIN:
+                return relay.irc_joins, f"{nick} joined {channel}"
+            case MessageKind.PART:
+                return relay.irc_parts, f"{nick} left {channel}"
+            case MessageKind.QUIT:
+                return relay.irc_quits, f"{nick} quit IRC"
+            case MessageKind.KICK:
+                reason = msg.get("reason")
+                because = f" ({reason})" if reason else ""
+                return (
+                    relay.irc_kicks,
+                    f"{msg.get('target')} was kicked from {channel} by {nick}{because}",
+                )
+            case MessageKind.NICK:
+                return relay.irc_nick_changes, f"{nick} is now known as {msg.get('new_nick')}"
+        return None

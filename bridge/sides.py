@@ -1,0 +1,52 @@
+"""What the relay core needs from the parts around it, as Protocols: the connectors and the outbox.
+
+The router, relay and command gateway are written against these views, so they never import a
+connector (or its network library), and tests hand them small fakes with the same members.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bridge.outbox import Outgoing
+
+
+class IrcSide(Protocol):
+    """What the relay core asks the IRC connection."""
+
+    @property
+    def nick(self) -> str:
+        """The bot's current nick (it may differ from the configured one)."""
+
+    def nicks(self, channel: str) -> list[str]:
+        """Nicks now in a joined channel, the bot's own excluded."""
+
+    def payload_budget(self, target: str, *, action: bool = False) -> int:
+        """Bytes of text that fit in one PRIVMSG (or ACTION) to target."""
+
+    async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None:
+        """The services account of nick, asking the server (WHOIS) when not known."""
+
+    def account_of(self, nick: str) -> str | None:
+        """The account the connection state knows for nick now (no lookup)."""
+
+
+class TelegramSide(Protocol):
+    """What the relay core asks the Telegram bot."""
+
+    bot_id: int | None
+    username: str
+    titles: dict[str, str]
+    """Group titles by chat id, as Telegram last told them."""
+
+    async def member_count(self, chat: str) -> int | None: ...
+
+    async def admin_ids(self, chat: str, max_age: float = 600.0) -> frozenset[int]: ...
+
+
+class OutboxQueue(Protocol):
+    """Where the relay core queues what it renders (bridge.outbox.Outbox)."""
+
+    async def enqueue(self, items: list[Outgoing]) -> int: ...
+
+    async def enqueue_and_wait(self, items: list[Outgoing], timeout: float) -> bool: ...

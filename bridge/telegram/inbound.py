@@ -1,0 +1,209 @@
+"""Telegram updates → neutral Messages: the only place that reads python-telegram-bot's types
+on the way in, so the relay core sees a Message whichever network it came from.
+
+A group text starting with "/me " becomes an ACTION here (as a CTCP ACTION does on IRC), so
+the relay and the command gateway never look for it; in a private chat it stays text, which
+the command gateway answers as it always has.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+import telegram
+
+from bridge.model import (
+    Attachment,
+    Author,
+    ChatId,
+    ChatRef,
+    Message,
+    MessageKind,
+    Network,
+    ReplyRef,
+    Span,
+    UserId,
+)
+from bridge.render.telegram_html import entities_to_spans
+
+log = logging.getLogger(__name__)
+
+ME = "/me "
+
+
+def decode(raw: dict[str, Any], bot: telegram.Bot | None) -> telegram.Update | None:
+    """PTB's Update from getUpdates JSON; None (logged) when PTB cannot read it, so one odd
+    update does not block the ones behind it."""
+    try:
+        return telegram.Update.de_json(raw, bot)
+    except Exception as exc:
+        log.warning(
+            "Telegram: skipping update %s that cannot be parsed (%s)", raw.get("update_id"), exc
+        )
+        return None
+
+
+def _handled(update: telegram.Update) -> tuple[telegram.Message, telegram.User] | None:
+    """The new or edited message an update carries and its sender, if it has one."""
+    msg = update.message or update.edited_message
+    return None if msg is None or msg.from_user is None else (msg, msg.from_user)
+
+
+def group_title(update: telegram.Update) -> tuple[str, str] | None:
+    """(chat id, title) of the titled chat a handled update comes from: a title change is seen
+    even in a service message that is not relayed."""
+    handled = _handled(update)
+    if handled is None or not handled[0].chat.title:
+        return None
+    return str(handled[0].chat.id), handled[0].chat.title
+
+
+def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
+    """Turn an update into a neutral Message; None for kinds the bridge does not relay.
+    bot_id marks replies to the bridge's own posts (their real author is looked up)."""
+    handled = _handled(update)
+    if handled is None:
+        log.debug("Telegram: skipping update %d of an unhandled kind", update.update_id)
+        return None
+    msg, user = handled
+    private = msg.chat.type == "private"
+    chat = ChatRef(
+        Network.TELEGRAM, ChatId(str(msg.chat.id)), is_private=private, title=msg.chat.title
+    )
+    source_id = f"tg:{msg.chat.id}:{msg.message_id}"
+    if update.edited_message is not None:
+        source_id += f":e{update.update_id}"  # edit_date has 1 s resolution; ids are unique
+    author = _author(user)
+    if msg.sender_chat is not None and msg.sender_chat.title:
+        # anonymous group admins and linked channels post as the chat, not as a person
+        author = replace(author, display_name=msg.sender_chat.title, nick=None)
+    stamp = msg.date.timestamp()
+    if msg.new_chat_members:
+        names = ", ".join(display_name(u) for u in msg.new_chat_members)
+        return Message(source_id, author, chat, names, kind=MessageKind.JOIN, timestamp=stamp)
+    if msg.left_chat_member:
+        name = display_name(msg.left_chat_member)
+        return Message(source_id, author, chat, name, kind=MessageKind.PART, timestamp=stamp)
+    text = msg.text if msg.text is not None else (msg.caption or "")
+    entities = msg.entities if msg.text is not None else msg.caption_entities
+    attachments = attachments_of(msg)
+    if not text and not attachments:
+        log.debug("Telegram: skipping message %s with nothing to relay", source_id)
+        return None
+    spans = entities_to_spans(text, _entities(entities))
+    kind = MessageKind.TEXT
+    if text.startswith(ME) and not private:
+        kind, text, spans = MessageKind.ACTION, text[len(ME) :], _after_me(spans)
+    return Message(
+        source_id=source_id,
+        author=author,
+        chat=chat,
+        text=text,
+        spans=spans,
+        kind=kind,
+        reply_to=_reply_ref(msg, bot_id),
+        is_edit=update.edited_message is not None,
+        attachments=attachments,
+        timestamp=stamp,
+    )
+
+
+def _after_me(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Spans moved to the text without its "/me " (those only over "/me " are gone)."""
+    cut = len(ME)
+    return tuple(
+        replace(s, start=max(0, s.start - cut), end=s.end - cut) for s in spans if s.end > cut
+    )
+
+
+def display_name(user: telegram.User) -> str:
+    name = " ".join(p for p in (user.first_name, user.last_name) if p).strip()
+    return name or (user.username or str(user.id))
+
+
+def _author(user: telegram.User) -> Author:
+    return Author(
+        network=Network.TELEGRAM,
+        user_id=UserId(str(user.id)),
+        display_name=display_name(user),
+        nick=user.username,
+        is_bot=user.is_bot,
+    )
+
+
+def _reply_ref(msg: telegram.Message, bot_id: int | None) -> ReplyRef | None:
+    original = msg.reply_to_message
+    if original is None or original.from_user is None:
+        return None
+    if msg.is_topic_message and original.forum_topic_created is not None:
+        return None  # a reply to the topic's first message is just "in this topic"
+    text = original.text or original.caption or ""
+    return ReplyRef(
+        author_name=display_name(original.from_user),
+        text=text,
+        source_id=str(original.message_id),
+        by_bridge=original.from_user.id == bot_id,
+    )
+
+
+def _entities(entities: Iterable[telegram.MessageEntity]) -> list[tuple[str, int, int, str | None]]:
+    return [(str(e.type), e.offset, e.length, e.url) for e in entities]
+
+
+def _secs(value: int | float | dtm.timedelta) -> str:
+    """A duration as whole seconds in words, for the renderer to show as m:ss."""
+    return str(int(value.total_seconds() if isinstance(value, dtm.timedelta) else value))
+
+
+def attachments_of(msg: telegram.Message) -> tuple[Attachment, ...]:
+    """Describe every kind of media a message can carry, without any file URL."""
+    found: list[Attachment] = []
+    if msg.photo:
+        # Telegram sends one PhotoSize per resolution; the largest is the photo as taken
+        largest = max(msg.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        found.append(Attachment("photo", size=largest.file_size))
+    if msg.animation:
+        anim = msg.animation
+        found.append(Attachment("animation", anim.file_name, anim.file_size, _secs(anim.duration)))
+    elif msg.document:
+        found.append(Attachment("document", msg.document.file_name, msg.document.file_size))
+    if msg.video:
+        video = msg.video
+        found.append(Attachment("video", video.file_name, video.file_size, _secs(video.duration)))
+    if msg.audio:
+        words = " – ".join(p for p in (msg.audio.performer, msg.audio.title) if p)
+        found.append(Attachment("audio", msg.audio.file_name, msg.audio.file_size, words or None))
+    if msg.voice:
+        found.append(
+            Attachment("voice", size=msg.voice.file_size, detail=_secs(msg.voice.duration))
+        )
+    if msg.video_note:
+        note = msg.video_note
+        found.append(Attachment("video_note", size=note.file_size, detail=_secs(note.duration)))
+    if msg.sticker:
+        found.append(Attachment("sticker", detail=msg.sticker.emoji))
+    if msg.venue:
+        venue = msg.venue
+        found.append(
+            Attachment("venue", detail=", ".join(p for p in (venue.title, venue.address) if p))
+        )
+    elif msg.location:
+        found.append(
+            Attachment(
+                "location", detail=f"{msg.location.latitude:.5g}, {msg.location.longitude:.5g}"
+            )
+        )
+    if msg.contact:
+        contact = msg.contact
+        name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+        found.append(Attachment("contact", detail=f"{name} {contact.phone_number}".strip()))
+    if msg.poll:
+        options = " / ".join(o.text for o in msg.poll.options)
+        found.append(Attachment("poll", detail=f"{msg.poll.question} ({options})"))
+    if msg.dice:
+        found.append(Attachment("dice", detail=f"{msg.dice.emoji} {msg.dice.value}"))
+    return tuple(found)

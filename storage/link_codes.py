@@ -1,0 +1,138 @@
+"""/link codes: one identity asks for a short-lived code, its other identity redeems it, and
+the two members become one."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bridge.model import Network
+from storage import member_rows
+from storage.db import Database
+from storage.roster_model import MAX_INTERESTS, Identity, Member
+
+log = logging.getLogger(__name__)
+
+LINK_CODE_TTL = 600.0
+LINK_CODE_LENGTH = 6
+LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+"""No 0/O, 1/I/L: a code read aloud or retyped on the other network survives."""
+
+
+class LinkError(Exception):
+    """A /link code that cannot be redeemed; str(exc) is shown to the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCode:
+    code: str
+    expires_at: float
+
+
+async def create_link_code(db: Database, identity: Identity, now: float, *, join: bool) -> LinkCode:
+    """A fresh one-time code for this identity; an older code of it is replaced.
+
+    join=True joins the identity first in the same transaction (/link from someone not
+    yet a member); otherwise a stranger is a LookupError.
+    """
+    async with db.transaction() as conn:
+        if join:
+            await member_rows.join_member(conn, identity, now)
+        identity_id = await member_rows.identity_id(conn, identity)
+        if identity_id is None:
+            raise LookupError("identity is not a member")
+        await conn.execute("DELETE FROM link_codes WHERE expires_at <= ?", (now,))
+        await conn.execute("DELETE FROM link_codes WHERE identity_id = ?", (identity_id,))
+        while True:
+            code = "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+            async with conn.execute("SELECT 1 FROM link_codes WHERE code = ?", (code,)) as cur:
+                if await cur.fetchone() is None:
+                    break
+        expires = now + LINK_CODE_TTL
+        await conn.execute(
+            "INSERT INTO link_codes (code, identity_id, expires_at) VALUES (?, ?, ?)",
+            (code, identity_id, expires),
+        )
+    return LinkCode(code, expires)
+
+
+async def discard_link_code(db: Database, code: str) -> bool:
+    """Void a code that was shown in public, before a bystander can redeem it."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "DELETE FROM link_codes WHERE code = ?", ("".join(code.split()).upper(),)
+        )
+        return cur.rowcount > 0
+
+
+async def redeem_link_code(db: Database, code: str, identity: Identity, now: float) -> Member:
+    """Merge identity's member (if any) into the code owner's member; LinkError otherwise."""
+    code = "".join(code.split()).upper()
+    if len(code) != LINK_CODE_LENGTH or any(c not in LINK_CODE_ALPHABET for c in code):
+        raise LinkError(f"That is not a link code: codes are {LINK_CODE_LENGTH} characters.")
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "SELECT i.member_id, i.network, c.expires_at FROM link_codes c "
+            "JOIN identities i ON i.id = c.identity_id WHERE c.code = ?",
+            (code,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None or float(row[2]) <= now:
+            raise LinkError("That code is unknown or has expired: ask for a new one.")
+        target, source_network = int(row[0]), Network(row[1])
+        if source_network is identity.network:
+            raise LinkError(
+                f"That code was made on {_network_name(source_network)}: "
+                "send it from your other network."
+            )
+        target_networks = await member_rows.member_networks(conn, target)
+        own = await member_rows.update_names(conn, identity, now)
+        if own == target:
+            raise LinkError("These two are already linked.")
+        if own is None:
+            if identity.network.value in target_networks:
+                raise LinkError(_taken(identity.network))
+            await member_rows.insert_identity(conn, target, identity, now)
+        else:
+            if target_networks & await member_rows.member_networks(conn, own):
+                raise LinkError(_taken(identity.network))
+            await _merge(conn, own, target)
+        await conn.execute("DELETE FROM link_codes WHERE code = ?", (code,))
+        member = await member_rows.load_member(conn, target)
+    log.info("linked identities into member %d", member.id)
+    return member
+
+
+async def _merge(conn: aiosqlite.Connection, source: int, target: int) -> None:
+    """Move source's identities to target, union interests, keep the earliest joined_at."""
+    tags = list(
+        dict.fromkeys(
+            [
+                *await member_rows.member_tags(conn, target),
+                *await member_rows.member_tags(conn, source),
+            ]
+        )
+    )
+    await conn.execute(
+        "UPDATE members SET joined_at = MIN(joined_at, "
+        "(SELECT joined_at FROM members WHERE id = ?)) WHERE id = ?",
+        (source, target),
+    )
+    await conn.execute("UPDATE identities SET member_id = ? WHERE member_id = ?", (target, source))
+    await conn.execute("DELETE FROM members WHERE id = ?", (source,))
+    await member_rows.replace_tags(conn, target, tags[:MAX_INTERESTS])
+
+
+def _network_name(network: Network) -> str:
+    return "Telegram" if network is Network.TELEGRAM else "IRC"
+
+
+def _taken(network: Network) -> str:
+    article = "a" if network is Network.TELEGRAM else "an"
+    return (
+        f"That member already has {article} {_network_name(network)} identity; "
+        "a member has at most one per network."
+    )

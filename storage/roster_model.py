@@ -1,0 +1,75 @@
+"""What the roster stores and answers: members, their identities, search hits, statistics.
+
+Frozen values, no SQL: handlers and the bridge read them without reaching the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.model import Network
+
+MAX_INTERESTS = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """How a person is known on one network; key is the stable part, the rest is display."""
+
+    network: Network
+    key: str
+    display_name: str
+    handle: str | None = None
+    verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    joined_at: float
+    identities: tuple[Identity, ...]
+    interests: tuple[str, ...]
+
+    @property
+    def display_name(self) -> str:
+        """The name of the oldest identity: what people knew this member by first."""
+        return self.identities[0].display_name if self.identities else f"member {self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberMatch:
+    """A name search hit; rank 0 = exact name/handle, 1 = prefix, 2 = substring."""
+
+    member: Member
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class InterestHit:
+    member: Member
+    tags: tuple[str, ...]
+    """The member's tags that matched, in the member's own order."""
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InterestSearch:
+    prefix: str
+    total: int
+    """Members matching in all, beyond the returned hits."""
+    hits: tuple[InterestHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InterestUpdate:
+    interests: tuple[str, ...]
+    over_limit: tuple[str, ...]
+    """Tags not stored because the member already had MAX_INTERESTS."""
+
+
+@dataclass(frozen=True, slots=True)
+class RosterStats:
+    member_count: int
+    telegram_identities: int
+    irc_identities: int
+    top_interests: tuple[tuple[str, int], ...]
