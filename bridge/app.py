@@ -1,9 +1,16 @@
-"""Build everything from a Config, run until SIGTERM/SIGINT, and stop in order."""
+"""Build everything from a Config, run until SIGTERM/SIGINT, and stop in order.
+
+Both networks start at once, so an outage of one at start-up never holds the other back, and
+a stop request is heard from the first moment. Stopping is bounded: the process ends within
+delivery.shutdown_grace + 5 s, whatever the networks do.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import logging
 import signal
 import time
@@ -18,6 +25,7 @@ from handlers.registry import build_registry
 from storage.db import Database, StorageError
 from storage.message_map import MessageMap
 from storage.roster_store import RosterStore
+from storage.set_aside import SetAsideStore
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +35,13 @@ MESSAGE_MAP_DAYS = 7
 holds people's words and names, which /leave cannot trace back to a member."""
 PRUNE_EVERY = 3600.0
 IN_FLIGHT_GRACE = 5.0
+STOP_MARGIN = 2.5
+"""Of the 5 s a stop may take beyond shutdown_grace, what the message on the wire may use
+after the grace; QUIT and the last state get their own second at most, and the rest is for
+closing connections and exiting."""
+CONFIRM_TIMEOUT = 3.0
+QUIT_TIMEOUT = 1.0
+STATE_TIMEOUT = 0.5
 """At shutdown, how long a message already being sent may take to finish (at least the
 Telegram request timeout)."""
 
@@ -50,14 +65,17 @@ def horizon_summary(network: str, count: int, hours: float) -> Payload:
 class App:
     """The running bridge: storage, connectors, router and outbox wired together."""
 
-    def __init__(self, config: Config, db: Database) -> None:
+    def __init__(self, config: Config, db: Database, stopping: asyncio.Event | None = None) -> None:
         """Every part once, each given what it uses: storage, then the two connectors, the
         outbox that writes through them, and the router that reads from them and queues."""
         self.config = config
         self.db = db
         self.store = payload_store(db)
         self.message_map = MessageMap(db)
-        self.roster = RosterStore(db)
+        self.set_aside = SetAsideStore(db)
+        self.roster = RosterStore(
+            db, unverified_per_host_per_hour=config.roster.unverified_per_host_per_hour
+        )
         self.irc = IrcConnector(config.irc, [b.irc_channel for b in config.bridges])
         self.telegram = TelegramConnector(config.telegram)
         self.outbox = Outbox(
@@ -75,56 +93,95 @@ class App:
             irc=self.irc,
             telegram=self.telegram,
         )
-        self.stopping = asyncio.Event()
+        self.stopping = stopping if stopping is not None else asyncio.Event()
 
     async def run(self) -> int:
         """Run until asked to stop; 0 after a clean stop, 1 after a fatal error."""
-        try:
-            await self.telegram.start()
-        except FatalTelegramError as exc:
-            log.error("%s", exc)
-            await self.telegram.stop()
-            return 1
-        for pair in self.config.bridges:
-            problem = await self.telegram.check_chat(pair.telegram_chat)
-            if problem:
-                log.error("%s", problem)
+        set_aside = functools.partial(self._set_aside, "telegram")
         tasks = {
             "state": asyncio.create_task(self._publish_state(), name="state"),
             "prune": asyncio.create_task(self._prune_periodically(), name="prune"),
             "outbox": asyncio.create_task(self.outbox.run(), name="outbox"),
             "irc": asyncio.create_task(self.irc.run(self.router.handle), name="irc"),
-            "telegram": asyncio.create_task(self.telegram.run(self.router.handle), name="telegram"),
+            "telegram": asyncio.create_task(
+                self.telegram.run(self.router.handle, set_aside), name="telegram"
+            ),
+            "set aside": asyncio.create_task(self._set_aside_irc(), name="set aside"),
         }
-        ready = asyncio.create_task(self._announce_ready(), name="ready")
+        helpers = [
+            asyncio.create_task(self._announce_ready(), name="ready"),
+            asyncio.create_task(self._check_chats(), name="check chats"),
+        ]
         stop = asyncio.create_task(self.stopping.wait(), name="stop")
         done, _ = await asyncio.wait([*tasks.values(), stop], return_when=asyncio.FIRST_COMPLETED)
         code = 0
         for task in done:
             if task is not stop and not task.cancelled() and task.exception() is not None:
-                log.error("%s stopped: %s", task.get_name(), task.exception())
+                exc = task.exception()
+                if isinstance(exc, FatalTelegramError):
+                    log.error("%s", exc)  # one clear line, already naming the cause
+                else:
+                    log.error("%s stopped: %s", task.get_name(), exc)
                 code = 1
-        ready.cancel()
+        for helper in helpers:
+            helper.cancel()
         await self._shutdown(tasks)
         stop.cancel()
         return code
 
-    async def _publish_state(self) -> None:
-        """Keep each connection's state in the database for `tgirc-bridge status`: every 5 s,
-        and at once when the IRC connection changes (joined, lost)."""
+    async def _set_aside(self, network: str, reference: str, raw: str, error: Exception) -> None:
+        """Keep an input whose handling raised, counted by `status`, so it is neither lost
+        nor tried again for ever. A storage failure is not the input's fault: it is raised
+        again for the caller to retry the input later."""
+        if isinstance(error, StorageError):
+            raise error
+        await self.set_aside.put(network, reference, raw, f"{type(error).__name__}: {error}")
+        log.info("%s: %s set aside (counted by `tgirc-bridge status`)", network, reference)
+
+    async def _set_aside_irc(self) -> None:
+        """IRC lines that failed (already logged with the line by the inbox) are set aside."""
         while True:
-            now = time.time()
-            for name, state in (
-                ("irc", self.irc.connection_state),
-                ("telegram", self.telegram.connection_state),
-            ):
-                await self.store.set_state(f"connection:{name}", f"{state} {now:.0f}")
+            failure = await self.irc.inbox.next_failure()
+            try:
+                await self._set_aside("irc", "line", failure.line, failure.error)
+            except StorageError as exc:
+                log.error("IRC: line not stored, lost: %r (%s)", failure.line, exc)
+
+    async def _check_chats(self) -> None:
+        """One clear line per bridged group the bot cannot see, once Telegram answers."""
+        await self.telegram.wait_logged_in()
+        for pair in self.config.bridges:
+            problem = await self.telegram.check_chat(pair.telegram_chat)
+            if problem:
+                log.error("%s", problem)
+
+    async def _publish_state(self) -> None:
+        """Keep each connection's state, and each IRC channel's, in the database for
+        `tgirc-bridge status`: every 5 s, and at once when the IRC connection changes (joined,
+        refused, lost)."""
+        while True:
+            try:
+                await self._write_state()
+            except StorageError as exc:  # busy for long: the next round writes it
+                log.warning("connection state not recorded: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.irc.wait_changed(), 5)
 
+    async def _write_state(self) -> None:
+        now = time.time()
+        for name, state in (
+            ("irc", self.irc.connection_state),
+            ("telegram", self.telegram.connection_state),
+        ):
+            await self.store.set_state(f"connection:{name}", f"{state} {now:.0f}")
+        await self.store.set_state("channels:irc", json.dumps(self.irc.channel_status()))
+
     async def _prune_periodically(self) -> None:
         while True:
-            await prune_old(self.store, self.message_map, self.config.delivery.horizon_hours)
+            try:
+                await prune_old(self.store, self.message_map, self.config.delivery.horizon_hours)
+            except StorageError as exc:  # busy for long: the next round will do it
+                log.warning("pruning skipped: %s", exc)
             await asyncio.sleep(PRUNE_EVERY)
 
     async def _announce_ready(self) -> None:
@@ -133,20 +190,36 @@ class App:
         log.info("ready: bridging %d pair(s)", len(self.config.bridges))
 
     async def _shutdown(self, tasks: dict[str, asyncio.Task[None]]) -> None:
-        """Stop intake first, flush what is queued within the grace period, then QUIT."""
+        """Stop intake first, flush what is queued within the grace period, then QUIT; every
+        step is bounded by one deadline, so an unreachable network cannot hold the stop."""
         log.info("stopping")
+        loop = asyncio.get_running_loop()
+        grace = self.config.delivery.shutdown_grace
+        deadline = loop.time() + grace + STOP_MARGIN
+
+        def left(cap: float) -> float:
+            return max(0.0, min(cap, deadline - loop.time()))
+
         await _cancel(tasks["telegram"])
-        await self.telegram.stop()
-        drained = await self.outbox.wait_idle(self.config.delivery.shutdown_grace)
+        _, drained = await asyncio.gather(
+            self.telegram.confirm(left(CONFIRM_TIMEOUT)), self.outbox.wait_idle(left(grace))
+        )
         if not drained:
             log.warning("stopping with messages still queued; they are kept for the next start")
-        # A message on the wire is finished and recorded, never cut off half-sent.
-        await self.outbox.stop(max(IN_FLIGHT_GRACE, self.config.telegram.request_timeout))
-        await self.irc.stop()
-        for name in ("outbox", "irc", "state", "prune"):
-            await _cancel(tasks[name])
-        for name in ("irc", "telegram"):
-            await self.store.set_state(f"connection:{name}", f"stopped {time.time():.0f}")
+        # A message on the wire is finished and recorded, never cut off half-sent (unless
+        # the deadline comes first: it is then sent again at the next start).
+        await self.outbox.stop(left(max(IN_FLIGHT_GRACE, self.config.telegram.request_timeout)))
+        with contextlib.suppress(TimeoutError):
+            # QUIT, and what was read before it stored: the time left, or a second past it
+            await asyncio.wait_for(self.irc.stop(), max(QUIT_TIMEOUT, left(IN_FLIGHT_GRACE)))
+        for task in tasks.values():
+            await _cancel(task)
+        with contextlib.suppress(TimeoutError, StorageError):
+            async with asyncio.timeout(STATE_TIMEOUT):
+                for name in ("irc", "telegram"):
+                    await self.store.set_state(f"connection:{name}", f"stopped {time.time():.0f}")
+                await self.store.set_state("channels:irc", "{}")
+        await self.telegram.close()
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -159,7 +232,12 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 
 async def run_bridge(config: Config) -> int:
-    """Open storage, run the bridge until SIGTERM/SIGINT, close everything."""
+    """Open storage, run the bridge until SIGTERM/SIGINT, close everything. The signals are
+    caught before anything else, so a stop request at any moment ends in a clean stop."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
     path = resolve_storage_path(config)
     try:
         db = await Database.open(path)
@@ -167,10 +245,6 @@ async def run_bridge(config: Config) -> int:
         log.error("%s", exc)
         return 1
     try:
-        app = App(config, db)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, app.request_stop)
-        return await app.run()
+        return await App(config, db, stopping).run()
     finally:
         await db.close()

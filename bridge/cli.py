@@ -1,4 +1,4 @@
-"""tgirc-bridge run | check-config | export | status | roster stats."""
+"""tgirc-bridge run | check-config | export | status | roster stats | remove | untag."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import json
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bridge.config import Config, load_config, resolve_storage_path
 from bridge.errors import ConfigError
@@ -26,8 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tgirc-bridge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_config(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text)
+    def with_config(
+        name: str, help_text: str, within: argparse._SubParsersAction[Any] = sub
+    ) -> argparse.ArgumentParser:
+        p = within.add_parser(name, help=help_text)
         p.add_argument("--config", "-c", required=True, type=Path, help="path to config.toml")
         return p
 
@@ -40,8 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--force", action="store_true", help="replace an existing output file")
     with_config("status", "queue depth and oldest waiting message per destination")
-    roster = with_config("roster", "roster maintenance")
-    roster.add_argument("action", choices=("stats",))
+    roster = sub.add_parser("roster", help="roster maintenance").add_subparsers(
+        dest="action", required=True
+    )
+    with_config("stats", "member count and the most common interests", roster)
+    remove = with_config("remove", "delete a member for good (recorded)", roster)
+    remove.add_argument("target", help="the member: #number, name, @username or nick")
+    untag = with_config("untag", "take a tag from every member (recorded)", roster)
+    untag.add_argument("target", help="the tag")
     return parser
 
 
@@ -120,12 +130,15 @@ async def _export(config: Config, fmt: str, output: Path | None, force: bool) ->
 
 async def _status(config: Config) -> int:
     from bridge.outbox import payload_store
+    from storage.set_aside import SetAsideStore
 
     db = await _open(config)
     try:
         store = payload_store(db)
         stats = await store.stats()
         connections = [(n, await store.get_state(f"connection:{n}")) for n in ("irc", "telegram")]
+        set_aside = await SetAsideStore(db).count()
+        channels = json.loads(await store.get_state("channels:irc") or "{}")
     finally:
         await db.close()
     now = time.time()
@@ -133,6 +146,9 @@ async def _status(config: Config) -> int:
         state, _, stamp = (value or "unknown 0").partition(" ")
         seen = f" (as of {max(0.0, now - float(stamp)):.0f}s ago)" if stamp and float(stamp) else ""
         print(f"{name}: {state}{seen}")
+    for channel, joined in channels.items():
+        print(f"irc channel {channel}: {joined}")
+    print(f"set aside: {set_aside} input(s) the bridge could not handle (table set_aside)")
     if not stats:
         print("all queues empty")
     for row in stats:
@@ -153,6 +169,21 @@ async def _roster_stats(config: Config) -> int:
     for tag, count in stats.top_interests:
         print(f"  {tag}: {count}")
     return 0
+
+
+async def _roster_clean(config: Config, action: str, target: str) -> int:
+    """roster remove | untag, recorded as done by the shell user (bridge/cli_roster.py)."""
+    from bridge.cli_roster import remove_member, remove_tag
+    from storage.roster_store import RosterStore
+
+    db = await _open(config)
+    try:
+        roster, actor = RosterStore(db), f"cli:{getpass.getuser()}"
+        if action == "remove":
+            return await remove_member(roster, target, actor)
+        return await remove_tag(roster, target, actor)
+    finally:
+        await db.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(config, args.format, args.output, args.force))
         if args.command == "status":
             return asyncio.run(_status(config))
+        if args.action != "stats":
+            return asyncio.run(_roster_clean(config, args.action, args.target))
         return asyncio.run(_roster_stats(config))
     except (StorageError, OutputRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)

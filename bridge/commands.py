@@ -2,8 +2,13 @@
 CommandContext whose answers are queued in the outbox like any relayed message.
 
 Group answers go to where the command was typed. Private answers and files go to the invoker:
-on IRC as lines queued to their nick, on Telegram to their private chat with the bot, waiting
+on IRC as lines queued to their nick for their nick!user@host only (dropped when the nick's
+holder quits or changes nick), on Telegram to their private chat with the bot, waiting
 (bounded) for Telegram's verdict so a user who never pressed Start is told so.
+
+What a stranger can make the bot do is bounded before it costs anything: an IRC command
+counts against the per-person limit before a WHOIS is asked, private words that are no
+command get no answer on IRC, and private answers per person are capped.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ import html
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
 
+from bridge.audience import Audience
+from bridge.casemap import irc_casefold
 from bridge.config import Config
-from bridge.identity import irc_key
 from bridge.model import Author, Message, MessageKind, Network
 from bridge.outbox import NewItem, Outgoing
 from bridge.pairs import Pairs
@@ -43,6 +50,34 @@ refuses a user who never pressed Start in one request (bounded by telegram.reque
 the refusal with margin. It is not longer because the Telegram intake waits with the
 command (as it did for the direct send, whose retries took about as long). Past it the
 answer counts as sent: it stays queued and goes out when Telegram is back."""
+PRIVATE_ANSWERS_PER_MINUTE = 20
+"""Private answers (messages or files) one person may get a minute; beyond, they are dropped
+and logged. A command answers privately at most twice (/export's two files), so at the
+default roster.commands_per_minute (6) nobody reaches it: it bounds what one person can make
+the bot send where an operator raised that limit."""
+PEOPLE_REMEMBERED = 10_000
+"""Per-person counters kept; the least recently active are forgotten first."""
+
+
+class PerMinute:
+    """At most `limit` events a minute per key (a sliding window)."""
+
+    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
+        self.limit = max(1, limit)
+        self._clock = clock
+        self._events: OrderedDict[Hashable, deque[float]] = OrderedDict()
+
+    def allow(self, key: Hashable) -> bool:
+        """Count one event for key, unless key already had `limit` in the last minute."""
+        now = self._clock()
+        events = self._events.pop(key, None) or deque(maxlen=self.limit)
+        self._events[key] = events  # most recently active last
+        if len(self._events) > PEOPLE_REMEMBERED:
+            self._events.popitem(last=False)
+        if len(events) == self.limit and events[0] > now - 60.0:
+            return False
+        events.append(now)
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +113,11 @@ class CommandGateway:
         self.telegram = telegram
         self._clock = clock
         self._hinted: dict[str, float] = {}
+        self._asked = PerMinute(config.roster.commands_per_minute, clock)
+        self._warned = PerMinute(1, clock)
+        self._private_answers = PerMinute(PRIVATE_ANSWERS_PER_MINUTE, clock)
+        channels = [b.irc_channel for b in config.bridges]
+        self.audience = Audience(pairs, channels, roster, irc, telegram)
 
     # ----------------------------------------------------------------- parsing
 
@@ -85,9 +125,11 @@ class CommandGateway:
         """The command in msg, or None when it is a message for the other side.
 
         Telegram: "/name args", or "/name@OurBot args" (another bot's command is relayed).
-        IRC: the configured prefix in a channel; in a private message the prefix is optional.
-        In a private chat any word is a command (unknown ones get the registry's answer)."""
-        if msg.kind is not MessageKind.TEXT or msg.attachments:
+        IRC: the configured prefix in a channel; in a private message the prefix is optional,
+        but a word that is no command is chatter there, left unanswered (on Telegram an
+        unknown /word gets the registry's answer).
+        A forward is someone else's words passed on: never a command."""
+        if msg.kind is not MessageKind.TEXT or msg.attachments or msg.forwarded_from is not None:
             return None
         text = msg.text.strip()
         if msg.chat.network is Network.TELEGRAM:
@@ -99,8 +141,10 @@ class CommandGateway:
                 return None
         elif msg.chat.is_private:
             prefix = self.config.irc.command_prefix
-            text = text[len(prefix) :] if prefix and text.startswith(prefix) else text
-            name, _, args = text.partition(" ")
+            prefixed = bool(prefix) and text.startswith(prefix)
+            name, _, args = (text[len(prefix) :] if prefixed else text).partition(" ")
+            if not (prefixed or self.registry.knows(name)):
+                return None
         else:
             prefix = self.config.irc.command_prefix
             if not text.startswith(prefix):
@@ -115,15 +159,18 @@ class CommandGateway:
 
     async def run(self, msg: Message, command: Command) -> None:
         """Unknown names go to the registry too: it rate-limits before it answers."""
+        if not await self._admit(msg):
+            return
         author = await self._identify(msg.author)
         paired = self.pairs.paired(msg.chat)
         if paired is not None and paired.network is Network.TELEGRAM:
             paired = replace(paired, title=self.telegram.titles.get(paired.chat_id))
+        moderator = await self._is_moderator(author)
         ctx = CommandContext(
             invoker=author,
             chat=msg.chat,
             paired_chat=paired,
-            is_moderator=await self._is_moderator(author),
+            is_moderator=moderator,
             bot_name=self.telegram.username
             if msg.chat.network is Network.TELEGRAM
             else self.irc.nick,
@@ -132,19 +179,32 @@ class CommandGateway:
             reply=lambda text: self._reply(msg, text),
             reply_private=lambda text: self._reply_private(msg, text),
             send_file=lambda name, data, caption: self._send_file(msg, name, data, caption),
+            in_community=lambda: self.audience.includes(msg.chat, author, moderator=moderator),
             irc_prefix=self.config.irc.command_prefix,
         )
         await self.registry.dispatch(ctx, command.name, command.args)
 
+    async def _admit(self, msg: Message) -> bool:
+        """An IRC command counts against the per-person limit before it may cost a WHOIS;
+        beyond the limit the bot stays quiet, after saying so once. (The registry's own
+        limit, by the identified person, still applies after.)"""
+        if msg.author.network is not Network.IRC:
+            return True
+        key = msg.author.user_id  # the connection as read: its tagged account, or its mask
+        if self._asked.allow(key):
+            return True
+        log.info("rate limit: dropped a command from %s before identifying", key)
+        if self._warned.allow(key):
+            n = self.config.roster.commands_per_minute
+            await self._reply(msg, f"Slow down, please: at most {n} commands a minute.")
+        return False
+
     async def _identify(self, author: Author) -> Author:
-        """An IRC invoker without an account tag is looked up (WHOIS): a bare nick grants
-        nothing, but a logged-in user should not be treated as a stranger."""
-        if author.network is not Network.IRC or author.account is not None:
+        """An IRC invoker is who the server vouches for now (bridge.irc.accounts): a bare
+        nick, or what a nick was once, grants nothing."""
+        if author.network is not Network.IRC:
             return author
-        account = await self.irc.resolve_account(author.nick or "")
-        if not account:
-            return author
-        return replace(author, account=account, user_id=irc_key(account, ""))
+        return await self.irc.identify(author)
 
     async def _is_moderator(self, author: Author) -> bool:
         admins: frozenset[int] = frozenset()
@@ -155,7 +215,8 @@ class CommandGateway:
 
     async def hint(self, msg: Message) -> None:
         """Chatter (not a command) in a private Telegram chat: a pointer to /help, at most
-        once an hour per user; IRC private chatter is always a command, so never lands here."""
+        once an hour per user. On IRC it gets nothing: a crowd of clones saying hello must
+        not cost the channel's line budget."""
         if msg.chat.network is not Network.TELEGRAM or msg.kind is not MessageKind.TEXT:
             return
         now = self._clock()
@@ -166,20 +227,45 @@ class CommandGateway:
 
     # ---------------------------------------------------------------- answers
 
+    async def forget_nick(self, nick: str) -> None:
+        """nick's holder quit or changed nick: what is still queued to the nick is dropped
+        (a delivery in progress stops between two lines), so its next holder gets none."""
+        folded = irc_casefold(nick)
+        dropped = await self.outbox.discard("irc", lambda chat: irc_casefold(chat) == folded)
+        if dropped:
+            log.info("IRC: %s left; %d private answers to it dropped", nick, dropped)
+
+    def _may_answer(self, msg: Message) -> bool:
+        """Private answers per person are capped; beyond the cap they are dropped (logged)."""
+        person = (msg.author.network.value, msg.author.user_id)
+        if self._private_answers.allow(person):
+            return True
+        limit = self._private_answers.limit
+        log.warning("private answers to %s: over %d a minute, one dropped", person, limit)
+        return False
+
     async def _reply(self, msg: Message, text: str) -> None:
+        if msg.chat.is_private and not self._may_answer(msg):
+            return
         if msg.chat.network is Network.TELEGRAM:
             await self.outbox.enqueue(telegram_text(msg.chat.chat_id, text))
+        elif msg.chat.is_private:
+            await self.outbox.enqueue(self._irc_text(msg.chat.chat_id, text, msg.author.mask))
         else:
             await self.outbox.enqueue(self._irc_text(msg.chat.chat_id, text))
 
     async def _reply_private(self, msg: Message, text: str) -> bool:
+        if not self._may_answer(msg):
+            return True
         if msg.chat.network is Network.TELEGRAM:
             items = telegram_text(msg.author.user_id, text)
             return await self.outbox.enqueue_and_wait(items, PRIVATE_ANSWER_TIMEOUT)
-        await self.outbox.enqueue(self._irc_text(msg.author.nick or "", text))
+        await self.outbox.enqueue(self._irc_text(msg.author.nick or "", text, msg.author.mask))
         return True
 
     async def _send_file(self, msg: Message, name: str, data: bytes, caption: str) -> bool:
+        if not self._may_answer(msg):
+            return True
         if msg.chat.network is Network.TELEGRAM:
             document = TelegramDocument(name, data, caption)
             key = f"file:{uuid.uuid4().hex}"
@@ -199,14 +285,16 @@ class CommandGateway:
             )
         else:
             body = f"--- {name}: {caption}\n{content}"
-        await self.outbox.enqueue(self._irc_text(nick, body))
+        await self.outbox.enqueue(self._irc_text(nick, body, msg.author.mask))
         return True
 
-    def _irc_text(self, target: str, text: str) -> list[Outgoing]:
-        """A plain-text answer as one queued item of IRC lines (none for empty text)."""
+    def _irc_text(self, target: str, text: str, recipient: str | None = None) -> list[Outgoing]:
+        """A plain-text answer as one queued item of IRC lines (none for empty text); to one
+        person, only for their nick!user@host (recipient)."""
         lines = tuple(irc_lines(text, self.irc.payload_budget(target)))
         key = f"reply:{uuid.uuid4().hex}"
-        return [NewItem("irc", target, key, "reply", IrcLines(lines))] if lines else []
+        payload = IrcLines(lines, recipient=recipient)
+        return [NewItem("irc", target, key, "reply", payload)] if lines else []
 
 
 def telegram_text(chat: str, text: str) -> list[Outgoing]:

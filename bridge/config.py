@@ -156,6 +156,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         moderators=ro.strings("moderators"),
         telegram_admins_are_moderators=ro.boolean("telegram_admins_are_moderators", False),
         commands_per_minute=ro.count("commands_per_minute", 6),
+        unverified_per_host_per_hour=ro.count("unverified_per_host_per_hour", 5),
     )
     for rule in roster.moderators:
         if not rule.startswith(("telegram:", "irc:account:", "irc:mask:")):

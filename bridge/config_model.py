@@ -90,6 +90,9 @@ class RosterConfig:
     moderators: tuple[str, ...] = ()
     telegram_admins_are_moderators: bool = False
     commands_per_minute: int = 6
+    unverified_per_host_per_hour: int = 5
+    """New IRC members not logged in to services, per host an hour: clones change nicks, not
+    hosts (several people behind one NAT or web gateway fit under 5)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,3 +42,14 @@ def parse_irc_key(key: str) -> IrcKey:
     if key.startswith(ACCOUNT_PREFIX):
         return IrcKey(IrcKeyKind.ACCOUNT, key.removeprefix(ACCOUNT_PREFIX))
     return IrcKey(IrcKeyKind.MASK, key.removeprefix(MASK_PREFIX))
+
+
+def account_now(*, tagged: bool, tag: str | None, seen: str | None) -> str | None:
+    """The services account to believe for one IRC line, from the server's word only.
+
+    With account-tag negotiated the server tags every line of a logged-in user, so a line
+    without the tag is from someone logged out, whatever was known of the nick before.
+    Without it, what the bot saw of that connection (seen: extended-join, account-notify,
+    WHOIS), which it keeps only while it shares a channel with it; else nothing.
+    """
+    return (tag or None) if tagged else seen

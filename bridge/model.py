@@ -57,6 +57,10 @@ class Author:
     mask: str | None = None
     """IRC nick!user@host."""
     is_bot: bool = False
+    posted_as: ChatId | None = None
+    """Telegram: the chat this was sent as (a channel, or the group itself for an anonymous
+    admin). Any of its admins can post so, and all share one placeholder user id: no one
+    person can be named, so such an author is never identified as anyone."""
 
     @property
     def verified(self) -> bool:
@@ -123,6 +127,9 @@ class Message:
     timestamp: float = 0.0
     extra: tuple[tuple[str, str], ...] = field(default=())
     """Kind-specific details: ("target", kicked nick), ("reason", text), ("new_nick", ...)."""
+    forwarded_from: str | None = None
+    """A forward: who wrote it first (a name). The sender only passes it on, so it is shown
+    as such and never run as a command."""
 
     def get(self, key: str) -> str | None:
         return next((v for k, v in self.extra if k == key), None)

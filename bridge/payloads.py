@@ -23,6 +23,9 @@ class IrcLines:
     """Each line goes out as a CTCP ACTION (/me)."""
     notice: bool = False
     """NOTICE instead of PRIVMSG (the bridge's own announcements)."""
+    recipient: str | None = None
+    """For lines to one person: the nick!user@host they are for. Nobody else holding the
+    nick by the time they go out gets any of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ def encode_payload(payload: Payload) -> str:
             obj["action"] = True
         if payload.notice:
             obj["notice"] = True
+        if payload.recipient is not None:
+            obj["recipient"] = payload.recipient
     elif isinstance(payload, TelegramHtml):
         obj = {"html": payload.html, "mergeable": payload.mergeable}
         if payload.author is not None:
@@ -83,6 +88,7 @@ def decode_payload(raw: str) -> Payload:
             tuple(str(line) for line in obj["lines"]),
             action=bool(obj.get("action", False)),
             notice=bool(obj.get("notice", False)),
+            recipient=str(obj["recipient"]) if obj.get("recipient") else None,
         )
     if "html" in obj:
         author = obj.get("author")

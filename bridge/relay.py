@@ -18,7 +18,7 @@ from bridge.pairs import Pairs
 from bridge.payloads import IrcLines, TelegramHtml
 from bridge.render.irc_format import anti_highlight, message_to_irc_lines
 from bridge.render.irc_split import format_relay_lines
-from bridge.render.telegram_html import irc_to_telegram_html
+from bridge.render.telegram_html import irc_to_telegram_parts
 from bridge.sides import IrcSide, OutboxQueue
 from storage.message_map import MessageMap
 
@@ -77,7 +77,12 @@ class Relay:
             # "/me " from Telegram arrives as an ACTION already (bridge/telegram/inbound.py)
             reply = await self._resolve_reply(msg.reply_to, msg.chat.chat_id)
             lines = message_to_irc_lines(
-                msg.text, msg.spans, attachments=msg.attachments, reply=reply, is_edit=msg.is_edit
+                msg.text,
+                msg.spans,
+                attachments=msg.attachments,
+                reply=reply,
+                is_edit=msg.is_edit,
+                forwarded_from=msg.forwarded_from,
             )
             if not lines:
                 return
@@ -120,17 +125,25 @@ class Relay:
             enabled, text = notice
             if not enabled:
                 return
-            body = f"<i>{html.escape(text, quote=False)}</i>"
+            parts = [(f"<i>{html.escape(text, quote=False)}</i>", text)]
         else:
-            text = msg.text
-            if not text.strip():
+            if not msg.text.strip():
                 return
-            body = irc_to_telegram_html(
-                nick, msg.text, msg.spans, action=msg.kind is MessageKind.ACTION
-            )
-        payload = TelegramHtml(body, mergeable=True, author=nick, text=text)
+            # A line longer than Telegram takes (a large LINELEN) goes as several messages.
+            action = msg.kind is MessageKind.ACTION
+            parts = irc_to_telegram_parts(nick, msg.text, msg.spans, action=action)
+        key = f"{msg.source_id}>tg:{chat}"
         await self.outbox.enqueue(
-            [NewItem("telegram", chat, f"{msg.source_id}>tg:{chat}", "relay", payload)]
+            [
+                NewItem(
+                    "telegram",
+                    chat,
+                    f"{key}:{i}" if i else key,
+                    "relay",
+                    TelegramHtml(body, mergeable=True, author=nick, text=text),
+                )
+                for i, (body, text) in enumerate(parts)
+            ]
         )
 
     def _notice(self, msg: Message, nick: str) -> tuple[bool, str] | None:

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from bridge.casemap import irc_casefold
 from bridge.commands import CommandGateway
 from bridge.config import Config
-from bridge.model import Author, Message, Network
+from bridge.model import Author, Message, MessageKind, Network
 from bridge.pairs import Pairs
 from bridge.presence import Presence, SeenNames
 from bridge.relay import Relay
@@ -54,6 +54,8 @@ class Router:
 
     async def handle(self, msg: Message) -> None:
         """Route one message; returns once whatever it caused is stored durably."""
+        if msg.chat.network is Network.IRC and msg.kind in (MessageKind.QUIT, MessageKind.NICK):
+            await self.commands.forget_nick(msg.author.nick or "")  # answers follow the person
         if self._is_own(msg.author) or self._ignored(msg.author):
             return
         if msg.chat.network is Network.TELEGRAM and not msg.chat.is_private:

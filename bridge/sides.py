@@ -6,8 +6,10 @@ connector (or its network library), and tests hand them small fakes with the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
+from bridge.model import Author
 from bridge.outbox import Outgoing
 
 
@@ -24,8 +26,10 @@ class IrcSide(Protocol):
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         """Bytes of text that fit in one PRIVMSG (or ACTION) to target."""
 
-    async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None:
-        """The services account of nick, asking the server (WHOIS) when not known."""
+    async def identify(self, author: Author) -> Author:
+        """author with the services account the server vouches for now: the line's tag or
+        what the bot sees of that connection, else asked (WHOIS, paced); never a nick's
+        past."""
 
     def account_of(self, nick: str) -> str | None:
         """The account the connection state knows for nick now (no lookup)."""
@@ -43,6 +47,9 @@ class TelegramSide(Protocol):
 
     async def admin_ids(self, chat: str, max_age: float = 600.0) -> frozenset[int]: ...
 
+    async def is_member(self, chat: str, user_id: str) -> bool:
+        """Whether the user is in the group now (getChatMember, cached briefly)."""
+
 
 class OutboxQueue(Protocol):
     """Where the relay core queues what it renders (bridge.outbox.Outbox)."""
@@ -50,3 +57,6 @@ class OutboxQueue(Protocol):
     async def enqueue(self, items: list[Outgoing]) -> int: ...
 
     async def enqueue_and_wait(self, items: list[Outgoing], timeout: float) -> bool: ...
+
+    async def discard(self, network: str, matches: Callable[[str], bool]) -> int:
+        """Drop what is queued to the matching destinations (see Outbox.discard)."""

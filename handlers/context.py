@@ -48,6 +48,10 @@ class CommandContext:
     send_file: Callable[[str, bytes, str], Awaitable[bool]]
     """send_file(file_name, data, caption) privately to the invoker; False if impossible.
     On IRC a file over IRC_FILE_MAX_LINES arrives as a note saying how to get it instead."""
+    in_community: Callable[[], Awaitable[bool]]
+    """Whether the invoker may see the roster here: typed in a bridged group or channel, or
+    privately by someone in one, a member or a moderator (never in an unbridged group).
+    Asked only when a command needs it: on Telegram it may cost a getChatMember."""
     irc_prefix: str = "!"
     """irc.command_prefix: every answer that tells someone what to type on IRC uses it."""
 

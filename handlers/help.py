@@ -42,6 +42,7 @@ def help_spec(specs: Sequence[CommandSpec]) -> CommandSpec:
         summary="list the commands, or explain one",
         details="Without a command: one line per command. With one: its usage and details.",
         handler=show_help,
+        open_to_anyone=True,
     )
 
 
@@ -59,6 +60,7 @@ START_SPEC = CommandSpec(
     summary="say hello (Telegram sends it when you open a chat with the bot)",
     details="Answers with a greeting and points to {p}help.",
     handler=_start,
+    open_to_anyone=True,
     hidden=True,
 )
 """Telegram's /start, what a person sends first in a private chat with the bot: answers that

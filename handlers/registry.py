@@ -1,8 +1,10 @@
 """The explicit list of commands and the one error boundary every command runs inside.
 
-dispatch() checks, in order: the per-invoker rate limit (silence beyond it), that the
-command exists, the moderator role (default deny); then runs the handler and turns
-UsageError / PermissionDenied into replies and anything else into a logged reference.
+dispatch() checks, in order: the per-invoker rate limit (silence beyond it), that a person
+sent it (not a post as a channel or anonymous admin), that the command exists, that the
+invoker is of the community (unless the command is open to anyone), the moderator role
+(default deny); then runs the handler and turns UsageError / PermissionDenied into replies
+and anything else into a logged reference.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from bridge.errors import PermissionDenied, UsageError
 from handlers import moderation, names, roster_commands
 from handlers.context import CommandContext
 from handlers.help import START_SPEC, help_spec
-from handlers.replies import prefix_for, quote, usage_line
+from handlers.replies import community_only, not_a_person, prefix_for, quote, usage_line
 from handlers.spec import CommandSpec
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class CommandRegistry:
 
     async def dispatch(self, ctx: CommandContext, name: str, args: str) -> None:
         """Run one command for ctx; every failure becomes a reply or a log line, never a raise."""
-        key = (ctx.invoker.network.value, str(ctx.invoker.user_id))
+        key = (ctx.invoker.network.value, str(ctx.invoker.posted_as or ctx.invoker.user_id))
         allowed = self._allow(key)
         if allowed is None:
             log.info("rate limit: dropped %s from %s", name, key)
@@ -86,10 +88,16 @@ class CommandRegistry:
             n = self.commands_per_minute
             await _safe_reply(ctx, f"Slow down, please: at most {n} commands a minute.")
             return
+        if ctx.invoker.posted_as is not None:
+            await _safe_reply(ctx, not_a_person(ctx))
+            return
         spec = self.get(name)
         if spec is None:
             p = prefix_for(ctx)
             await _safe_reply(ctx, f"There is no command {quote(name)}. {p}help lists them all.")
+            return
+        if not spec.open_to_anyone and not await _in_community(ctx):
+            await _safe_reply(ctx, community_only(ctx, spec.name))
             return
         if spec.moderator_only and not ctx.is_moderator:
             await _safe_reply(ctx, f"Sorry, {prefix_for(ctx)}{spec.name} is for moderators only.")
@@ -104,6 +112,15 @@ class CommandRegistry:
             ref = secrets.token_hex(3)
             log.exception("command %s failed (ref %s)", spec.name, ref)
             await _safe_reply(ctx, f"Sorry, that failed. (ref {ref})")
+
+
+async def _in_community(ctx: CommandContext) -> bool:
+    """Default deny: a failed check refuses (and is logged), it never lets a stranger in."""
+    try:
+        return await ctx.in_community()
+    except Exception:
+        log.exception("could not tell whether %s may see the roster", ctx.invoker.user_id)
+        return False
 
 
 async def _safe_reply(ctx: CommandContext, text: str) -> None:
@@ -121,6 +138,6 @@ def build_registry(commands_per_minute: int) -> CommandRegistry:
         *roster_commands.SPECS[:4],
         names.SPEC,
         *roster_commands.SPECS[4:],
-        moderation.SPEC,
+        *moderation.SPECS,
     ]
     return CommandRegistry([*specs, START_SPEC], commands_per_minute)

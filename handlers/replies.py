@@ -46,6 +46,22 @@ def need_private_chat(ctx: CommandContext) -> str:
     return "I cannot write to you privately yet: start a private chat with me, then try again."
 
 
+def community_only(ctx: CommandContext, name: str) -> str:
+    """The one sentence a stranger gets: the roster is for the community of the bridge."""
+    return (
+        f"Sorry, I answer {prefix_for(ctx)}{name} only in the bridged group or channel, "
+        "or privately to the people in it."
+    )
+
+
+def not_a_person(ctx: CommandContext) -> str:
+    """Said to a post sent as a channel or as the anonymous group admin (no person known)."""
+    return (
+        f"You are posting as {ctx.invoker.display_name}, which any of its admins can do, "
+        "so I cannot tell who you are: send commands from your own account."
+    )
+
+
 async def answer(ctx: CommandContext, lines: Sequence[str], pointer: str) -> None:
     """Short answers go where the command was typed; long ones privately, with a pointer."""
     text = "\n".join(lines)

@@ -8,11 +8,18 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bridge.errors import UsageError
+from bridge.errors import PermissionDenied, UsageError
 from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.model import Network
 from handlers.context import CommandContext
-from handlers.replies import answer, need_private_chat, other_prefix, prefix_for, quote
+from handlers.replies import (
+    answer,
+    community_only,
+    need_private_chat,
+    other_prefix,
+    prefix_for,
+    quote,
+)
 from handlers.spec import CommandSpec
 from storage.link_codes import LINK_CODE_TTL, LinkError
 from storage.roster_model import (
@@ -246,9 +253,11 @@ async def leave(ctx: CommandContext, args: str) -> None:
 async def link(ctx: CommandContext, args: str) -> None:
     identity = identity_from_author(ctx.invoker)
     code = args.strip()
-    if code:
+    if code:  # the code is the credential: a member of the community made it
         await _redeem(ctx, identity, code)
         return
+    if not await ctx.in_community():
+        raise PermissionDenied(community_only(ctx, "link"))
     made = await ctx.roster.create_link_code(identity, join=True)
     minutes = int(LINK_CODE_TTL // 60)
     other = "IRC" if ctx.network is Network.TELEGRAM else "Telegram"
@@ -330,5 +339,6 @@ SPECS = (
         details="{p}link sends you a one-time code privately (valid 10 minutes); send "
         "link CODE privately to the bot from your other network to merge the two.",
         handler=link,
+        open_to_anyone=True,  # with a code; the handler asks for the community without one
     ),
 )

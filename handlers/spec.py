@@ -26,5 +26,8 @@ class CommandSpec:
     """Shown by /help CMD; "{p}" becomes the network's command prefix."""
     handler: Handler
     moderator_only: bool = False
+    open_to_anyone: bool = False
+    """Answered for anyone (/help, /start). The others are for the community only: people
+    in a bridged group or channel, members of the roster and moderators."""
     hidden: bool = False
     """Answered, but not listed by /help (Telegram's /start)."""

@@ -1,4 +1,10 @@
-"""The one aiosqlite connection of the process: WAL, foreign keys, explicit transactions."""
+"""The one aiosqlite connection of the process: WAL, foreign keys, explicit transactions.
+
+Another process may hold the write lock for a while (a backup, an operator's sqlite3 shell):
+SQLite then waits BUSY_TIMEOUT_MS and answers "database is locked". Every write path here
+tries again with backoff for up to WRITE_RETRY_SECONDS before it gives up with a
+StorageError, so a busy database slows the bridge down but neither drops nor stops anything.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,23 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
 from storage.migrate import apply_migrations
 
 log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+"""How long SQLite itself waits for another process's write lock, per attempt."""
+WRITE_RETRY_SECONDS = 60.0
+"""How long a write keeps trying against a locked database before StorageError."""
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+T = TypeVar("T")
 
 
 class StorageError(Exception):
@@ -65,6 +79,20 @@ def owner_only(path: Path) -> None:
             log.warning("%s is readable by others and cannot be changed (%s)", file, exc.strerror)
 
 
+class Writer:
+    """What autocommit() hands out: statements that each commit on their own, each tried
+    again while another process holds the write lock."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def execute_fetchall(
+        self, sql: str, params: tuple[object, ...] = ()
+    ) -> list[aiosqlite.Row]:
+        conn = self._db.conn
+        return list(await self._db.retrying(lambda: conn.execute_fetchall(sql, params)))
+
+
 class Database:
     """Owns the connection; every write goes through transaction() so a crash leaves no half."""
 
@@ -89,7 +117,7 @@ class Database:
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
             conn.row_factory = aiosqlite.Row
             await apply_migrations(conn)
         except sqlite3.Error as exc:
@@ -99,12 +127,14 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error; writers take turns."""
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error; writers take turns. Once
+        BEGIN IMMEDIATE holds the write lock nothing else in the block can meet another
+        process's lock, so only BEGIN is tried again."""
         async with self._write_lock:
             try:
                 # Inside the try: a caller cancelled while BEGIN is queued must still roll
                 # back, or the next writer finds a transaction nobody owns.
-                await self.conn.execute("BEGIN IMMEDIATE")
+                await self.retrying(lambda: self.conn.execute("BEGIN IMMEDIATE"))
                 yield self.conn
             except BaseException:
                 with contextlib.suppress(sqlite3.OperationalError):  # "no transaction"
@@ -114,18 +144,51 @@ class Database:
                 await self.conn.execute("COMMIT")
 
     @asynccontextmanager
-    async def autocommit(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def autocommit(self) -> AsyncIterator[Writer]:
         """Hold the writers' turn for statements that each commit on their own (atomic one
-        by one, no BEGIN/COMMIT round trips), with no other writer in between."""
+        by one, no BEGIN/COMMIT round trips), with no other writer in between; a statement
+        that meets a locked database is tried again alone."""
         async with self._write_lock:
-            yield self.conn
+            yield Writer(self)
 
     async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """One statement as its own transaction: the cheapest durable write; returns the
         number of rows changed."""
-        async with self.autocommit() as conn:
-            cursor = await conn.execute(sql, params)
+        async with self._write_lock:
+            cursor = await self.retrying(lambda: self.conn.execute(sql, params))
             return cursor.rowcount
+
+    async def retrying(self, statement: Callable[[], Awaitable[T]]) -> T:
+        """Run one statement that writes (or begins a write), again with backoff while
+        another process holds the lock; StorageError after WRITE_RETRY_SECONDS. The caller
+        holds the writers' turn."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WRITE_RETRY_SECONDS
+        delay = 0.1
+        attempts = 0
+        while True:
+            try:
+                result = await statement()
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in _BUSY_CODES:
+                    raise
+                attempts += 1
+                if loop.time() + delay > deadline:
+                    raise StorageError(
+                        f"storage.path {self.path}: {exc}; another process has held the "
+                        f"write lock for over {WRITE_RETRY_SECONDS:g}s"
+                    ) from None
+                log.log(
+                    logging.WARNING if attempts == 1 else logging.DEBUG,
+                    "storage: %s (another process holds the write lock); trying again",
+                    exc,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if attempts:
+                log.info("storage: written after %d busy attempts", attempts + 1)
+            return result
 
     async def fetchall(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
         """Run a query and return all rows in one hop to the database thread."""

@@ -32,15 +32,17 @@ class LinkCode:
     expires_at: float
 
 
-async def create_link_code(db: Database, identity: Identity, now: float, *, join: bool) -> LinkCode:
+async def create_link_code(
+    db: Database, identity: Identity, now: float, *, join: bool, per_host: int | None = None
+) -> LinkCode:
     """A fresh one-time code for this identity; an older code of it is replaced.
 
     join=True joins the identity first in the same transaction (/link from someone not
-    yet a member); otherwise a stranger is a LookupError.
+    yet a member, within the per_host quota); otherwise a stranger is a LookupError.
     """
     async with db.transaction() as conn:
         if join:
-            await member_rows.join_member(conn, identity, now)
+            await member_rows.join_member(conn, identity, now, per_host=per_host)
         identity_id = await member_rows.identity_id(conn, identity)
         if identity_id is None:
             raise LookupError("identity is not a member")

@@ -11,9 +11,12 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from bridge.identity import parse_irc_key
 from bridge.model import Network
-from storage.roster_model import Identity, Member
+from storage.roster_model import HostQuotaFull, Identity, Member
 from storage.tags import fold, shared_prefixes
+
+HOUR = 3600.0
 
 
 async def identity_id(conn: aiosqlite.Connection, identity: Identity) -> int | None:
@@ -26,17 +29,43 @@ async def identity_id(conn: aiosqlite.Connection, identity: Identity) -> int | N
 
 
 async def join_member(
-    conn: aiosqlite.Connection, identity: Identity, now: float
+    conn: aiosqlite.Connection, identity: Identity, now: float, *, per_host: int | None = None
 ) -> tuple[int, bool]:
-    """The identity's member id, creating the member when new (True); names kept current."""
+    """The identity's member id, creating the member when new (True); names kept current.
+    per_host: at most this many new unverified IRC members per host an hour (HostQuotaFull)."""
     member_id = await update_names(conn, identity, now)
     if member_id is not None:
         return member_id, False
+    if per_host is not None:
+        await _check_host_quota(conn, identity, now, per_host)
     cur = await conn.execute("INSERT INTO members (joined_at) VALUES (?)", (now,))
     if cur.lastrowid is None:
         raise RuntimeError("INSERT returned no rowid")
     await insert_identity(conn, cur.lastrowid, identity, now)
     return cur.lastrowid, True
+
+
+async def _check_host_quota(
+    conn: aiosqlite.Connection, identity: Identity, now: float, per_host: int
+) -> None:
+    """Refuse a new unverified IRC identity when per_host of its host joined in the last
+    hour: clones take a new nick each, but they share a host."""
+    if identity.network is not Network.IRC or identity.verified:
+        return
+    host = parse_irc_key(identity.key).value.partition("@")[2]
+    if not host:
+        return
+    async with conn.execute(
+        "SELECT COUNT(*) FROM identities WHERE verified = 0 AND created_at > ? "
+        "AND network = 'irc' AND substr(key, instr(key, '@') + 1) = ?",
+        (now - HOUR, host),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is not None and int(row[0]) >= per_host:
+        raise HostQuotaFull(
+            "Too many people from your host joined without logging in this hour: log in "
+            "to IRC services and try again (or wait an hour)."
+        )
 
 
 async def update_names(conn: aiosqlite.Connection, identity: Identity, now: float) -> int | None:

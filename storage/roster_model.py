@@ -1,15 +1,22 @@
 """What the roster stores and answers: members, their identities, search hits, statistics.
 
-Frozen values, no SQL: handlers and the bridge read them without reaching the database.
+Frozen values (and the one refusal a join can meet), no SQL: handlers and the bridge read
+them without reaching the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bridge.errors import PermissionDenied
 from bridge.model import Network
 
 MAX_INTERESTS = 25
+
+
+class HostQuotaFull(PermissionDenied):
+    """Too many new unverified IRC members from one host this hour (a flood of clones);
+    str(exc) is the answer shown to the user."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import aiosqlite
 
 from bridge.identity import irc_key, parse_irc_key
 from bridge.model import Author, Network
-from storage import link_codes, member_rows, search
+from storage import cleaning, link_codes, member_rows, search
 from storage.db import Database
 from storage.link_codes import LinkCode
 from storage.roster_model import (
@@ -52,16 +52,27 @@ def _clean_name(text: str) -> str:
 class RosterStore:
     """Typed access to the roster tables through the process's one Database."""
 
-    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        *,
+        unverified_per_host_per_hour: int | None = None,
+    ) -> None:
+        """unverified_per_host_per_hour: the bridge's limit on clones (the config's
+        roster.unverified_per_host_per_hour); None for the operator's tools, which add no one."""
         self.db = db
         self._clock = clock or time.time
+        self._per_host = unverified_per_host_per_hour
 
     # ------------------------------------------------------------------ members
 
     async def join(self, identity: Identity) -> tuple[Member, bool]:
         """Register the identity (idempotent); refresh its display name; True when new."""
         async with self.db.transaction() as conn:
-            member_id, created = await member_rows.join_member(conn, identity, self._clock())
+            member_id, created = await member_rows.join_member(
+                conn, identity, self._clock(), per_host=self._per_host
+            )
             member = await member_rows.load_member(conn, member_id)
         return member, created
 
@@ -105,7 +116,9 @@ class RosterStore:
         transaction, so a failure never leaves a member without the change they asked for;
         True when the member is new."""
         async with self.db.transaction() as conn:
-            member_id, created = await member_rows.join_member(conn, identity, self._clock())
+            member_id, created = await member_rows.join_member(
+                conn, identity, self._clock(), per_host=self._per_host
+            )
             if edit:
                 update = await _edit_tags(conn, member_id, add, remove)
             else:
@@ -165,7 +178,9 @@ class RosterStore:
 
     async def create_link_code(self, identity: Identity, *, join: bool = False) -> LinkCode:
         """A fresh one-time code for identity (see storage.link_codes)."""
-        return await link_codes.create_link_code(self.db, identity, self._clock(), join=join)
+        return await link_codes.create_link_code(
+            self.db, identity, self._clock(), join=join, per_host=self._per_host
+        )
 
     async def discard_link_code(self, code: str) -> bool:
         return await link_codes.discard_link_code(self.db, code)
@@ -173,6 +188,21 @@ class RosterStore:
     async def redeem_link_code(self, code: str, identity: Identity) -> Member:
         """The merged member; LinkError with the reason shown to the user otherwise."""
         return await link_codes.redeem_link_code(self.db, code, identity, self._clock())
+
+    # ----------------------------------------------------------------- cleaning
+
+    async def find_for_removal(self, query: str) -> list[Member]:
+        """The members a moderator may mean by query (see storage.cleaning.find_members)."""
+        ids = await cleaning.find_members(self.db.conn, query)
+        return await member_rows.load_members(self.db.conn, ids)
+
+    async def remove_member(self, member_id: int, actor: str) -> Member | None:
+        """A moderator removes a member with everything of theirs; recorded."""
+        return await cleaning.remove_member(self.db, member_id, actor, self._clock())
+
+    async def remove_tag(self, tag: str, actor: str) -> int:
+        """A moderator takes a tag from everyone; recorded; how many listed it."""
+        return await cleaning.remove_tag(self.db, tag, actor, self._clock())
 
     # ------------------------------------------------------------------- export
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bridge.app import App
 from bridge.config import Config, load_config
+from bridge.model import Message
 from storage.db import Database
 from tests.support.fake_telegram import FakeTelegram, TgUser
 from tests.support.irc_client import IrcClient, connect
@@ -24,6 +26,10 @@ CHANNEL = "#bridge"
 BOT_NICK = "tgbridge"
 ALICE = TgUser(1001, "Alice", "Smith", username="alice_s")
 CAROL = TgUser(1003, "Carol", username="carol")
+
+Handle = Callable[[Message], Awaitable[None]]
+RouterWrap = Callable[[Handle], Handle]
+"""Wraps the router's entry point: how a test injects a fault or watches what was routed."""
 
 
 def toml_value(value: Any) -> str:
@@ -117,21 +123,102 @@ class RunningBridge:
 
 @contextlib.asynccontextmanager
 async def running_bridge(
-    config_path: Path, *, timeout: float = 15.0
+    config_path: Path,
+    *,
+    timeout: float = 15.0,
+    wait_joined: bool = True,
+    wrap_router: RouterWrap | None = None,
 ) -> AsyncIterator[RunningBridge]:
-    """Start the bridge and wait until it has joined every channel; stop it afterwards."""
+    """Start the bridge and (unless told not to) wait until it has joined every channel;
+    stop it afterwards. ``wrap_router`` wraps what both connectors hand their input to."""
     config = load_config(config_path)
     db = await Database.open(config.storage.path)
     app = App(config, db)
+    if wrap_router is not None:
+        app.router.handle = wrap_router(app.router.handle)  # type: ignore[method-assign]
     task = asyncio.create_task(app.run())
     bridge = RunningBridge(app, task, db, config)
     try:
-        async with asyncio.timeout(timeout):
-            for pair in config.bridges:
-                await app.irc.wait_ready(pair.irc_channel)
+        if wait_joined:
+            async with asyncio.timeout(timeout):
+                for pair in config.bridges:
+                    await app.irc.wait_ready(pair.irc_channel)
         yield bridge
     finally:
         await bridge.stop()
+
+
+def noting(routed: asyncio.Queue[str], *, before: bool = False) -> RouterWrap:
+    """Puts each text message's text on ``routed`` once the router handled it (stored what
+    it asks for), or as it starts (``before``): a test learns what was routed, unpolled."""
+
+    def wrap(handle: Handle) -> Handle:
+        async def noted(message: Message) -> None:
+            if before and message.text:
+                routed.put_nowait(message.text)
+            await handle(message)
+            if not before and message.text:
+                routed.put_nowait(message.text)
+
+        return noted
+
+    return wrap
+
+
+def fail_on(text: str) -> RouterWrap:
+    """A router that raises on one message text: a bug met by one input, injected."""
+
+    def wrap(handle: Handle) -> Handle:
+        async def handle_or_fail(message: Message) -> None:
+            if message.text == text:
+                raise RuntimeError(f"injected router fault on {text!r}")
+            await handle(message)
+
+        return handle_or_fail
+
+    return wrap
+
+
+class LogWatch(logging.Handler):
+    """The bridge's log lines (this process), awaitable: a test waits for a line, unpolled."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.records: list[logging.LogRecord] = []
+        self._loop = loop
+        self._changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.lines.append(record.getMessage())
+        self._loop.call_soon_threadsafe(self._changed.set)  # some lines come from threads
+
+    def found(self, text: str) -> list[str]:
+        return [line for line in self.lines if text in line]
+
+    async def wait_for(self, text: str, timeout: float = 10.0, *, count: int = 1) -> str:
+        """The ``count``-th line containing ``text``, once logged (at most timeout)."""
+        async with asyncio.timeout(timeout):
+            while len(self.found(text)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.found(text)[count - 1]
+
+
+@contextlib.contextmanager
+def watching_logs() -> Iterator[LogWatch]:
+    """Collect every log line (DEBUG and up) while the block runs."""
+    root = logging.getLogger()
+    watch = LogWatch(asyncio.get_running_loop())
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(watch)
+    try:
+        yield watch
+    finally:
+        root.removeHandler(watch)
+        root.setLevel(level)
 
 
 async def human(

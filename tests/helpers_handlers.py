@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bridge.config import Config, parse_config
@@ -59,6 +59,8 @@ class Recorder:
     files: list[tuple[str, bytes, str]] = field(default_factory=list)
     private_ok: bool = True
     files_ok: bool = True
+    community_checks: int = 0
+    """How often a command asked whether the invoker is of the community."""
 
     async def reply(self, text: str) -> None:
         self.replies.append(text)
@@ -76,6 +78,10 @@ class Recorder:
     @property
     def last(self) -> str:
         return self.replies[-1]
+
+    async def ask_community(self, answer: bool) -> bool:
+        self.community_checks += 1
+        return answer
 
     def clear(self) -> None:
         self.replies.clear()
@@ -111,8 +117,10 @@ def make_ctx(
     recorder: Recorder | None = None,
     presence: FakePresence | None = None,
     irc_prefix: str = "!",
+    community: bool = True,
 ) -> tuple[CommandContext, Recorder]:
-    """A context as the router would build it, in the bridged group/channel or in private."""
+    """A context as the router would build it, in the bridged group/channel or in private;
+    community=False plays a stranger (bridge.audience said no)."""
     rec = recorder or Recorder()
     if private:
         chat = ChatRef(author.network, ChatId(author.nick or author.user_id), is_private=True)
@@ -131,6 +139,7 @@ def make_ctx(
         reply=rec.reply,
         reply_private=rec.reply_private,
         send_file=rec.send_file,
+        in_community=lambda: rec.ask_community(community),
         irc_prefix=irc_prefix,
     )
     return ctx, rec
@@ -173,6 +182,11 @@ class FakeOutbox:
             self.items.extend(items)
         return self.accepts
 
+    async def discard(self, network: str, matches: Callable[[str], bool]) -> int:
+        kept = [i for i in self.items if i.network != network or not matches(i.chat)]
+        dropped, self.items = len(self.items) - len(kept), kept
+        return dropped
+
     def irc_lines(self, chat: str) -> list[str]:
         return [
             ln
@@ -211,7 +225,7 @@ class FakeIrc:
     services: dict[str, str] = field(default_factory=dict)
     """What a WHOIS would answer beyond that: nick → account."""
     whois: list[str] = field(default_factory=list)
-    """Nicks resolve_account was asked about."""
+    """Nicks identify had to ask the server about."""
 
     def nicks(self, channel: str) -> list[str]:
         return list(self.members.get(channel, []))
@@ -219,9 +233,18 @@ class FakeIrc:
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         return 400
 
-    async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None:
-        self.whois.append(nick)
-        return self.accounts.get(nick) or self.services.get(nick)
+    async def identify(self, author: Author) -> Author:
+        """The tagged account stands; else what the connection knows; else a WHOIS."""
+        if author.account is not None:
+            return author
+        nick = author.nick or ""
+        account = self.accounts.get(nick)
+        if account is None:
+            self.whois.append(nick)
+            account = self.services.get(nick)
+        if account is None:
+            return author
+        return replace(author, account=account, user_id=irc_key(account, author.mask or ""))
 
     def account_of(self, nick: str) -> str | None:
         return self.accounts.get(nick)
@@ -236,12 +259,19 @@ class FakeTelegramSide:
     titles: dict[str, str] = field(default_factory=lambda: {TG_GROUP.chat_id: "Collab"})
     admins: dict[str, frozenset[int]] = field(default_factory=dict)
     members: int | None = 7
+    in_group: dict[str, set[str]] = field(default_factory=dict)
+    """Who getChatMember would find in each group: chat id → user ids."""
+    membership_asked: list[tuple[str, str]] = field(default_factory=list)
 
     async def member_count(self, chat: str) -> int | None:
         return self.members
 
     async def admin_ids(self, chat: str, max_age: float = 600.0) -> frozenset[int]:
         return self.admins.get(chat, frozenset())
+
+    async def is_member(self, chat: str, user_id: str) -> bool:
+        self.membership_asked.append((chat, user_id))
+        return user_id in self.in_group.get(chat, set())
 
 
 @dataclass

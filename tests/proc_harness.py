@@ -138,6 +138,12 @@ class BridgeProcess:
                 await asyncio.wait_for(asyncio.shield(self._reader), 5.0)
         return code
 
+    async def wait_exit(self, timeout: float = 20.0) -> int:
+        """Wait for the bridge to end on its own; the exit code."""
+        if self._proc is None:
+            raise BridgeProcessError("the bridge was never started")
+        return await self._wait_exit(timeout)
+
     async def terminate(self, timeout: float = 20.0, sig: signal.Signals = signal.SIGTERM) -> int:
         """SIGTERM (graceful stop; or SIGINT, what Ctrl-C sends) and wait; the exit code."""
         self._signal(sig)

@@ -62,7 +62,8 @@ TG, IRC = Network.TELEGRAM, Network.IRC
         (IRC, False, "!frobnicate", None),
         (IRC, True, "whois py", Command("whois", "py")),  # the prefix is optional privately
         (IRC, True, "!whois py", Command("whois", "py")),
-        (IRC, True, "hello there", Command("hello", "there")),
+        (IRC, True, "hello there", None),  # private chatter on IRC: no answer (case 15)
+        (IRC, True, "!hello there", Command("hello", "there")),  # meant as one: answered
     ],
 )
 def test_what_is_a_command(
@@ -87,7 +88,7 @@ def test_the_configured_irc_prefix(store: RosterStore, registry: CommandRegistry
     assert parse(said(BOB, ".whois py")) == Command("whois", "py")
     assert parse(said(BOB, "!whois py")) is None
     assert parse(said(BOB, ".whois py", chat=BOB_PRIVATE)) == Command("whois", "py")
-    assert parse(said(BOB, "!whois py", chat=BOB_PRIVATE)) == Command("!whois", "py")
+    assert parse(said(BOB, "!whois py", chat=BOB_PRIVATE)) is None  # chatter, unanswered
 
 
 # ------------------------------------------------------------------- answers
@@ -111,7 +112,8 @@ async def test_an_edited_command_is_not_run_again(rig: Rig, store: RosterStore) 
 
 
 async def test_unknown_commands_are_answered_privately_and_never_in_the_group(rig: Rig) -> None:
-    await rig.router.handle(said(BOB, "frob", chat=BOB_PRIVATE))
+    await rig.router.handle(said(BOB, "frob", chat=BOB_PRIVATE))  # chatter: no answer
+    await rig.router.handle(said(BOB, "!frob", chat=BOB_PRIVATE))
     await rig.router.handle(said(ALICE, "/frob", chat=ALICE_PRIVATE))
     assert rig.outbox.irc_lines("bob") == ['There is no command "frob". !help lists them all.']
     assert rig.outbox.telegram_texts(ALICE.user_id) == [
@@ -187,6 +189,7 @@ async def test_telegram_group_admins_are_moderators_only_when_configured(
     setting = f"telegram_admins_are_moderators = {str(configured).lower()}"
     rig = make_rig(store, registry, roster=setting)
     rig.telegram.admins[TG_GROUP.chat_id] = frozenset({1005})
+    rig.telegram.in_group[TG_GROUP.chat_id] = {"1005"}  # an admin is in the group
     dave = tg_author(1005, "Dave", "dave")
     await rig.router.handle(
         said(dave, "/export", chat=replace(ALICE_PRIVATE, chat_id=ChatId("1005")))

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ALICE, BOT_NICK, CHANNEL, GROUP, human, running_bridge, write_config
+from tests.harness import (
+    ALICE,
+    BOT_NICK,
+    CHANNEL,
+    GROUP,
+    human,
+    noting,
+    running_bridge,
+    write_config,
+)
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer, inspircd_server
 
@@ -233,3 +242,39 @@ async def test_unreachable_pieces_give_one_clear_line(
         pass
     problems = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert problems == ["telegram_chat -100999: Chat not found (is the bot a member of the group?)"]
+
+
+async def test_telegram_down_at_start_does_not_keep_irc_down(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = write_config(tmp_path / "config.toml", fake_tg, ngircd)
+    await fake_tg.stop()
+    routed: asyncio.Queue[str] = asyncio.Queue()
+    async with running_bridge(config, wrap_router=noting(routed)) as bridge:  # IRC joins
+        bob = await human(ngircd, "bob", CHANNEL)
+        bob.privmsg(CHANNEL, "said while Telegram is down")
+        assert await asyncio.wait_for(routed.get(), 10) == "said while Telegram is down"
+        [queued] = await bridge.app.store.stats()
+        assert (queued.network, queued.chat, queued.depth) == ("telegram", str(GROUP), 1)
+        assert bridge.app.telegram.connection_state == "unreachable"
+        await fake_tg.start()
+        [sent] = await fake_tg.wait_sent(timeout=20)
+        assert sent.visible_text == "bob: said while Telegram is down"
+        await bob.close()
+
+
+async def test_irc_down_at_start_does_not_keep_telegram_down(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = write_config(tmp_path / "config.toml", fake_tg, ngircd)
+    await ngircd.stop()
+    async with running_bridge(config, wait_joined=False) as bridge:
+        pushed = fake_tg.push_text(GROUP, ALICE, "written while IRC is down")
+        await fake_tg.wait_confirmed(pushed.update_id, timeout=10)  # stored, then confirmed
+        [queued] = await bridge.app.store.stats()
+        assert (queued.network, queued.chat, queued.depth) == ("irc", CHANNEL, 1)
+        await ngircd.start()
+        bob = await human(ngircd, "bob", CHANNEL)
+        [line] = await bob.expect_privmsgs(CHANNEL, 1, timeout=20, source_nick=BOT_NICK)
+        assert line.text == "<Alice Smith> written while IRC is down"
+        await bob.close()

@@ -151,7 +151,7 @@ async def test_join_from_both_networks_is_idempotent_and_not_relayed(
     config = config_for(tmp_path, fake_tg, ngircd)
     async with running_bridge(config):
         bob = await human(ngircd, "bob", CHANNEL)
-        dave = await human(ngircd, "dave")
+        dave = await human(ngircd, "dave", CHANNEL)  # privately answered: in the channel
         try:
             assert await tg_one(fake_tg, ALICE, "/join") == (
                 "Welcome, Alice Smith: you are on the roster. "
@@ -177,6 +177,7 @@ async def test_join_from_both_networks_is_idempotent_and_not_relayed(
             )
             # What Telegram sends first in a private chat, then /join there.
             fake_tg.add_private_chat(CAROL)
+            fake_tg.add_member(GROUP, CAROL)  # the roster is for people in the group
             assert await tg_one(fake_tg, CAROL, "/start", chat=CAROL.id) == (
                 "Hello Carol! I relay the bridged group and keep its members roster. "
                 "/help lists the commands; /join puts you on the roster."
@@ -903,9 +904,11 @@ async def test_command_rate_limit_makes_the_bot_go_quiet(
                 "Slow down, please: at most 3 commands a minute.",
             ]
             bob.privmsg(BOT_NICK, "members")  # private messages count too
-            # Unknown commands count too, and private chatter on Telegram gets one hint.
+            # Unknown commands count too, and private chatter on Telegram gets one hint
+            # (on IRC none: "hello" privately is chatter, not an unknown command).
+            dave.privmsg(BOT_NICK, "hello")
             for i in range(8):
-                dave.privmsg(BOT_NICK, f"frob{i}")
+                dave.privmsg(BOT_NICK, f"!frob{i}")
             got_irc = await dave.expect_privmsgs("dave", 4, source_nick=BOT_NICK)
             assert [ln.text for ln in got_irc] == [
                 *[f'There is no command "frob{i}". !help lists them all.' for i in range(3)],
@@ -945,6 +948,8 @@ async def test_help_on_both_networks(
                 "/leave",
                 "/link",
                 "/export",
+                "/remove",
+                "/untag",
                 "Details:",
             ]
             assert "/export — the roster as CSV and JSON, sent privately (moderators)" in listing
@@ -968,10 +973,10 @@ async def test_help_on_both_networks(
             bob.privmsg(CHANNEL, "!help")
             [pointer] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
             assert pointer.text == "I sent you the list of commands privately."
-            private = await bob.expect_privmsgs("bob", 10, source_nick=BOT_NICK)
+            private = await bob.expect_privmsgs("bob", 12, source_nick=BOT_NICK)
             assert private[0].text == "!help [command] — list the commands, or explain one"
             assert private[-1].text == "Details: !help <command>"
-            assert await irc_one(bob, BOT_NICK, "frobnicate") == (
+            assert await irc_one(bob, BOT_NICK, "!frobnicate") == (
                 'There is no command "frobnicate". !help lists them all.'
             )
             assert (await irc_ask(bob, BOT_NICK, "help whois", 2))[0] == (
@@ -1010,10 +1015,11 @@ async def test_configured_irc_prefix_is_what_every_answer_tells(
                 "Adds you to the roster, keyed by your Telegram id or IRC services account "
                 "(without one, by nick!user@host, marked unverified). Then: .interests.",
             ]
-            assert await irc_one(bob, BOT_NICK, "frob") == (
+            assert await irc_one(bob, BOT_NICK, ".frob") == (
                 'There is no command "frob". .help lists them all.'
             )
-            # Telegram tells what to type on IRC with the same prefix.
+            # Telegram tells what to type on IRC with the same prefix (Alice is in the group).
+            fake_tg.add_member(GROUP, ALICE)
             fake_tg.add_private_chat(ALICE)
             private = await tg_one(fake_tg, ALICE, "/link", chat=ALICE.id)
             code = link_code(private)

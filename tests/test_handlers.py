@@ -77,7 +77,8 @@ async def snapshot(store: RosterStore) -> dict[str, list[tuple[object, ...]]]:
 async def test_help_lists_every_command_once(registry: CommandRegistry, store: RosterStore) -> None:
     names = [s.name for s in registry.specs]
     assert names == [
-        "help", "join", "interests", "whois", "members", "names", "leave", "link", "export"
+        "help", "join", "interests", "whois", "members", "names", "leave", "link", "export",
+        "remove", "untag",
     ]  # fmt: skip
     rec = await run(registry, store, ALICE, "help", private=True)
     lines = rec.last.splitlines()

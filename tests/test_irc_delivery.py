@@ -9,10 +9,12 @@ import logging
 import pytest
 
 from bridge.config import IrcConfig
+from bridge.irc.accounts import Accounts
 from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import ChannelState
-from bridge.irc.delivery import CommandQueue, Delivery, EchoTracker, wire_line
+from bridge.irc.delivery import CommandQueue, Delivery, EchoTracker, Recipients, wire_line
 from bridge.irc.inbound import EventTable
+from bridge.irc.lanes import LineBudget
 from bridge.irc.link import Link
 from bridge.irc.own_mask import OwnMask
 from bridge.outbox import PermanentError, Queued, Sent, TransientError
@@ -43,9 +45,12 @@ async def _setup(*caps: str, echo_timeout: float = 15.0) -> Setup:
     negotiation = CapNegotiation(IrcConfig("h", NICK))
     own = OwnMask(USERNAME, lambda: link.nick)
     echoes = EchoTracker(link.is_me, timeout=echo_timeout)
-    delivery = Delivery(link, TokenBucket(100, 1000.0), state, own, negotiation, echoes)
+    budget = LineBudget(100, 1000.0)
+    accounts = Accounts(link, state, negotiation, budget)
+    recipients = Recipients(state, accounts)
+    delivery = Delivery(link, budget, state, own, negotiation, echoes, recipients)
     table = EventTable()
-    for part in (negotiation, own, echoes):
+    for part in (negotiation, own, echoes, accounts):
         table.add(part.handlers())
     wire = await library_connection(table)
     link.conn = wire.conn
@@ -180,3 +185,53 @@ async def test_queued_commands_of_a_lost_connection_are_dropped() -> None:
     finally:
         sender.cancel()
     assert s.wire.sent == ["JOIN #new"]
+
+
+def _whois(nick: str, user_host: str) -> list[str]:
+    user, _, host = user_host.partition("@")
+    return [
+        f":srv 311 {NICK} {nick} {user} {host} * :Real Name",
+        f":srv 318 {NICK} {nick} :End of /WHOIS list.",
+    ]
+
+
+async def test_private_lines_go_only_to_the_connection_they_were_queued_for() -> None:
+    s = await _setup()
+    s.state.add_names("#chan", "bob")
+    s.state.note_mask("bob!~b@b.host")
+    await s.deliver("bob", IrcLines(("seen: no question",), recipient="bob!~b@b.host"))
+    with pytest.raises(PermanentError):  # the bot sees someone else holding "bob"
+        await s.deliver("bob", IrcLines(("never",), recipient="bob!~old@old.host"))
+    assert s.wire.sent == ["PRIVMSG bob :seen: no question"]
+    s.wire.sent.clear()
+    s.state.quit("bob")  # out of sight: the server is asked before the first line
+    asked = asyncio.create_task(s.deliver("bob", IrcLines(("a", "b"), recipient="bob!~b@b.host")))
+    await s.wire.wait_sent(1)
+    s.wire.feed(*_whois("bob", "~b@b.host"))
+    await asked
+    assert s.wire.sent == ["WHOIS bob", "PRIVMSG bob :a", "PRIVMSG bob :b"]
+    s.wire.sent.clear()
+    asked = asyncio.create_task(s.deliver("bob", IrcLines(("c",), recipient="bob!~b@b.host")))
+    await s.wire.wait_sent(1)
+    s.wire.feed(*_whois("bob", "~stranger@s.host"))  # the nick changed hands unseen
+    with pytest.raises(PermanentError):
+        await asked
+    assert s.wire.sent == ["WHOIS bob"]
+
+
+async def test_a_recipient_who_leaves_sight_mid_answer_gets_no_more_of_it() -> None:
+    s = await _setup()
+    s.state.add_names("#chan", "bob")
+    s.state.note_mask("bob!~b@b.host")
+
+    async def quits_after_the_first_line(item: Queued, done: int) -> None:
+        s.state.quit("bob")
+
+    payload = IrcLines(("first", "second", "third"), recipient="bob!~b@b.host")
+    item: Queued = OutboxItem(1, "irc", "bob", "k", "reply", payload, 0.0, 0.0, 0)
+    delivering = asyncio.create_task(s.delivery.deliver("bob", [item], quits_after_the_first_line))
+    await s.wire.wait_sent(2)
+    s.wire.feed(f":srv 401 {NICK} bob :No such nick", f":srv 318 {NICK} bob :End")
+    with pytest.raises(PermanentError):
+        await delivering
+    assert s.wire.sent == ["PRIVMSG bob :first", "WHOIS bob"]

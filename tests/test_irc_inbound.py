@@ -69,6 +69,7 @@ async def test_channel_line_becomes_a_message_with_the_tagged_account() -> None:
 async def test_untagged_author_is_their_mask_unless_an_account_is_known() -> None:
     s = await _inbound()
     s.wire.feed(":bob!~b@b.host PRIVMSG #bridge :one")
+    s.wire.feed(f":srv 353 {NICK} = #bridge :carol")  # in sight: account-notify is believed
     s.wire.feed(":carol!c@c.host ACCOUNT carolacct", ":carol!c@c.host PRIVMSG #bridge :two")
     one, two = await s.read(2)
     assert one.author.user_id == UserId("mask:bob!~b@b.host") and one.author.account is None

@@ -1,5 +1,12 @@
 """What the bridge knows about IRC channels: which ones it is in, who else is there, and
-which services accounts they use.
+what it may believe about the people it sees.
+
+An account is a fact about a connection now, not about a nick (DESIGN.md, "Identity and
+trust"). The bot sees a connection only while it shares a channel with it: then every NICK,
+PART, KICK and QUIT reaches the bot, and the nick!user@host and account it learned still
+describe whoever holds the nick. Once a nick leaves the bot's sight (parts or is kicked from
+the last shared channel, quits, changes nick) what was known of it is forgotten, and is
+never learned for a nick the bot cannot see: the next holder of the nick is a stranger.
 
 Kept pure and testable: the connector's inbound part feeds it events; the connector answers
 questions from it (anti-highlight, /names, identities, whether a channel can be written to).
@@ -13,19 +20,21 @@ NICK_PREFIXES = "~&@%+!"
 
 
 class ChannelState:
-    """Channel membership (ours and others') and known services accounts, keyed by
-    casefolded names."""
+    """Channel membership (ours and others') and, for the nicks the bot sees, their
+    nick!user@host and services account; keyed by casefolded names."""
 
     def __init__(self) -> None:
         self._joined: set[str] = set()
         self._members: dict[str, dict[str, str]] = {}
         self._accounts: dict[str, str | None] = {}
+        self._masks: dict[str, str] = {}
 
     def reset(self) -> None:
         """Forget everything (after a disconnect the server will tell us again)."""
         self._joined.clear()
         self._members.clear()
         self._accounts.clear()
+        self._masks.clear()
 
     def is_joined(self, channel: str) -> bool:
         """Whether the bot is in channel now."""
@@ -38,7 +47,8 @@ class ChannelState:
     def left(self, channel: str) -> None:
         """We parted or were kicked: we are out, and no longer see who is there."""
         self._joined.discard(irc_casefold(channel))
-        self._members.pop(irc_casefold(channel), None)
+        for key in self._members.pop(irc_casefold(channel), {}):
+            self._forget_unseen(key)
 
     def nicks(self, channel: str) -> list[str]:
         return sorted(self._members.get(irc_casefold(channel), {}).values(), key=irc_casefold)
@@ -46,6 +56,11 @@ class ChannelState:
     def channels_of(self, nick: str) -> list[str]:
         key = irc_casefold(nick)
         return [chan for chan, members in self._members.items() if key in members]
+
+    def sees(self, nick: str) -> bool:
+        """Whether the bot shares a channel with nick now (and so sees it leave)."""
+        key = irc_casefold(nick)
+        return any(key in members for members in self._members.values())
 
     def add(self, channel: str, nick: str) -> None:
         self._members.setdefault(irc_casefold(channel), {})[irc_casefold(nick)] = nick
@@ -59,35 +74,63 @@ class ChannelState:
 
     def remove(self, channel: str, nick: str) -> None:
         self._members.get(irc_casefold(channel), {}).pop(irc_casefold(nick), None)
+        self._forget_unseen(irc_casefold(nick))
 
     def quit(self, nick: str) -> list[str]:
         """Remove nick everywhere; returns the channels it was in."""
         channels = self.channels_of(nick)
         for chan in channels:
             self.remove(chan, nick)
-        self._accounts.pop(irc_casefold(nick), None)
         return channels
 
     def rename(self, old: str, new: str) -> list[str]:
-        """Follow a nick change; returns the channels the user is in."""
+        """Follow a nick change seen in a shared channel: the same connection under a new
+        nick keeps its account; the old nick's next holder is someone else."""
+        old_key, new_key = irc_casefold(old), irc_casefold(new)
+        account_known = old_key in self._accounts
+        account = self._accounts.pop(old_key, None)
+        mask = self._masks.pop(old_key, None)
         channels = self.channels_of(old)
         for chan in channels:
             self.remove(chan, old)
             self.add(chan, new)
-        account = self._accounts.pop(irc_casefold(old), None)
-        if account is not None:
-            self._accounts[irc_casefold(new)] = account
+        if channels and account_known:
+            self._accounts[new_key] = account
+        if channels and mask is not None:
+            self._masks[new_key] = f"{new}!{mask.partition('!')[2]}"
         return channels
 
     def set_account(self, nick: str, account: str | None) -> None:
-        """account-notify / extended-join / WHOIS 330; "*" or None means logged out."""
-        self._accounts[irc_casefold(nick)] = None if account in (None, "*", "") else account
+        """account-notify / extended-join / WHOIS 330 of a nick the bot sees ("*" or None:
+        logged out); ignored for a nick it does not see, which may change hands unseen."""
+        if self.sees(nick):
+            self._accounts[irc_casefold(nick)] = None if account in (None, "*", "") else account
 
     def account(self, nick: str) -> str | None:
         return self._accounts.get(irc_casefold(nick))
 
     def knows_account(self, nick: str) -> bool:
         return irc_casefold(nick) in self._accounts
+
+    def note_mask(self, mask: str) -> None:
+        """A line from nick!user@host: remembered while the bot sees that nick."""
+        nick = mask.partition("!")[0]
+        if "!" in mask and self.sees(nick):
+            self._masks[irc_casefold(nick)] = mask
+
+    def mask_of(self, nick: str) -> str | None:
+        """The nick!user@host the bot sees holding nick now, when it learned it."""
+        return self._masks.get(irc_casefold(nick))
+
+    def _forget_unseen(self, key: str) -> None:
+        if not any(key in members for members in self._members.values()):
+            self._accounts.pop(key, None)
+            self._masks.pop(key, None)
+
+
+def same_mask(one: str, other: str) -> bool:
+    """Whether two nick!user@host masks name the same connection as far as IRC can tell."""
+    return irc_casefold(one) == irc_casefold(other)
 
 
 def split_mask(mask: str) -> tuple[str, str, str]:

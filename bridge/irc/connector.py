@@ -5,11 +5,15 @@ events to them (EventTable) and offers the public face the rest of the bridge us
 relay core's view (nick, nicks, payload_budget, accounts) and the outbox's Sender.
 
     caps.CapNegotiation     CAP LS/REQ/ACK and SASL PLAIN, before registration
-    registration            modes, IDENTIFY, JOINs after it; nick regain, rejoin
+    registration            modes, IDENTIFY after it; nick in use or refused, nick regain
+    joins.Joins             JOINs, retried with backoff after a refusal or a kick; status
     own_mask.OwnMask        the bot's own nick!user@host and the line budget
-    inbound.Inbound         others' lines and channel events → Messages (Inbox)
-    delivery                relayed lines and paced commands, echo-confirmed
-    accounts.Accounts       WHOIS lookups; the account cache in channels.ChannelState
+    inbound.Inbound         others' lines and channel events → Messages (two Inboxes:
+                            channels, and private lines that may wait for a WHOIS)
+    lanes.LineBudget        the server's line budget: relay first, then WHOIS, then answers
+    delivery                relayed lines and paced commands, echo-confirmed; private
+                            lines only to the nick!user@host they were queued for
+    accounts.Accounts       who holds a nick now: what the bot sees, else WHOIS (paced)
     supervisor.Supervisor   connect, reconnect, watchdog, outage log lines
 """
 
@@ -22,14 +26,16 @@ from bridge.config import IrcConfig
 from bridge.irc.accounts import Accounts
 from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import ChannelState
-from bridge.irc.delivery import CommandQueue, Delivery, EchoTracker
+from bridge.irc.delivery import CommandQueue, Delivery, EchoTracker, Recipients
 from bridge.irc.inbound import EventTable, Inbound, Inbox, OnMessage
+from bridge.irc.joins import Joins
+from bridge.irc.lanes import LineBudget
 from bridge.irc.link import Link
 from bridge.irc.own_mask import OwnMask
 from bridge.irc.registration import Registration
-from bridge.irc.supervisor import Supervisor
+from bridge.irc.supervisor import IrcGaveUp, Supervisor
+from bridge.model import Author
 from bridge.outbox import Progress, Queued, Sent
-from bridge.pacing import TokenBucket
 
 STOP_DRAIN_TIMEOUT = 5.0
 """At stop, how long what was already read may take to be stored."""
@@ -40,37 +46,53 @@ class IrcConnector:
 
     def __init__(self, config: IrcConfig, channels: Sequence[str]) -> None:
         self.config = config
-        bucket = TokenBucket(config.send_burst, config.send_rate)
+        bucket = LineBudget(config.send_burst, config.send_rate)
         self.link = Link(config.nick)
         self.channel_state = ChannelState()
         self.negotiation = CapNegotiation(config)
         self.own = OwnMask(config.username, lambda: self.link.nick)
         self.inbox = Inbox()
+        self.private_inbox = Inbox(behind=self.inbox)
         self.echoes = EchoTracker(self.link.is_me)
         self.commands = CommandQueue(bucket, self.link.usable)
-        self.accounts = Accounts(self.link, self.channel_state)
+        self.accounts = Accounts(self.link, self.channel_state, self.negotiation, bucket)
         self.delivery = Delivery(
-            self.link, bucket, self.channel_state, self.own, self.negotiation, self.echoes
+            self.link,
+            bucket,
+            self.channel_state,
+            self.own,
+            self.negotiation,
+            self.echoes,
+            Recipients(self.channel_state, self.accounts),
         )
         events = EventTable()
         self.supervisor = Supervisor(
             config, self.link, self.negotiation, events, on_lost=self._forget_connection
         )
+        self.joins = Joins(config, channels, self.link, self.channel_state, self.commands)
         self.registration = Registration(
             config,
-            channels,
+            self.joins,
             self.link,
-            self.channel_state,
             bucket,
             self.commands,
             on_ready=self.supervisor.note_ready,
+            on_fatal=self.supervisor.give_up,
         )
-        inbound = Inbound(channels, self.channel_state, self.link, self.negotiation, self.inbox)
+        inbound = Inbound(
+            channels,
+            self.channel_state,
+            self.link,
+            self.negotiation,
+            self.inbox,
+            self.private_inbox,
+        )
         # Handlers of one event type run in this order: e.g. on our own JOIN the mask is
         # learned before Inbound wakes those waiting for the channel.
         for part in (
             self.negotiation,
             self.registration,
+            self.joins,
             self.own,
             self.echoes,
             inbound,
@@ -82,23 +104,30 @@ class IrcConnector:
     # ---------------------------------------------------------------- lifecycle
 
     async def run(self, on_message: OnMessage) -> None:
-        """Connect and stay connected until cancelled; what is read goes to on_message."""
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self.inbox.run(on_message), name="irc inbox")
-            group.create_task(self.supervisor.watchdog(), name="irc watchdog")
-            group.create_task(self.registration.keep_nick(), name="irc nick regain")
-            group.create_task(self.commands.run(), name="irc paced commands")
-            await self.supervisor.run()
+        """Connect and stay connected until cancelled; what is read goes to on_message.
+        Raises IrcGaveUp when the server refuses what only the config can change."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.inbox.run(on_message), name="irc inbox")
+                group.create_task(self.private_inbox.run(on_message), name="irc private inbox")
+                group.create_task(self.supervisor.watchdog(), name="irc watchdog")
+                group.create_task(self.registration.keep_nick(), name="irc nick regain")
+                group.create_task(self.commands.run(), name="irc paced commands")
+                await self.supervisor.run()
+        except* IrcGaveUp as failed:  # one clear error for the app, not a group of one
+            raise failed.exceptions[0] from None
 
     async def stop(self, message: str = "Bridge shutting down") -> None:
         """Send QUIT and close; the supervisor will not reconnect."""
         await self.supervisor.stop(message)
         # What was read before the QUIT is stored before the caller stops the dispatcher.
         await self.inbox.drain(STOP_DRAIN_TIMEOUT)
+        await self.private_inbox.drain(STOP_DRAIN_TIMEOUT)
 
     def _forget_connection(self) -> None:
         """The connection is lost: what belonged to it goes (the server tells us again)."""
         self.commands.drop_pending()
+        self.joins.reset()
         self.channel_state.reset()
         self.accounts.fail_pending()
         self.echoes.fail_all()
@@ -115,6 +144,10 @@ class IrcConnector:
     def is_joined(self, channel: str) -> bool:
         return self.channel_state.is_joined(channel)
 
+    def channel_status(self) -> dict[str, str]:
+        """Bridged channel → "joined" or why not (for `tgirc-bridge status`)."""
+        return self.joins.status()
+
     # ------------------------------------------------------- relay core's view
 
     @property
@@ -130,9 +163,9 @@ class IrcConnector:
         """Bytes a payload may use so the line as relayed to others fits the server's limit."""
         return self.own.budget(target, action=action)
 
-    async def resolve_account(self, nick: str, timeout: float = 3.0) -> str | None:
-        """The nick's services account, asking the server (WHOIS) when not known."""
-        return await self.accounts.resolve(nick, timeout)
+    async def identify(self, author: Author) -> Author:
+        """author with the services account the server vouches for now (WHOIS if needed)."""
+        return await self.accounts.identify(author)
 
     def account_of(self, nick: str) -> str | None:
         """The account the connection state knows for nick now (no lookup)."""

@@ -1,7 +1,9 @@
 """Writing to the server: relayed lines and the bot's own commands, paced and confirmed.
 
-Both go behind one token bucket so the server never sees a burst it would punish; with
-echo-message a relayed line counts as delivered only when the server sends it back.
+Both go behind one line budget (lanes.LineBudget) so the server never sees a burst it would
+punish; with echo-message a relayed line counts as delivered only when the server sends it
+back. Lines to one person wait behind the channels' lines, and go only to the person they
+were queued for: a nick that changed hands since gets none of them.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.casemap import irc_casefold
+from bridge.irc.accounts import Accounts, LookupFailed
 from bridge.irc.caps import CapNegotiation
-from bridge.irc.channels import ChannelState
+from bridge.irc.channels import ChannelState, same_mask
+from bridge.irc.lanes import Lane, LineBudget
 from bridge.irc.link import Handlers, Link
 from bridge.irc.own_mask import OwnMask
 from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
@@ -118,24 +122,48 @@ class CommandQueue:
                     log.exception("IRC: could not send a queued command")
 
 
+class Recipients:
+    """Whether a private item's nick is still held by the nick!user@host it was queued for."""
+
+    def __init__(self, channels: ChannelState, accounts: Accounts) -> None:
+        self._channels = channels
+        self._accounts = accounts
+
+    def seen(self, nick: str, mask: str) -> bool | None:
+        """What the bot sees (it shares a channel with nick): same holder or not; None when
+        it does not see nick, or never learned its mask."""
+        current = self._channels.mask_of(nick)
+        return None if current is None else same_mask(current, mask)
+
+    async def ask(self, nick: str, mask: str) -> bool:
+        """The server's answer (WHOIS); TransientError when none comes."""
+        try:
+            holder = await self._accounts.lookup(nick)
+        except LookupFailed as exc:
+            raise TransientError(f"could not check who holds {nick}: {exc}") from exc
+        return holder is not None and same_mask(holder.mask, mask)
+
+
 class Delivery:
     """The outbox's Sender for IRC: IrcLines written one paced line at a time."""
 
     def __init__(
         self,
         link: Link,
-        bucket: TokenBucket,
+        budget: LineBudget,
         channels: ChannelState,
         own: OwnMask,
         caps: CapNegotiation,
         echoes: EchoTracker,
+        recipients: Recipients,
     ) -> None:
         self._link = link
-        self._bucket = bucket
+        self._budget = budget
         self._channels = channels
         self._own = own
         self._caps = caps
         self._echoes = echoes
+        self._recipients = recipients
 
     def ready_for(self, chat: str) -> bool:
         """Channels need a join, private targets only a registered connection."""
@@ -154,10 +182,14 @@ class Delivery:
         if not isinstance(payload, IrcLines):
             raise PermanentError(f"IRC cannot deliver {type(payload).__name__}")
         lines, action, notice = payload.lines, payload.action, payload.notice
+        private = chat[:1] not in CHANNEL_PREFIXES
+        ask_if_unseen = True  # before the first line, and again if the recipient leaves sight
         for index in range(item.progress, len(lines)):
-            await self._bucket.take()
+            await self._budget.take_for(Lane.PRIVATE if private else Lane.RELAY)
             if not self.ready_for(chat):
                 raise TransientError("not connected to IRC")
+            if payload.recipient is not None:
+                ask_if_unseen = await self._check_recipient(chat, payload.recipient, ask_if_unseen)
             text = strip_unsafe(lines[index])
             if action:
                 self.write(f"PRIVMSG {chat} :\x01ACTION {text}\x01")
@@ -168,6 +200,17 @@ class Delivery:
             if index + 1 < len(lines):
                 await progress(item, index + 1)
         return Sent(1)
+
+    async def _check_recipient(self, nick: str, mask: str, ask_if_unseen: bool) -> bool:
+        """Stop (PermanentError) if nick is no longer held by mask. A recipient the bot sees
+        costs nothing to check, line by line; one it does not see is asked about before the
+        first line (and when it leaves sight). Returns whether to ask before the next line."""
+        seen = self._recipients.seen(nick, mask)
+        if seen is None and ask_if_unseen:
+            seen = await self._recipients.ask(nick, mask)
+        if seen is False:
+            raise PermanentError(f"{nick} is no longer {mask}: its private lines are dropped")
+        return self._recipients.seen(nick, mask) is not None
 
     def write(self, line: str) -> None:
         """Write one protocol line straight to the transport, within the server's LINELEN."""

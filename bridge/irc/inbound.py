@@ -2,7 +2,9 @@
 
 The library calls handlers synchronously from its protocol callback and lets exceptions
 escape into it (which drops the connection): handlers here only translate, update the
-channel state and queue; the router is called later, from the inbox task.
+channel state and queue; the router is called later, from the inbox task. A line whose
+translation or routing raises is logged with the line and offered to Inbox.next_failure(),
+where the App sets it aside; the lines after it go on as usual.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.casemap import irc_casefold
-from bridge.identity import irc_key
+from bridge.identity import account_now, irc_key
 from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import ChannelState
 from bridge.irc.link import Handler, Handlers, Link
@@ -29,6 +32,8 @@ OnMessage = Callable[[Message], Awaitable[None]]
 """Where read messages go (the router); returns once the message is stored durably."""
 
 _ids = itertools.count(1)
+FAILURES_KEPT = 100
+"""Failed lines waiting to be set aside; beyond this they are only logged."""
 
 
 class EventTable:
@@ -50,24 +55,67 @@ class EventTable:
                 log.exception("IRC: error handling %s", event.type)
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An IRC line whose handling raised: the connector does not know storage, the App
+    sets it aside."""
+
+    line: str
+    error: Exception
+
+
 class Inbox:
-    """Messages read from IRC, handed to the router in arrival order outside the callbacks."""
+    """Messages read from IRC, handed to the router in arrival order outside the callbacks;
+    one that raises is a Failure, and the next goes on."""
 
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[Message] = asyncio.Queue()
+    def __init__(self, behind: Inbox | None = None) -> None:
+        """behind: the inbox this one waits for. Each message here is handled only once
+        everything read into that one before it was, so it never overtakes what was said
+        before it (the other inbox never waits for this one); failures are reported there."""
+        self._queue: asyncio.Queue[tuple[Message, str, int]] = asyncio.Queue()
+        self._failures: asyncio.Queue[Failure] = (
+            behind._failures if behind is not None else asyncio.Queue(FAILURES_KEPT)
+        )
+        self._behind = behind
+        self._read = 0  # messages put here so far
+        self._handled = 0
+        self._progress = asyncio.Event()
 
-    def put(self, message: Message) -> None:
-        self._queue.put_nowait(message)
+    def put(self, message: Message, line: str = "") -> None:
+        """Queue a message read from ``line`` (the raw IRC line, kept for the error path)."""
+        mark = self._behind._read if self._behind is not None else 0
+        self._queue.put_nowait((message, line, mark))
+        self._read += 1
+
+    async def _handled_up_to(self, count: int) -> None:
+        while self._handled < count:
+            self._progress.clear()
+            await self._progress.wait()
+
+    def failed(self, line: str, error: Exception, what: str = "IRC: could not read") -> None:
+        """A line could not be handled: logged with the line (never lost silently) and kept
+        for next_failure()."""
+        log.error("%s %r", what, line, exc_info=error)
+        with contextlib.suppress(asyncio.QueueFull):
+            self._failures.put_nowait(Failure(line, error))
+
+    async def next_failure(self) -> Failure:
+        return await self._failures.get()
 
     async def run(self, on_message: OnMessage) -> None:
         while True:
-            message = await self._queue.get()
+            message, line, mark = await self._queue.get()
             try:
+                if self._behind is not None:
+                    await self._behind._handled_up_to(mark)
                 await on_message(message)
-            except Exception:
-                log.exception("IRC: failed to handle a message from %s", message.author.nick)
+            except Exception as exc:
+                who = f"IRC: failed to handle a message from {message.author.nick}:"
+                self.failed(line or message.source_id, exc, who)
             finally:
                 self._queue.task_done()
+                self._handled += 1
+                self._progress.set()
 
     async def drain(self, timeout: float) -> None:
         """Wait (at most timeout) until everything already read has been handled."""
@@ -85,15 +133,20 @@ class Inbound:
         link: Link,
         caps: CapNegotiation,
         inbox: Inbox,
+        private_inbox: Inbox | None = None,
     ) -> None:
         self._bridged_names = {irc_casefold(c): c for c in channels}
         self._state = state
         self._link = link
         self._caps = caps
         self._inbox = inbox
+        # Private lines wait on their own: a command that needs a WHOIS never holds up
+        # what is said in the channels.
+        self._private_inbox = private_inbox or inbox
+        self._line = ""  # the raw line being handled, kept with what it became
 
     def handlers(self) -> Handlers:
-        return {
+        table: dict[str, Handler] = {
             "pubmsg": self._on_pubmsg,
             "privmsg": self._on_privmsg,
             "action": self._on_action,
@@ -105,12 +158,29 @@ class Inbound:
             "account": self._on_account,
             "namreply": self._on_names,
         }
+        guarded = {kind: self._guarded(handler) for kind, handler in table.items()}
+        return {"all_raw_messages": self._on_raw, **guarded}
+
+    def _on_raw(self, conn: Any, event: Any) -> None:
+        self._line = event.arguments[0] if event.arguments else ""
+
+    def _guarded(self, handler: Handler) -> Handler:
+        """A line that breaks translation is a Failure to set aside, not the library's."""
+
+        def guarded(conn: Any, event: Any) -> None:
+            try:
+                handler(conn, event)
+            except Exception as exc:
+                self._inbox.failed(self._line, exc)
+
+        return guarded
 
     def _author(self, event: Any) -> Author:
         source = event.source
         nick = source.nick
         tags = {t["key"]: t.get("value") for t in (event.tags or [])}
-        account = tags.get("account") or self._state.account(nick)
+        tagged, seen = "account-tag" in self._caps.enabled, self._state.account(nick)
+        account = account_now(tagged=tagged, tag=tags.get("account"), seen=seen)
         mask = str(source)
         return Author(
             network=Network.IRC,
@@ -132,6 +202,7 @@ class Inbound:
         extra: tuple[tuple[str, str], ...] = (),
     ) -> None:
         tags = {t["key"]: t.get("value") for t in (event.tags or [])}
+        self._state.note_mask(str(event.source))
         author = self._author(event)
         plain, spans = parse_irc_formatting(text)
         source_id = f"irc:{tags.get('msgid') or f'{time.time_ns()}-{next(_ids)}'}"
@@ -139,7 +210,7 @@ class Inbound:
             chat_id = author.nick
         else:
             chat_id = self._bridged_names.get(irc_casefold(channel), channel)
-        self._inbox.put(
+        (self._private_inbox if private else self._inbox).put(
             Message(
                 source_id=source_id,
                 author=author,
@@ -149,7 +220,8 @@ class Inbound:
                 kind=kind,
                 timestamp=time.time(),
                 extra=extra,
-            )
+            ),
+            self._line,
         )
 
     def _bridged(self, channel: str | None) -> bool:
@@ -172,14 +244,14 @@ class Inbound:
 
     def _on_join(self, conn: Any, event: Any) -> None:
         nick, channel = event.source.nick, event.target
-        if len(event.arguments) >= 1 and "extended-join" in self._caps.enabled:
-            self._state.set_account(nick, event.arguments[0])
         if self._link.is_me(nick):
             self._state.joined(channel)
             log.info("IRC: joined %s", channel)
             self._link.mark_changed()
             return
         self._state.add(channel, nick)
+        if len(event.arguments) >= 1 and "extended-join" in self._caps.enabled:
+            self._state.set_account(nick, event.arguments[0])
         if self._bridged(channel):
             self._emit(event, channel, MessageKind.JOIN)
 
@@ -196,7 +268,7 @@ class Inbound:
 
     def _on_kick(self, conn: Any, event: Any) -> None:
         channel, kicked = event.target, event.arguments[0]
-        if self._link.is_me(kicked):  # the rejoin is Registration's
+        if self._link.is_me(kicked):  # the rejoin is Joins'
             self._state.left(channel)
             self._link.mark_changed()
             return

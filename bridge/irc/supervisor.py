@@ -1,5 +1,6 @@
 """Keeping one IRC connection alive: connect, reconnect with backoff and jitter, a watchdog
-that PINGs on silence, and one log line per outage (lost, then back after how long).
+that PINGs on silence, and one log line per outage (lost, then back after how long); giving
+up only on what the operator must change (a nick the server refuses).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import irc.client
 import irc.client_aio
 from jaraco.stream.buffer import LenientDecodingLineBuffer
 
@@ -26,6 +28,30 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 30.0
 STABLE_AFTER = 60.0
 """A connection that lasted this long resets the backoff: the next outage starts fast."""
+
+
+class IrcGaveUp(Exception):
+    """The server refuses what only the operator can change; reconnecting cannot help."""
+
+
+class TextFirstConnection(irc.client_aio.AioConnection):
+    """The library splits every message at each \\x01 (the 1990s CTCP spec): the text after
+    a CTCP in the middle of a line came out as a "ctcp" event and was lost. As clients do
+    today, a message is a CTCP only when it starts with \\x01; anything else is text, whole."""
+
+    def _handle_message(self, arguments: Any, command: str, source: Any, tags: Any) -> None:
+        target, text = arguments[:2]
+        if not text.startswith("\x01"):
+            where = "pub" if irc.client.is_channel(target) else "priv"
+            kind = where + ("msg" if command == "privmsg" else "notice")
+            self._handle_event(irc.client.Event(kind, source, target, [text], tags))
+            return
+        tag, _, data = text[1:].removesuffix("\x01").partition(" ")
+        kind = "ctcp" if command == "privmsg" else "ctcpreply"
+        args = [tag, data] if data else [tag]
+        self._handle_event(irc.client.Event(kind, source, target, args, tags))
+        if kind == "ctcp" and tag == "ACTION":
+            self._handle_event(irc.client.Event("action", source, target, args[1:], tags))
 
 
 class Supervisor:
@@ -52,6 +78,7 @@ class Supervisor:
         self._outages = 0
         self._down_since: float | None = None
         self._attempts = 0  # connection attempts during the current outage (or at start)
+        self._gave_up: str | None = None
 
     async def run(self) -> None:
         """Connect, and connect again after every loss, until stop()."""
@@ -71,6 +98,8 @@ class Supervisor:
                 self._connect_failed(logging.WARNING, "IRC %s:%d unreachable: %s", *where, reason)
             finally:
                 self._lost()
+            if self._gave_up is not None:
+                raise IrcGaveUp(self._gave_up)
             if self._stopping:
                 break
             if time.monotonic() - started > STABLE_AFTER:
@@ -93,6 +122,16 @@ class Supervisor:
             with contextlib.suppress(Exception):
                 conn.disconnect(message)
 
+    def give_up(self, reason: str) -> None:
+        """Close for good: run() raises IrcGaveUp(reason) instead of reconnecting."""
+        self._gave_up = reason
+        self._stopping = True
+        conn = self._link.conn
+        if conn is not None and conn.connected:
+            with contextlib.suppress(Exception):
+                conn.disconnect(reason)
+        self._disconnected.set()
+
     def _tls_context(self) -> ssl.SSLContext | None:
         if not self._config.tls:
             return None
@@ -105,6 +144,7 @@ class Supervisor:
     async def _connect_once(self) -> None:
         if self._reactor is None:  # inside a coroutine: the reactor takes the running loop
             self._reactor = irc.client_aio.AioReactor(loop=asyncio.get_running_loop())
+            self._reactor.connection_class = TextFirstConnection
             self._reactor.add_global_handler("all_events", self._on_any_event, 0)
             self._link.conn = self._reactor.server()
             self._link.conn.buffer_class = LenientDecodingLineBuffer

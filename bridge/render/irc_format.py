@@ -5,7 +5,8 @@ Splitting to the wire limit is in irc_split.py, the control codes in irc_codes.p
 Formats chosen here (the router relies on them):
 - spoiler: ``||`` + black-on-black colour + text + colour reset + ``||`` (plain: ``||text||``);
 - link: ``text (url)`` unless the url is the visible text;
-- reply: ``[re Alice: "first words…"] `` before the text; edit: ``[edit] `` before that.
+- reply: ``[re Alice: "first words…"] `` before the text; edit: ``[edit] `` before that;
+- forward: ``[fwd from Carol] `` after the edit mark (the sender passes on Carol's words).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ SPOILER_ON: Final = "||\x0301,01"
 SPOILER_OFF: Final = "\x03||"
 EDIT_PREFIX: Final = "[edit] "
 ZWSP: Final = "\u200b"
+MAX_FORWARD_NAME: Final = 64
+"""A forward's origin may be a long chat title (and signature); the text matters more."""
 
 _TOGGLE_KINDS: Final = {
     BOLD: SpanKind.BOLD,
@@ -211,6 +214,12 @@ def format_reply_prefix(reply: ReplyRef, max_quote_chars: int = 50) -> str:
     return f'[re {name}: "{truncate_words(quote, max_quote_chars)}"] '
 
 
+def format_forward_prefix(origin: str) -> str:
+    """``[fwd from Carol] `` shown before a forwarded message: who wrote it first."""
+    name = truncate_words(_plain_line(origin), MAX_FORWARD_NAME) or "?"
+    return f"[fwd from {name}] "
+
+
 def message_to_irc_lines(
     text: str,
     spans: Sequence[Span] = (),
@@ -218,14 +227,17 @@ def message_to_irc_lines(
     attachments: Sequence[Attachment] = (),
     reply: ReplyRef | None = None,
     is_edit: bool = False,
+    forwarded_from: str | None = None,
     formatting: bool = True,
 ) -> list[str]:
     """All IRC lines for one Telegram message (without the name prefix), ready to split.
 
-    The first line starts with ``[edit] ``, then the reply prefix, then attachment
-    descriptions; a message with none of these and no text gives [].
+    The first line starts with ``[edit] ``, then the forward and reply prefixes, then
+    attachment descriptions; a message with none of these and no text gives [].
     """
-    head = (EDIT_PREFIX if is_edit else "") + (format_reply_prefix(reply) if reply else "")
+    head = EDIT_PREFIX if is_edit else ""
+    head += format_forward_prefix(forwarded_from) if forwarded_from is not None else ""
+    head += format_reply_prefix(reply) if reply else ""
     head += "".join(describe_attachment(att) + " " for att in attachments)
     lines = render_lines(text, spans, formatting=formatting)
     if lines:

@@ -208,6 +208,27 @@ def irc_to_telegram_html(nick: str, text: str, spans: Sequence[Span], *, action:
     return spans_to_html(head + text, extra + shifted)
 
 
+def irc_to_telegram_parts(
+    nick: str, text: str, spans: Sequence[Span], *, action: bool, limit: int = TELEGRAM_LIMIT
+) -> list[tuple[str, str]]:
+    """An IRC line as Telegram messages of at most limit visible characters, each naming
+    nick (a server with a large LINELEN sends lines longer than Telegram takes):
+    (html, the part of text it shows) pairs, in order."""
+    head = utf16_len(f"* {nick} " if action else f"{nick}: ")
+    parts = []
+    start = 0
+    for chunk in split_plain_text(text, max(limit - head, 2)):
+        end = start + len(chunk)
+        inside = [
+            Span(sp.kind, max(sp.start, start) - start, min(sp.end, end) - start, sp.url)
+            for sp in spans
+            if sp.start < end and sp.end > start
+        ]
+        parts.append((irc_to_telegram_html(nick, chunk, inside, action=action), chunk))
+        start = end
+    return parts
+
+
 def split_plain_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Cut plain text (before escaping) into chunks of at most limit UTF-16 units.
 

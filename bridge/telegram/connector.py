@@ -1,8 +1,9 @@
 """The Telegram connector: logs in, polls updates into the router, answers questions about
 chats, and hands the outbox its delivery side.
 
-It drives getUpdates itself so the offset moves past an update only after the router has
-stored what the update asks for (at-least-once intake, de-duplicated by the outbox).
+Logging in is part of run(), retried while Telegram is unreachable, so a Telegram outage at
+start-up neither holds the IRC side back nor keeps SIGTERM from stopping the bridge. Polling
+(offsets, poison updates, a second instance on the token) is polling.Poller's.
 """
 
 from __future__ import annotations
@@ -12,31 +13,30 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import telegram
 from telegram import error as tg_error
-from telegram.request import HTTPXRequest, RequestData
-from telegram.request._requestparameter import RequestParameter
+from telegram.request import HTTPXRequest
 
 from bridge.config import TelegramConfig
 from bridge.model import Message
 from bridge.outbox import Progress, Queued, Sent
 from bridge.pacing import backoff_delay
-from bridge.telegram.delivery import TelegramDelivery, seconds
+from bridge.telegram.delivery import TelegramDelivery
 from bridge.telegram.inbound import decode, group_title, translate
+from bridge.telegram.membership import Membership
+from bridge.telegram.polling import (
+    TOKEN_REJECTED,
+    FatalTelegramError,
+    OnMessage,
+    Poller,
+    SetAside,
+)
 
 log = logging.getLogger(__name__)
 
-OnMessage = Callable[[Message], Awaitable[None]]
-"""The router's entry point: returns once what the message asks for is stored durably."""
-ALLOWED_UPDATES = ["message", "edited_message"]
-TOKEN_REJECTED = "telegram.token: rejected by the Bot API (Unauthorized); check the token"
-
-
-class FatalTelegramError(Exception):
-    """Telegram refuses the bot itself (bad token): retrying cannot help."""
+__all__ = ["FatalTelegramError", "OnMessage", "SetAside", "TelegramConnector"]
 
 
 class TelegramConnector:
@@ -66,83 +66,50 @@ class TelegramConnector:
         """Titles of the groups the bot has seen, by chat id (for /names)."""
         self.bot_id: int | None = None
         self.username = ""
-        self.connection_state = "starting"
+        self._login_state = "starting"
         self._ready = asyncio.Event()
         self._delivery = TelegramDelivery(self.bot, config, self._ready)
         self._admins: dict[str, tuple[float, frozenset[int]]] = {}
-        self._offset = 0
-        self._outages = 0
+        self._membership = Membership(self.bot)
+        self._poller = Poller(self.bot, self._poll_request, config, self._parse)
 
     # --------------------------------------------------------------- start / poll
 
+    @property
+    def connection_state(self) -> str:
+        """starting | unreachable (not logged in yet) | ready | retrying (for `status`)."""
+        return self._poller.state if self._ready.is_set() else self._login_state
+
     async def start(self) -> None:
-        """getMe with retry: a bad token is fatal, a network fault is retried with backoff."""
-        delay = 1.0
-        while True:
+        """getMe until it answers: a bad token is fatal, a network fault is retried with
+        backoff (cancellable at any moment)."""
+        attempt = 0
+        while not self._ready.is_set():
             try:
                 await self.bot.initialize()
                 me = await self.bot.get_me()
-                break
             except (tg_error.InvalidToken, tg_error.Forbidden):
                 raise FatalTelegramError(TOKEN_REJECTED) from None
             except tg_error.TelegramError as exc:
+                delay = backoff_delay(attempt, random.random())
+                attempt += 1
+                self._login_state = "unreachable"
                 log.warning("Telegram unreachable (%s); retrying in %.0fs", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(60.0, delay * 2)
-        self.bot_id = me.id
-        self.username = me.username or ""
-        self.connection_state = "ready"
-        self._ready.set()
-        log.info("Telegram: logged in as @%s", self.username)
+                continue
+            self.bot_id = me.id
+            self.username = me.username or ""
+            self._ready.set()
+            log.info("Telegram: logged in as @%s", self.username)
 
-    async def run(self, on_message: OnMessage) -> None:
-        """Poll until cancelled; each update is handed to on_message before it is confirmed."""
+    async def wait_logged_in(self) -> None:
         await self._ready.wait()
-        failures = 0
-        while True:
-            try:
-                raw_updates = await self._fetch_updates()
-            except tg_error.RetryAfter as exc:
-                await asyncio.sleep(seconds(exc.retry_after))
-                continue
-            except (tg_error.InvalidToken, tg_error.Forbidden):
-                raise FatalTelegramError(TOKEN_REJECTED) from None
-            except tg_error.TelegramError as exc:
-                failures += 1
-                if failures == 1:
-                    self._outages += 1
-                    log.warning("Telegram: polling failed (%s); backing off", exc)
-                self.connection_state = "retrying"
-                await asyncio.sleep(backoff_delay(failures, random.random()))
-                continue
-            if failures:
-                log.info("Telegram: polling recovered after %d failures", failures)
-                failures = 0
-                self.connection_state = "ready"
-            for raw in raw_updates:
-                message = self._parse(raw)
-                if message is not None:
-                    await on_message(message)
-                self._offset = int(raw["update_id"]) + 1
-            if raw_updates:
-                await asyncio.sleep(0)  # let the outbox write what we queued before re-polling
 
-    async def _fetch_updates(self) -> list[dict[str, Any]]:
-        """getUpdates as raw JSON, so one update PTB cannot parse does not block the rest."""
-        params = {"timeout": self.config.poll_timeout, "allowed_updates": ALLOWED_UPDATES}
-        if self._offset:
-            params["offset"] = self._offset
-        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
-        result = await self._poll_request.post(
-            f"{self.bot.base_url}/getUpdates",
-            request_data=data,
-            read_timeout=self.config.poll_timeout + self.config.request_timeout,
-        )
-        return (
-            [u for u in result if isinstance(u, dict) and "update_id" in u]
-            if isinstance(result, list)
-            else []
-        )
+    async def run(self, on_message: OnMessage, set_aside: SetAside) -> None:
+        """Log in, then poll until cancelled; each update goes to on_message and is
+        confirmed once handled, or once set_aside kept it when handling it raised."""
+        await self.start()
+        await self._poller.run(on_message, set_aside)
 
     def _parse(self, raw: dict[str, Any]) -> Message | None:
         update = decode(raw, self.bot)
@@ -153,13 +120,12 @@ class TelegramConnector:
             self.titles[titled[0]] = titled[1]
         return translate(update, self.bot_id)
 
-    async def stop(self) -> None:
-        """Confirm the updates already handled, then close the HTTP clients."""
-        if self._offset:
-            with contextlib.suppress(TimeoutError, tg_error.TelegramError):
-                await asyncio.wait_for(
-                    self.bot.get_updates(offset=self._offset, timeout=0, limit=1), timeout=3
-                )
+    async def confirm(self, timeout: float = 3.0) -> None:
+        """Confirm the updates already handled (bounded), once polling has stopped."""
+        await self._poller.confirm(timeout)
+
+    async def close(self) -> None:
+        """Close the HTTP clients, after the last delivery."""
         with contextlib.suppress(tg_error.TelegramError):
             await self.bot.shutdown()
 
@@ -208,3 +174,7 @@ class TelegramConnector:
         ids = frozenset(a.user.id for a in admins)
         self._admins[chat] = (time.monotonic(), ids)
         return ids
+
+    async def is_member(self, chat: str, user_id: str) -> bool:
+        """Whether the user is in the group now (for who may see the roster privately)."""
+        return await self._membership.is_member(chat, user_id)

@@ -78,9 +78,15 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
     if update.edited_message is not None:
         source_id += f":e{update.update_id}"  # edit_date has 1 s resolution; ids are unique
     author = _author(user)
-    if msg.sender_chat is not None and msg.sender_chat.title:
-        # anonymous group admins and linked channels post as the chat, not as a person
-        author = replace(author, display_name=msg.sender_chat.title, nick=None)
+    if msg.sender_chat is not None:
+        # anonymous group admins and channels post as the chat, under a shared placeholder id
+        as_chat = msg.sender_chat
+        author = replace(
+            author,
+            display_name=as_chat.title or author.display_name,
+            nick=None,
+            posted_as=ChatId(str(as_chat.id)),
+        )
     stamp = msg.date.timestamp()
     if msg.new_chat_members:
         names = ", ".join(display_name(u) for u in msg.new_chat_members)
@@ -96,7 +102,8 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
         return None
     spans = entities_to_spans(text, _entities(entities))
     kind = MessageKind.TEXT
-    if text.startswith(ME) and not private:
+    forwarded_from = _forwarded_from(msg)
+    if text.startswith(ME) and not private and forwarded_from is None:
         kind, text, spans = MessageKind.ACTION, text[len(ME) :], _after_me(spans)
     return Message(
         source_id=source_id,
@@ -109,7 +116,32 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
         is_edit=update.edited_message is not None,
         attachments=attachments,
         timestamp=stamp,
+        forwarded_from=forwarded_from,
     )
+
+
+def _forwarded_from(msg: telegram.Message) -> str | None:
+    """Who wrote a forwarded message first (Bot API 7 forward_origin), as a name.
+
+    A linked channel's post copied into its discussion group (is_automatic_forward) is not
+    someone passing a message on: it is shown as the channel's own post."""
+    origin = msg.forward_origin
+    if origin is None or msg.is_automatic_forward:
+        return None
+    if isinstance(origin, telegram.MessageOriginUser):
+        return display_name(origin.sender_user)
+    if isinstance(origin, telegram.MessageOriginHiddenUser):
+        return origin.sender_user_name or "a hidden user"
+    if isinstance(origin, telegram.MessageOriginChat):
+        return _signed(origin.sender_chat.title, origin.author_signature)
+    if isinstance(origin, telegram.MessageOriginChannel):
+        return _signed(origin.chat.title, origin.author_signature)
+    return "unknown"  # a kind newer than this code: still a forward, never a command
+
+
+def _signed(title: str | None, signature: str | None) -> str:
+    name = title or "a chat"
+    return f"{name} ({signature})" if signature else name
 
 
 def _after_me(spans: Iterable[Span]) -> tuple[Span, ...]:

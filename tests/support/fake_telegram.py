@@ -121,6 +121,12 @@ class TgChat:
     first_name: str | None = None
     member_count: int = 2
     administrators: list[TgUser] = field(default_factory=list)
+    members: dict[int, tuple[TgUser, str]] = field(default_factory=dict)
+    """getChatMember's answer for people who are not administrators: user id → (user,
+    status), status one of member, restricted, restricted_left (restricted with
+    is_member false), left, kicked, or restricted_old_api (restricted as a Bot API older
+    than PTB 22.8 sends it, without can_react_to_messages and can_edit_tag). Whoever writes
+    in the group becomes a member."""
 
     def to_json(self) -> JSON:
         data: JSON = {"id": self.id, "type": self.type}
@@ -474,6 +480,8 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._bg_tasks: set[asyncio.Task[None]] = set()
+        self._seen_users: set[int] = set()
+        """Users who wrote anywhere: getChatMember says "left" of them, not "user not found"."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -547,6 +555,10 @@ class FakeTelegram:
         )
         self.chats[chat_id] = chat
         return chat
+
+    def add_member(self, chat_id: int, user: TgUser, status: str = "member") -> None:
+        """Set what getChatMember says of user in chat (see TgChat.members)."""
+        self.chats[chat_id].members[user.id] = (user, status)
 
     def add_private_chat(self, user: TgUser) -> TgChat:
         """A user who has started the bot (only then may the bot message them)."""
@@ -646,6 +658,9 @@ class FakeTelegram:
         }
         if user is not None:
             message["from"] = user.to_json()
+            self._seen_users.add(user.id)
+            if chat.type != "private" and user.id not in chat.members:
+                chat.members[user.id] = (user, "member")  # only members write in a group
         if reply_to is not None:
             message["reply_to_message"] = self._messages.get(
                 (chat_id, reply_to),
@@ -1334,7 +1349,47 @@ class FakeTelegram:
                 return self._admin_json(admin, i == 0)
         if user_id == self.bot_user.id:
             return {"status": "member", "user": self.bot_user.to_json()}
+        if user_id in chat.members:
+            user, status = chat.members[user_id]
+            return self._member_json(user, status)
+        if user_id in self._seen_users:
+            return {"status": "left", "user": {"id": user_id, "is_bot": False, "first_name": "?"}}
         raise bad_request("user not found")
+
+    @staticmethod
+    def _member_json(user: TgUser, status: str) -> JSON:
+        """A ChatMember with every field PTB 22.8 requires of its status."""
+        if status in ("member", "left"):
+            return {"status": status, "user": user.to_json()}
+        if status == "kicked":
+            return {"status": "kicked", "user": user.to_json(), "until_date": 0}
+        rights = [
+            "can_send_messages",
+            "can_send_audios",
+            "can_send_documents",
+            "can_send_photos",
+            "can_send_videos",
+            "can_send_video_notes",
+            "can_send_voice_notes",
+            "can_send_polls",
+            "can_send_other_messages",
+            "can_add_web_page_previews",
+            "can_react_to_messages",
+            "can_change_info",
+            "can_invite_users",
+            "can_pin_messages",
+            "can_manage_topics",
+            "can_edit_tag",
+        ]
+        if status == "restricted_old_api":
+            rights = [r for r in rights if r not in ("can_react_to_messages", "can_edit_tag")]
+        return {
+            "status": "restricted",
+            "user": user.to_json(),
+            "is_member": status != "restricted_left",
+            "until_date": 0,
+            **dict.fromkeys(rights, False),
+        }
 
     async def _get_file(self, params: JSON, files: dict[str, _UploadedFile]) -> JSON:
         file_id = str(params.get("file_id") or "")

@@ -1,0 +1,196 @@
+"""Being in every bridged channel: JOIN after registration, and again after a kick or a
+refusal (full, invite-only, banned, wrong key), with backoff, until the server lets us in.
+
+Without this a banned or kicked bot sits outside silently while messages wait for the
+delivery horizon. What keeps the bot out is logged once (retries only at DEBUG) and kept
+for `tgirc-bridge status`; every JOIN goes through the command queue, paced like the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from bridge.casemap import irc_casefold
+from bridge.config import IrcConfig
+from bridge.irc.channels import ChannelState
+from bridge.irc.delivery import CommandQueue
+from bridge.irc.link import Handlers, Link
+from bridge.pacing import backoff_delay
+
+log = logging.getLogger(__name__)
+
+REJOIN_AFTER = 5.0
+"""After a kick (or a forced part), the first JOIN waits this long: not straight back in."""
+STABLE_AFTER = 60.0
+"""In a channel this long, a later kick starts the backoff over; kicked sooner, it grows."""
+
+REFUSALS: Final = {
+    # library event name (numeric) → why the server refused our JOIN
+    "channelisfull": "the channel is full (+l)",  # 471
+    "inviteonlychan": "the channel is invite-only (+i)",  # 473
+    "bannedfromchan": "the bot is banned (+b)",  # 474
+    "badchannelkey": "the channel needs a key (+k)",  # 475
+    "nochanmodes": "the channel needs a registered nick",  # 477 (ERR_NEEDREGGEDNICK today)
+    "unavailresource": "the channel is temporarily unavailable",  # 437
+    "toomanychannels": "the bot is in too many channels",  # 405
+    "489": "the channel needs a TLS connection",  # ERR_SECUREONLYCHAN
+}
+
+
+@dataclass
+class _Channel:
+    name: str
+    problem: str = ""
+    """Why the bot is out of the channel ("" while nothing is known against it)."""
+    logged: str = ""
+    """The problem last logged at WARNING: the same one again is not repeated."""
+    attempt: int = 0
+    joined_at: float | None = None
+    retry: asyncio.TimerHandle | None = None
+
+
+class Joins:
+    """Our JOINs and what came of them, per bridged channel."""
+
+    def __init__(
+        self,
+        config: IrcConfig,
+        channels: Sequence[str],
+        link: Link,
+        state: ChannelState,
+        commands: CommandQueue,
+    ) -> None:
+        self._config = config
+        self._link = link
+        self._state = state
+        self._commands = commands
+        # once each, in the configured spelling (the last one wins)
+        names = {irc_casefold(c): c for c in channels}
+        self._channels = {key: _Channel(name) for key, name in names.items()}
+
+    def join_all(self) -> None:
+        """Registered: queue one JOIN per bridged channel (paced by the command queue)."""
+        for channel in self._channels.values():
+            self._cancel_retry(channel)
+            self._join(channel)
+
+    def reset(self) -> None:
+        """The connection is lost: no retry belongs to the next one (join_all starts it)."""
+        for channel in self._channels.values():
+            self._cancel_retry(channel)
+
+    def status(self) -> dict[str, str]:
+        """Channel → "joined", or "not joined" and why (for `tgirc-bridge status`)."""
+        result = {}
+        for channel in self._channels.values():
+            if self._state.is_joined(channel.name):
+                result[channel.name] = "joined"
+            elif channel.problem:
+                result[channel.name] = f"not joined: {channel.problem}; retrying"
+            else:
+                result[channel.name] = "not joined"
+        return result
+
+    def _join(self, channel: _Channel) -> None:
+        name = channel.name
+        self._commands.send(lambda: self._link.conn.join(name))
+
+    def _cancel_retry(self, channel: _Channel) -> None:
+        if channel.retry is not None:
+            channel.retry.cancel()
+            channel.retry = None
+
+    def _retry_later(self, channel: _Channel, at_least: float = 0.0) -> float:
+        """Schedule the next JOIN after the backoff (growing with each failure)."""
+        if channel.joined_at is not None and time.monotonic() - channel.joined_at > STABLE_AFTER:
+            channel.attempt = 0
+        channel.joined_at = None
+        delay = backoff_delay(
+            channel.attempt, random.random(), self._config.reconnect_min, self._config.reconnect_max
+        )
+        delay = max(delay, at_least)
+        channel.attempt += 1
+        self._cancel_retry(channel)
+        channel.retry = asyncio.get_running_loop().call_later(delay, self._retry, channel)
+        return delay
+
+    def _retry(self, channel: _Channel) -> None:
+        channel.retry = None
+        if self._link.usable() and not self._state.is_joined(channel.name):
+            log.debug("IRC: JOIN %s again (attempt %d)", channel.name, channel.attempt + 1)
+            self._join(channel)
+
+    def _out(self, channel: _Channel, problem: str, at_least: float = 0.0) -> None:
+        """Out of channel because of problem: one WARNING per new problem, then retries."""
+        channel.problem = problem
+        delay = self._retry_later(channel, at_least)
+        if problem != channel.logged:
+            channel.logged = problem
+            log.warning(
+                "IRC: not in %s: %s; retrying with backoff (up to %gs)",
+                channel.name,
+                problem,
+                max(at_least, self._config.reconnect_max),
+            )
+        else:
+            log.debug("IRC: still not in %s (%s); next JOIN in %.1fs", channel.name, problem, delay)
+        self._link.mark_changed()
+
+    def _find(self, name: str | None) -> _Channel | None:
+        return self._channels.get(irc_casefold(name)) if name else None
+
+    # ------------------------------------------------------------- event handlers
+
+    def handlers(self) -> Handlers:
+        handlers = {kind: self._on_refused for kind in REFUSALS}
+        return {
+            **handlers,
+            "join": self._on_join,
+            "kick": self._on_kick,
+            "part": self._on_part,
+            "invite": self._on_invite,
+        }
+
+    def _on_join(self, conn: Any, event: Any) -> None:
+        channel = self._find(event.target)
+        if channel is not None and self._link.is_me(event.source.nick):
+            self._cancel_retry(channel)
+            channel.problem = channel.logged = ""
+            channel.joined_at = time.monotonic()
+
+    def _on_refused(self, conn: Any, event: Any) -> None:
+        """471/473/474/475 and the like: ``:srv 474 me #chan :Cannot join channel (+b)``."""
+        channel = self._find(event.arguments[0] if event.arguments else None)
+        if channel is None or self._state.is_joined(channel.name):
+            return  # 437 about a nick, or about a channel we do not bridge
+        said = event.arguments[1] if len(event.arguments) > 1 else ""
+        problem = REFUSALS[event.type] + (f' ("{said}")' if said else "")
+        self._out(channel, problem)
+
+    def _on_kick(self, conn: Any, event: Any) -> None:
+        channel = self._find(event.target)
+        if channel is None or not self._link.is_me(event.arguments[0]):
+            return
+        reason = event.arguments[1] if len(event.arguments) > 1 else ""
+        by = event.source.nick if event.source else "the server"
+        self._out(channel, f"kicked by {by}" + (f' ("{reason}")' if reason else ""), REJOIN_AFTER)
+
+    def _on_part(self, conn: Any, event: Any) -> None:
+        """We never part on our own: a server or an oper made us (SAPART)."""
+        channel = self._find(event.target)
+        if channel is not None and self._link.is_me(event.source.nick):
+            self._out(channel, "made to part", REJOIN_AFTER)
+
+    def _on_invite(self, conn: Any, event: Any) -> None:
+        """Invited into a channel that kept us out: join now, not at the next retry."""
+        channel = self._find(event.arguments[0] if event.arguments else None)
+        if channel is not None and channel.problem and not self._state.is_joined(channel.name):
+            self._cancel_retry(channel)
+            log.info("IRC: invited to %s; joining", channel.name)
+            self._join(channel)
