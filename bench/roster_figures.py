@@ -134,6 +134,9 @@ def _context(roster: RosterStore, answers: list[str]) -> CommandContext:
     async def send_file(name: str, data: bytes, caption: str) -> bool:
         return True
 
+    async def in_community() -> bool:
+        return True
+
     return CommandContext(
         invoker=Author(Network.TELEGRAM, UserId("42"), "Bench"),
         chat=ChatRef(Network.TELEGRAM, ChatId(str(GROUP))),
@@ -145,6 +148,7 @@ def _context(roster: RosterStore, answers: list[str]) -> CommandContext:
         reply=reply,
         reply_private=private,
         send_file=send_file,
+        in_community=in_community,
     )
 
 

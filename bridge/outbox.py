@@ -18,7 +18,7 @@ from typing import Protocol
 from bridge.model import Posted
 from bridge.pacing import backoff_delay
 from bridge.payloads import Payload, decode_payload, encode_payload
-from storage.db import Database
+from storage.db import Database, StorageError
 from storage.outbox_store import NewItem as NewItem
 from storage.outbox_store import OutboxItem, OutboxStore
 
@@ -225,34 +225,11 @@ class Outbox:
         while not self._stopping:
             wake.clear()
             await sender.wait_ready(chat)
-            mirror = self._mirror.get(dest)
-            if mirror is not None:
-                items = mirror[:64]
-            else:
-                items = await self.store.due(network, chat, limit=64)
-            if items and items[0].created_at < self.store.clock() - self.horizon:
-                self._mirror.pop(dest, None)
-                await self._drop_expired(network, chat)  # rare: only after a long outage
-                continue
-            if not items:
-                nxt = None if mirror is not None else await self.store.next_wakeup(network, chat)
-                if nxt is None:
-                    # Nothing stored: from here on enqueue() keeps this queue in memory.
-                    # next_wakeup ran in the writers' turn, so no row was stored that
-                    # enqueue() has not yet offered to the mirror.
-                    idle.set()
-                    self._mirror.setdefault(dest, [])
-                timeout = None if nxt is None else max(0.0, nxt - self.store.clock())
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
-                        await wake.wait()
-                continue
-            idle.clear()
-            self._sending.add(dest)
             try:
-                failure = await self._send_and_record(dest, sender, items)
-            finally:
-                self._sending.discard(dest)
+                failure = await self._turn(dest, sender, wake, idle)
+            except StorageError as exc:  # the database stayed locked beyond its own retries
+                self._mirror.pop(dest, None)
+                failure = TransientError(str(exc))
             if failure is None:
                 if failures:
                     log.info("%s %s: delivery recovered after %d failures", network, chat, failures)
@@ -268,6 +245,41 @@ class Outbox:
             if self._stopping:
                 return
             await asyncio.sleep(delay)
+
+    async def _turn(
+        self, dest: tuple[str, str], sender: Sender, wake: asyncio.Event, idle: asyncio.Event
+    ) -> TransientError | None:
+        """One look at the queue: deliver its head, or wait for work; a transient failure
+        is returned for the caller to back off."""
+        network, chat = dest
+        mirror = self._mirror.get(dest)
+        if mirror is not None:
+            items = mirror[:64]
+        else:
+            items = await self.store.due(network, chat, limit=64)
+        if items and items[0].created_at < self.store.clock() - self.horizon:
+            self._mirror.pop(dest, None)
+            await self._drop_expired(network, chat)  # rare: only after a long outage
+            return None
+        if not items:
+            nxt = None if mirror is not None else await self.store.next_wakeup(network, chat)
+            if nxt is None:
+                # Nothing stored: from here on enqueue() keeps this queue in memory.
+                # next_wakeup ran in the writers' turn, so no row was stored that
+                # enqueue() has not yet offered to the mirror.
+                idle.set()
+                self._mirror.setdefault(dest, [])
+            timeout = None if nxt is None else max(0.0, nxt - self.store.clock())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
+                    await wake.wait()
+            return None
+        idle.clear()
+        self._sending.add(dest)
+        try:
+            return await self._send_and_record(dest, sender, items)
+        finally:
+            self._sending.discard(dest)
 
     async def _send_and_record(
         self, dest: tuple[str, str], sender: Sender, items: list[Queued]

@@ -26,7 +26,7 @@ from bridge.outbox import (
     payload_store,
 )
 from bridge.payloads import IrcLines, Payload
-from storage.db import Database
+from storage.db import Database, StorageError
 from storage.message_map import MappedMessage, MessageMap
 
 
@@ -434,3 +434,26 @@ async def test_enqueue_and_wait_reports_refusal_delivery_and_a_slow_destination(
         assert await outbox.enqueue_and_wait([to("dave", "hi")], timeout=0.2) is True
         assert time.monotonic() - began < 1
     assert sender.received == ["hi"]
+
+
+async def test_a_database_that_stays_locked_is_a_pause_not_the_end_of_delivery(
+    db: Database,
+) -> None:
+    sender = RecordingSender()
+    store = payload_store(db)
+    real_due = store.due
+    calls = 0
+
+    async def locked_once(network: str, chat: str, limit: int) -> list[Queued]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise StorageError("storage.path t.sqlite3: database is locked")
+        return await real_due(network, chat, limit)
+
+    store.due = locked_once  # type: ignore[method-assign]
+    outbox = Outbox(store, {"irc": sender}, horizon_hours=24, summary=summary, max_backoff=0.05)
+    await outbox.enqueue([item("kept")])
+    async with running(outbox):
+        await sender.wait_count(1)
+    assert sender.received == ["kept"] and calls >= 2
