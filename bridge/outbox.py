@@ -146,8 +146,10 @@ class Outbox:
         """Forget everything still queued to the destinations of network whose chat matches,
         stopping a delivery in progress between two lines: what was meant for an IRC nick
         must not reach whoever holds that nick next. Returns how many items were dropped."""
-        dests = {d for d in (*self._tasks, *self._mirror) if d[0] == network and matches(d[1])}
-        dests |= {d for d in await self.store.destinations() if d[0] == network and matches(d[1])}
+        known: set[tuple[str, str]] = {*self._tasks, *self._mirror}
+        if self._group is None:  # once running, every destination with rows has a worker
+            known.update(await self.store.destinations())
+        dests = {d for d in known if d[0] == network and matches(d[1])}
         dropped = 0
         for dest in dests:
             task = self._tasks.pop(dest, None)
