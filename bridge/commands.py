@@ -17,8 +17,7 @@ import html
 import logging
 import time
 import uuid
-from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
 
@@ -36,6 +35,7 @@ from bridge.render.telegram_html import split_plain_text
 from bridge.roles import is_moderator
 from bridge.sides import IrcSide, OutboxQueue, TelegramSide
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
+from handlers.rate_limit import PerMinute
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
 
@@ -55,29 +55,6 @@ PRIVATE_ANSWERS_PER_MINUTE = 20
 and logged. A command answers privately at most twice (/export's two files), so at the
 default roster.commands_per_minute (6) nobody reaches it: it bounds what one person can make
 the bot send where an operator raised that limit."""
-PEOPLE_REMEMBERED = 10_000
-"""Per-person counters kept; the least recently active are forgotten first."""
-
-
-class PerMinute:
-    """At most `limit` events a minute per key (a sliding window)."""
-
-    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
-        self.limit = max(1, limit)
-        self._clock = clock
-        self._events: OrderedDict[Hashable, deque[float]] = OrderedDict()
-
-    def allow(self, key: Hashable) -> bool:
-        """Count one event for key, unless key already had `limit` in the last minute."""
-        now = self._clock()
-        events = self._events.pop(key, None) or deque(maxlen=self.limit)
-        self._events[key] = events  # most recently active last
-        if len(self._events) > PEOPLE_REMEMBERED:
-            self._events.popitem(last=False)
-        if len(events) == self.limit and events[0] > now - 60.0:
-            return False
-        events.append(now)
-        return True
 
 
 @dataclass(frozen=True, slots=True)

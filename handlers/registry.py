@@ -12,19 +12,17 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 
 from bridge.errors import PermissionDenied, UsageError
 from handlers import moderation, names, roster_commands
 from handlers.context import CommandContext
 from handlers.help import START_SPEC, help_spec
+from handlers.rate_limit import PerMinute
 from handlers.replies import community_only, not_a_person, prefix_for, quote, usage_line
 from handlers.spec import CommandSpec
 
 log = logging.getLogger(__name__)
-
-WINDOW = 60.0
 
 
 class CommandRegistry:
@@ -40,10 +38,9 @@ class CommandRegistry:
         self._by_name = {s.name: s for s in self._specs}
         if len(self._by_name) != len(self._specs):
             raise ValueError("duplicate command names")
-        self.commands_per_minute = max(1, commands_per_minute)
-        self._clock = clock
-        self._recent: dict[tuple[str, str], deque[float]] = {}
-        self._warned: dict[tuple[str, str], float] = {}
+        self._recent = PerMinute(commands_per_minute, clock)
+        self._warned = PerMinute(1, clock)
+        self.commands_per_minute = self._recent.limit
 
     @property
     def specs(self) -> tuple[CommandSpec, ...]:
@@ -58,24 +55,9 @@ class CommandRegistry:
 
     def _allow(self, key: tuple[str, str]) -> bool | None:
         """True: run. False: over the limit, warn once. None: over the limit, stay silent."""
-        now = self._clock()
-        if len(self._recent) > 1000:
-            self._prune(now)
-        recent = self._recent.setdefault(key, deque())
-        while recent and recent[0] <= now - WINDOW:
-            recent.popleft()
-        if len(recent) < self.commands_per_minute:
-            recent.append(now)
+        if self._recent.allow(key):
             return True
-        if self._warned.get(key, -WINDOW) > now - WINDOW:
-            return None
-        self._warned[key] = now
-        return False
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, d in self._recent.items() if not d or d[-1] <= now - WINDOW]:
-            del self._recent[key]
-            self._warned.pop(key, None)
+        return False if self._warned.allow(key) else None
 
     async def dispatch(self, ctx: CommandContext, name: str, args: str) -> None:
         """Run one command for ctx; every failure becomes a reply or a log line, never a raise."""
