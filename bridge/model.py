@@ -108,6 +108,10 @@ class Attachment:
     size: int | None = None
     detail: str | None = None
     """Kind-specific words: a sticker's emoji, a poll's question, coordinates, ..."""
+    file_id: str | None = None
+    """Telegram's file_id, to fetch the bytes through the Bot API (never a URL: a file URL
+    carries the bot token)."""
+    mime_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$extra" = "dev" ]; then
     # the tests and benchmarks start real IRC servers (InspIRCd also linked to Atheme
-    # services, for accounts and SASL) and make a TLS certificate
+    # services, for accounts and SASL), make a TLS certificate and drive a headless
+    # browser over the web pages
     missing=""
     command -v ngircd >/dev/null 2>&1 || missing="$missing ngircd"
     command -v inspircd >/dev/null 2>&1 || missing="$missing inspircd"
     command -v atheme-services >/dev/null 2>&1 || missing="$missing atheme-services"
     command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+    command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
     if [ -n "$missing" ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq

@@ -7,4 +7,5 @@ scripts/bootstrap.sh dev
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports
-exec .venv/bin/python -m pytest -q "$@"
+# the tests mostly wait on servers and sockets: four workers on two cores halve the time
+exec .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-4}" "$@"

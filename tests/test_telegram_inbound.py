@@ -153,7 +153,7 @@ def test_me_in_a_photo_caption_is_an_action_with_the_photo() -> None:
     )
     assert (msg.kind, msg.text) == (MessageKind.ACTION, "shows a cat")
     assert msg.spans == (Span(SpanKind.BOLD, 8, 11),)
-    assert msg.attachments == (Attachment("photo", size=99000),)
+    assert msg.attachments == (Attachment("photo", size=99000, file_id="l"),)
 
 
 def test_reply_to_the_bridge_and_to_a_person() -> None:

@@ -191,33 +191,44 @@ def _secs(value: int | float | dtm.timedelta) -> str:
     return str(int(value.total_seconds() if isinstance(value, dtm.timedelta) else value))
 
 
+def _file(kind: str, media: Any, detail: str | None = None) -> Attachment:
+    """A media item that is a file: its name, size, type and file_id (the voice, video note
+    and sticker objects have no file name; getattr keeps one path for all)."""
+    return Attachment(
+        kind,
+        getattr(media, "file_name", None),
+        media.file_size,
+        detail,
+        file_id=media.file_id,
+        mime_type=getattr(media, "mime_type", None),
+    )
+
+
 def attachments_of(msg: telegram.Message) -> tuple[Attachment, ...]:
     """Describe every kind of media a message can carry, without any file URL."""
     found: list[Attachment] = []
     if msg.photo:
         # Telegram sends one PhotoSize per resolution; the largest is the photo as taken
         largest = max(msg.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-        found.append(Attachment("photo", size=largest.file_size))
+        found.append(Attachment("photo", size=largest.file_size, file_id=largest.file_id))
     if msg.animation:
         anim = msg.animation
-        found.append(Attachment("animation", anim.file_name, anim.file_size, _secs(anim.duration)))
+        found.append(_file("animation", anim, _secs(anim.duration)))
     elif msg.document:
-        found.append(Attachment("document", msg.document.file_name, msg.document.file_size))
+        found.append(_file("document", msg.document))
     if msg.video:
         video = msg.video
-        found.append(Attachment("video", video.file_name, video.file_size, _secs(video.duration)))
+        found.append(_file("video", video, _secs(video.duration)))
     if msg.audio:
         words = " – ".join(p for p in (msg.audio.performer, msg.audio.title) if p)
-        found.append(Attachment("audio", msg.audio.file_name, msg.audio.file_size, words or None))
+        found.append(_file("audio", msg.audio, words or None))
     if msg.voice:
-        found.append(
-            Attachment("voice", size=msg.voice.file_size, detail=_secs(msg.voice.duration))
-        )
+        found.append(_file("voice", msg.voice, _secs(msg.voice.duration)))
     if msg.video_note:
         note = msg.video_note
-        found.append(Attachment("video_note", size=note.file_size, detail=_secs(note.duration)))
+        found.append(_file("video_note", note, _secs(note.duration)))
     if msg.sticker:
-        found.append(Attachment("sticker", detail=msg.sticker.emoji))
+        found.append(_file("sticker", msg.sticker, msg.sticker.emoji))
     if msg.venue:
         venue = msg.venue
         found.append(
