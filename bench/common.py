@@ -164,8 +164,9 @@ def rss_kb(pid: int) -> int:
 class BridgeProcess:
     """``python -m bridge run --config ...`` as a child; its log is kept in a file."""
 
-    def __init__(self, config: Path, log_path: Path) -> None:
+    def __init__(self, config: Path, log_path: Path, module: str = "bridge") -> None:
         self.config = config
+        self.module = module
         self.log_path = log_path
         self.proc: asyncio.subprocess.Process | None = None
         self.started_at = 0.0
@@ -186,7 +187,7 @@ class BridgeProcess:
         self.proc = await asyncio.create_subprocess_exec(
             str(PYTHON),
             "-m",
-            "bridge",
+            self.module,
             "run",
             "--config",
             str(self.config),

@@ -11,14 +11,11 @@ import asyncio
 import contextlib
 import re
 import shutil
-import statistics
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from bench.common import BOT_NICK, BridgeProcess, Figure, percentile, write_config
 from tests.support.fake_telegram import FakeTelegram, TgUser
@@ -58,6 +55,7 @@ async def world(
     ircd_opts: Mapping[str, Any] | None = None,
     irc: Mapping[str, Any] | None = None,
     db: Path | None = None,
+    module: str = "bridge",
 ) -> AsyncIterator[World]:
     """Start ircd + fake Telegram + bridge (subprocess) and stop them afterwards."""
     pairs = pairs or [(GROUP, CHANNEL)]
@@ -86,7 +84,7 @@ async def world(
             db_path=db_path,
             irc=irc,
         )
-        bridge = BridgeProcess(config, folder / "bridge.log")
+        bridge = BridgeProcess(config, folder / "bridge.log", module)
         await bridge.start()
         try:
             yield World(server, fake, bridge, pairs)
@@ -94,7 +92,7 @@ async def world(
             await bridge.stop()
 
 
-async def _pace(start: float, index: int, rate: float) -> None:
+async def _pace(start: float, index: float, rate: float) -> None:
     delay = start + index / rate - time.monotonic()
     if delay > 0:
         await asyncio.sleep(delay)
@@ -147,172 +145,6 @@ def _summarise(lat: list[float], expected: int) -> LatencyRun:
     if not lat:
         return LatencyRun(float("nan"), float("nan"), 0)
     return LatencyRun(percentile(lat, 50), percentile(lat, 99), len(lat))
-
-
-# ----------------------------------------------------------------------------- latency
-
-
-async def tg_to_irc(w: World, observer: IrcClient, run: int, count: int, rate: float) -> LatencyRun:
-    """Push `count` Telegram messages at `rate`/s; time until each PRIVMSG reaches observer."""
-    mark = len(observer.lines)
-    sent: dict[int, float] = {}
-    start = time.monotonic()
-    for i in range(count):
-        await _pace(start, i, rate)
-        sent[i] = time.monotonic()
-        w.fake.push_text(GROUP, ALICE, text_for(run, i))
-    await _until(lambda: len(irc_arrivals(observer, run, mark)) >= count, 30.0)
-    return _summarise(_latencies_ms(sent, irc_arrivals(observer, run, mark)), count)
-
-
-async def irc_to_tg(w: World, speaker: IrcClient, run: int, count: int, rate: float) -> LatencyRun:
-    """A human writes `count` lines at `rate`/s; time until the fake accepts each sendMessage."""
-    sent: dict[int, float] = {}
-    start = time.monotonic()
-    for i in range(count):
-        await _pace(start, i, rate)
-        sent[i] = time.monotonic()
-        speaker.privmsg(CHANNEL, text_for(run, i))
-    await _until(lambda: len(tg_arrivals(w.fake, run)) >= count, 30.0)
-    return _summarise(_latencies_ms(sent, tg_arrivals(w.fake, run)), count)
-
-
-async def irc_baseline(
-    a: IrcClient, b: IrcClient, channel: str, run: int, count: int, rate: float
-) -> LatencyRun:
-    """Client to client through the same ircd: the IRC part of either path."""
-    mark = len(b.lines)
-    sent: dict[int, float] = {}
-    start = time.monotonic()
-    for i in range(count):
-        await _pace(start, i, rate)
-        sent[i] = time.monotonic()
-        a.privmsg(channel, text_for(run, i))
-    await _until(lambda: len(irc_arrivals(b, run, mark)) >= count, 30.0)
-    return _summarise(_latencies_ms(sent, irc_arrivals(b, run, mark)), count)
-
-
-async def longpoll_baseline(count: int, rate: float) -> LatencyRun:
-    """push_text -> a bare httpx long-poll getUpdates returns it (fake Bot API hand-off)."""
-    async with FakeTelegram() as fake, httpx.AsyncClient(timeout=10) as http:
-        fake.add_chat(GROUP, "supergroup", title="Baseline")
-        url = f"{fake.api_url}{fake.token}/getUpdates"
-        arrived: dict[int, float] = {}
-        sent: dict[int, float] = {}
-
-        async def poll() -> None:
-            offset = 0
-            while len(arrived) < count:
-                r = await http.post(url, data={"timeout": "5", "offset": str(offset)})
-                now = time.monotonic()
-                for update in r.json()["result"]:
-                    offset = update["update_id"] + 1
-                    m = MARK.search(update["message"]["text"])
-                    if m:
-                        arrived[int(m.group(2))] = now
-
-        poller = asyncio.create_task(poll())
-        await asyncio.sleep(0.2)
-        start = time.monotonic()
-        for i in range(count):
-            await _pace(start, i, rate)
-            sent[i] = time.monotonic()
-            fake.push_text(GROUP, ALICE, text_for(0, i))
-        await _until(lambda: len(arrived) >= count, 15.0)
-        poller.cancel()
-        with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
-            await poller
-        return _summarise(_latencies_ms(sent, arrived), count)
-
-
-async def sendmessage_baseline(count: int, rate: float) -> LatencyRun:
-    """A bare httpx sendMessage to the fake: request start -> the fake accepts it."""
-    async with FakeTelegram() as fake, httpx.AsyncClient(timeout=10) as http:
-        fake.add_chat(GROUP, "supergroup", title="Baseline")
-        url = f"{fake.api_url}{fake.token}/sendMessage"
-        sent: dict[int, float] = {}
-        start = time.monotonic()
-        for i in range(count):
-            await _pace(start, i, rate)
-            sent[i] = time.monotonic()
-            await http.post(
-                url,
-                data={
-                    "chat_id": str(GROUP),
-                    "text": f"<b>alice</b>: {text_for(0, i)}",
-                    "parse_mode": "HTML",
-                },
-            )
-        return _summarise(_latencies_ms(sent, tg_arrivals(fake, 0)), count)
-
-
-async def latency_section(tmp: Path, runs: int, count: int, rate: float) -> dict[str, Any]:
-    """T→I and I→T, unpaced, `runs` × `count` messages at `rate`/s, with baselines."""
-    figures: dict[str, Figure] = {
-        k: Figure()
-        for k in (
-            "tg_irc_p50",
-            "tg_irc_p99",
-            "irc_tg_p50",
-            "irc_tg_p99",
-            "irc_base_p50",
-            "irc_base_p99",
-            "poll_base_p50",
-            "poll_base_p99",
-            "send_base_p50",
-            "send_base_p99",
-        )
-    }
-    delivered: dict[str, list[int]] = {"tg_irc": [], "irc_tg": []}
-    base_count = max(50, count // 5)
-    async with world(tmp, "latency") as w:
-        observer = await connect(w.ircd.host, w.ircd.port, "observer", prompt_ack=True)
-        speaker = await connect(w.ircd.host, w.ircd.port, "speaker", prompt_ack=True)
-        for c in (observer, speaker):
-            await c.join(CHANNEL)
-            await c.join("#base")
-        # warm-up: first messages pay for imports, connection set-up, SQLite page cache
-        await tg_to_irc(w, observer, 900, 20, rate)
-        await irc_to_tg(w, speaker, 901, 20, rate)
-        for run in range(1, runs + 1):
-            r = await tg_to_irc(w, observer, run, count, rate)
-            figures["tg_irc_p50"].add(r.p50)
-            figures["tg_irc_p99"].add(r.p99)
-            delivered["tg_irc"].append(r.delivered)
-            r = await irc_baseline(speaker, observer, "#base", 100 + run, base_count, rate)
-            figures["irc_base_p50"].add(r.p50)
-            figures["irc_base_p99"].add(r.p99)
-        for run in range(1, runs + 1):
-            r = await irc_to_tg(w, speaker, 200 + run, count, rate)
-            figures["irc_tg_p50"].add(r.p50)
-            figures["irc_tg_p99"].add(r.p99)
-            delivered["irc_tg"].append(r.delivered)
-        await observer.close()
-        await speaker.close()
-    for _ in range(runs):
-        r = await longpoll_baseline(base_count, rate)
-        figures["poll_base_p50"].add(r.p50)
-        figures["poll_base_p99"].add(r.p99)
-        r = await sendmessage_baseline(base_count, rate)
-        figures["send_base_p50"].add(r.p50)
-        figures["send_base_p99"].add(r.p99)
-    out: dict[str, Any] = {k: f.summary() for k, f in figures.items()}
-    # "added by the bridge": the path minus its baseline, run by run
-    for path, bases in (
-        ("tg_irc", ("irc_base", "poll_base")),
-        ("irc_tg", ("irc_base", "send_base")),
-    ):
-        for q in ("p50", "p99"):
-            added = Figure()
-            base = sum(statistics.median(figures[f"{b}_{q}"].runs) for b in bases)
-            for value in figures[f"{path}_{q}"].runs:
-                added.add(value - base)
-            out[f"{path}_added_{q}"] = added.summary()
-    out["delivered"] = delivered
-    out["messages_per_run"] = count
-    out["rate_per_s"] = rate
-    out["baseline_messages_per_run"] = base_count
-    return out
 
 
 # ------------------------------------------------------------------------------- burst

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import relay, roster_figures
+from bench import latency, relay, roster_figures
 from bench.common import ROOT, fmt, machine
 
 OUT = ROOT / "bench"
@@ -21,30 +22,42 @@ PROFILE = OUT / "PROFILE.md"
 """Hand-written: what the profiles of the misses showed, what was fixed, before/after."""
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RUNS = 2 if QUICK else 3
+IDLE_PERIOD = 4.0
+"""Seconds between two messages in each direction at idle (a real group's pace)."""
+IDLE_COUNT = int(os.environ.get("BENCH_IDLE_COUNT", 15 if QUICK else 200))
+"""Messages each way at idle (BENCH_IDLE_COUNT overrides, for profiling runs)."""
 
 
-async def run_all(tmp: Path) -> dict[str, Any]:
-    """Each section in turn; timings in seconds and milliseconds as named."""
+ROSTER_SECTIONS = ("whois", "export", "burst")
+SECTIONS = ("whois", "export", "startup", "latency", "idle", "pairs", "burst")
+
+
+async def run_all(tmp: Path, only: set[str] | None = None) -> dict[str, Any]:
+    """Each section in turn (or those in only); timings in seconds and milliseconds as named."""
     results: dict[str, Any] = {"machine": machine(), "quick": QUICK}
     began = time.monotonic()
 
     def step(name: str) -> None:
         print(f"[{time.monotonic() - began:6.1f}s] {name}", file=sys.stderr, flush=True)
 
-    step("roster databases")
     dbs = {n: tmp / f"roster{n}.sqlite3" for n in (1_000, 10_000, 100_000)}
-    results["roster_build_s"] = {
-        str(n): round(await roster_figures.build_db(p, n), 2) for n, p in dbs.items()
-    }
+    if only is None or only & set(ROSTER_SECTIONS):
+        step("roster databases")
+        results["roster_build_s"] = {
+            str(n): round(await roster_figures.build_db(p, n), 2) for n, p in dbs.items()
+        }
     sections: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
         "whois": lambda: roster_figures.whois_section(dbs, RUNS, 100),
         "export": lambda: roster_figures.export_section(dbs[100_000], RUNS),
         "startup": lambda: relay.startup_section(tmp, 5),
-        "latency": lambda: relay.latency_section(tmp, RUNS, 200 if QUICK else 500, 20.0),
+        "latency": lambda: latency.latency_section(tmp, RUNS, 200 if QUICK else 500, 20.0),
+        "idle": lambda: latency.idle_section(tmp, 1, IDLE_COUNT, IDLE_PERIOD),
         "pairs": lambda: relay.pairs_section(tmp, RUNS, 50, 300, 25.0),
         "burst": lambda: relay.burst_section(tmp, RUNS, 500, 16.0, 10, dbs[100_000]),
     }
     for name, section in sections.items():
+        if only is not None and name not in only:
+            continue
         step(name)
         try:
             results[name] = await section()
@@ -61,6 +74,75 @@ def _ok(value: float | None, bar: float) -> str:
     return "met" if value <= bar else "**missed**"
 
 
+def _pair(d: dict[str, Any], key: str) -> str:
+    return f"{fmt(d.get(key + '_p50', {}))} / {fmt(d.get(key + '_p99', {}))}"
+
+
+def _bar(d: dict[str, Any], key: str, p50: float, p99: float) -> str:
+    med = lambda q: d.get(f"{key}_{q}", {}).get("median")  # noqa: E731
+    return f"{_ok(med('p50'), p50)} / {_ok(med('p99'), p99)}"
+
+
+PATH_NAMES = {
+    "tg_irc": ("Telegram → IRC", "push into Bot API → line at IRC client"),
+    "irc_tg": ("IRC → Telegram", "IRC client writes → Bot API accepts sendMessage"),
+}
+BASE_NAMES = {
+    "tg_irc": "IRC client→client; Bot API long-poll hand-off to bare httpx",
+    "irc_tg": "IRC client→client; bare httpx sendMessage",
+}
+BUSY_BARS = {"tg_irc": (1.0, 5.0), "irc_tg": (2.0, 10.0)}
+"""The 20/s bars are on the time added by the bridge (per message)."""
+IDLE_BARS = (2.0, 4.0)
+"""The idle bars are on the end-to-end time (issue 12)."""
+
+
+def latency_rows(
+    lat: dict[str, Any], idle: dict[str, Any] | None
+) -> list[tuple[str, str, str, str]]:
+    """Per path: end to end, the baselines measured beside it, and the per-message added."""
+    rows: list[tuple[str, str, str, str]] = []
+    scenarios: list[tuple[str, dict[str, Any]]] = [
+        (f"{lat.get('messages_per_run', '?')} msgs at {lat.get('rate_per_s', '?')}/s", lat)
+    ]
+    if idle is not None and "error" not in idle:
+        scenarios.append(
+            (f"idle: {idle['messages_per_run']} msgs, 1 per {idle['period_s']:g} s each way", idle)
+        )
+    for label, d in scenarios:
+        busy = d is lat
+        for path, (name, what) in PATH_NAMES.items():
+            b50, b99 = BUSY_BARS[path]
+            e2e_bar = "" if busy else f"≤ {IDLE_BARS[0]:g} ms / ≤ {IDLE_BARS[1]:g} ms"
+            rows.append(
+                (
+                    f"{name} end to end ({what}), p50 / p99 — {label}, unpaced",
+                    _pair(d, path),
+                    e2e_bar,
+                    "" if busy else _bar(d, path, *IDLE_BARS),
+                )
+            )
+            bases = " ; ".join(
+                _pair(d, b)
+                for b in (
+                    ("irc_base", "poll_base") if path == "tg_irc" else ("irc_base", "send_base")
+                )
+            )
+            rows.append(
+                (f"  baselines in the same run ({BASE_NAMES[path]}), p50 / p99", bases, "", "")
+            )
+            rows.append(
+                (
+                    "  added by the bridge, per message (its e2e − its period's baselines), "
+                    "p50 / p99",
+                    _pair(d, f"{path}_added"),
+                    f"≤ {b50:g} ms / ≤ {b99:g} ms" if busy else "",
+                    _bar(d, f"{path}_added", b50, b99) if busy else "",
+                )
+            )
+    return rows
+
+
 def render_markdown(r: dict[str, Any]) -> str:
     """The results table plus the machine and the method."""
     m = r["machine"]
@@ -68,43 +150,7 @@ def render_markdown(r: dict[str, Any]) -> str:
     w100 = r["whois"]["100000"]
     med = lambda s: s["median"]  # noqa: E731
     rows = [
-        (
-            "Telegram → IRC added by the bridge, p50 / p99 (500 msgs at 20/s, unpaced)",
-            f"{fmt(lat['tg_irc_added_p50'])} / {fmt(lat['tg_irc_added_p99'])}",
-            "≤ 1 ms / ≤ 5 ms",
-            f"{_ok(med(lat['tg_irc_added_p50']), 1)} / {_ok(med(lat['tg_irc_added_p99']), 5)}",
-        ),
-        (
-            "  end to end (push into Bot API → line at IRC client), p50 / p99",
-            f"{fmt(lat['tg_irc_p50'])} / {fmt(lat['tg_irc_p99'])}",
-            "",
-            "",
-        ),
-        (
-            "  baselines: IRC client→client p50 / p99; Bot API long-poll hand-off p50 / p99",
-            f"{fmt(lat['irc_base_p50'])} / {fmt(lat['irc_base_p99'])}; "
-            f"{fmt(lat['poll_base_p50'])} / {fmt(lat['poll_base_p99'])}",
-            "",
-            "",
-        ),
-        (
-            "IRC → Telegram added by the bridge, p50 / p99 (500 msgs at 20/s, unpaced)",
-            f"{fmt(lat['irc_tg_added_p50'])} / {fmt(lat['irc_tg_added_p99'])}",
-            "≤ 2 ms / ≤ 10 ms",
-            f"{_ok(med(lat['irc_tg_added_p50']), 2)} / {_ok(med(lat['irc_tg_added_p99']), 10)}",
-        ),
-        (
-            "  end to end (IRC client writes → Bot API accepts sendMessage), p50 / p99",
-            f"{fmt(lat['irc_tg_p50'])} / {fmt(lat['irc_tg_p99'])}",
-            "",
-            "",
-        ),
-        (
-            "  baseline: bare httpx sendMessage to the fake Bot API, p50 / p99",
-            f"{fmt(lat['send_base_p50'])} / {fmt(lat['send_base_p99'])}",
-            "",
-            "",
-        ),
+        *latency_rows(lat, r.get("idle")),
         (
             f"burst of {burst['count']} Telegram messages: delivered, in order, flood "
             "disconnects, drain ÷ pacing",
@@ -220,11 +266,21 @@ METHOD = """## Method
 """
 
 
-def main() -> int:
-    """Entry point of `python -m bench`."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m bench [--only idle,latency,...]`; with --only the chosen
+    sections are printed as JSON and the results files are left alone."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", help="comma-separated sections: " + ", ".join(SECTIONS))
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    only = None if args.only is None else {x.strip() for x in args.only.split(",")}
+    if only is not None and not only <= set(SECTIONS):
+        parser.error(f"unknown section(s): {', '.join(sorted(only - set(SECTIONS)))}")
     with tempfile.TemporaryDirectory(prefix="tgirc-bench-") as tmp:
-        results = asyncio.run(run_all(Path(tmp)))
+        results = asyncio.run(run_all(Path(tmp), only))
+    if only is not None:
+        print(json.dumps(results, indent=2))
+        return 0
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     try:
         text = render_markdown(results)

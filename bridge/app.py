@@ -14,9 +14,12 @@ import json
 import logging
 import signal
 import time
+from typing import TYPE_CHECKING
 
 from bridge.config import Config, resolve_storage_path
+from bridge.errors import ConfigError
 from bridge.irc import IrcConnector
+from bridge.media_links import media_links_for
 from bridge.outbox import Outbox, PayloadStore, payload_store
 from bridge.payloads import IrcLines, Payload, TelegramHtml
 from bridge.router import Router
@@ -27,9 +30,14 @@ from storage.message_map import MessageMap
 from storage.roster_store import RosterStore
 from storage.set_aside import SetAsideStore
 
+if TYPE_CHECKING:
+    from bridge.web import WebFace
+
 log = logging.getLogger(__name__)
 
 
+EXIT_CONFIG = 2
+"""As for a config file the bridge refuses (bridge/cli.py)."""
 MESSAGE_MAP_DAYS = 7
 """How long the bot remembers who wrote what it posted (for replies); kept short because it
 holds people's words and names, which /leave cannot trace back to a member."""
@@ -84,6 +92,7 @@ class App:
             horizon_hours=config.delivery.horizon_hours,
             summary=horizon_summary,
         )
+        self.links = media_links_for(config.web)
         self.router = Router(
             config,
             self.outbox,
@@ -92,11 +101,61 @@ class App:
             self.message_map,
             irc=self.irc,
             telegram=self.telegram,
+            links=self.links,
         )
+        self.web = self._build_web() if config.web is not None else None
+        if self.web is not None:
+            self._add_directory(self.web)
         self.stopping = stopping if stopping is not None else asyncio.Event()
 
+    def _add_directory(self, face: WebFace) -> None:
+        """The members directory pages (listed members only) on the same server."""
+        from bridge.web.directory import add_directory
+        from storage.directory import DirectoryStore
+
+        assert self.config.web is not None
+        channels = list(dict.fromkeys(b.irc_channel for b in self.config.bridges))
+        add_directory(
+            face.server.app, DirectoryStore(self.db), self.config.web.public_url, channels
+        )
+
+    def _build_web(self) -> WebFace:
+        """[web]: media links, /healthz, /metrics; aiohttp is imported only here."""
+        from bridge.web import WebFace
+        from bridge.web.health import HealthParts
+        from bridge.web.metrics import MetricsParts
+        from storage.web_secret import WebSecretStore
+
+        web, tg = self.config.web, self.config.telegram
+        assert web is not None and self.links is not None
+
+        async def members() -> int:
+            return (await self.roster.stats(top=0)).member_count
+
+        return WebFace(
+            web,
+            links=self.links,
+            files=self.telegram.files,
+            secrets=WebSecretStore(self.db),
+            db_path=self.db.path,
+            health=HealthParts(
+                self.irc, self.telegram, self.store, tg.poll_timeout + tg.request_timeout + 30
+            ),
+            metrics=MetricsParts(
+                outbox=self.outbox,
+                queues=self.store,
+                connections={"irc": self.irc, "telegram": self.telegram},
+                reconnects=lambda: {"irc": self.irc.supervisor.outages},
+                commands=lambda: self.router.commands.runs,
+                roster_size=members,
+            ),
+        )
+
     async def run(self) -> int:
-        """Run until asked to stop; 0 after a clean stop, 1 after a fatal error."""
+        """Run until asked to stop; 0 after a clean stop, 1 after a fatal error. Raises
+        ConfigError before anything connects when web.listen cannot be bound."""
+        if self.web is not None:
+            await self.web.start()
         set_aside = functools.partial(self._set_aside, "telegram")
         tasks = {
             "state": asyncio.create_task(self._publish_state(), name="state"),
@@ -150,8 +209,9 @@ class App:
     async def _check_chats(self) -> None:
         """One clear line per bridged group the bot cannot see, once Telegram answers."""
         await self.telegram.wait_logged_in()
-        for pair in self.config.bridges:
-            problem = await self.telegram.check_chat(pair.telegram_chat)
+        # a group in several pairs (one per forum topic) is checked once
+        for group in dict.fromkeys(pair.telegram_chat for pair in self.config.bridges):
+            problem = await self.telegram.check_chat(group)
             if problem:
                 log.error("%s", problem)
 
@@ -175,6 +235,7 @@ class App:
         ):
             await self.store.set_state(f"connection:{name}", f"{state} {now:.0f}")
         await self.store.set_state("channels:irc", json.dumps(self.irc.channel_status()))
+        await self.store.set_state("topics:telegram", json.dumps(self.telegram.unavailable_topics))
 
     async def _prune_periodically(self) -> None:
         while True:
@@ -219,6 +280,8 @@ class App:
                 for name in ("irc", "telegram"):
                     await self.store.set_state(f"connection:{name}", f"stopped {time.time():.0f}")
                 await self.store.set_state("channels:irc", "{}")
+        if self.web is not None:
+            await self.web.stop()
         await self.telegram.close()
 
     def request_stop(self) -> None:
@@ -246,5 +309,9 @@ async def run_bridge(config: Config) -> int:
         return 1
     try:
         return await App(config, db, stopping).run()
+    except ConfigError as exc:  # found only at start (web.listen in use): a config error
+        for problem in exc.problems:
+            log.error("config error: %s", problem)
+        return EXIT_CONFIG
     finally:
         await db.close()

@@ -38,6 +38,8 @@ class Audience:
     async def includes(self, chat: ChatRef, author: Author, *, moderator: bool) -> bool:
         """True when author, typing in chat, is of the community (cheapest checks first)."""
         if not chat.is_private:
+            if chat.network is Network.TELEGRAM:  # any topic of a bridged group
+                return self.pairs.is_bridged_group(chat.chat_id)
             return self.pairs.paired(chat) is not None
         if moderator or await self._is_member(author):
             return True

@@ -1,4 +1,5 @@
-"""tgirc-bridge run | check-config | export | status | roster stats | remove | untag."""
+"""tgirc-bridge run | check-config | export | status | rotate-web-secret | roster stats | remove |
+untag."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--force", action="store_true", help="replace an existing output file")
     with_config("status", "queue depth and oldest waiting message per destination")
+    with_config("rotate-web-secret", "new signing secret: every media link given out stops working")
     roster = sub.add_parser("roster", help="roster maintenance").add_subparsers(
         dest="action", required=True
     )
@@ -129,8 +131,10 @@ async def _export(config: Config, fmt: str, output: Path | None, force: bool) ->
 
 
 async def _status(config: Config) -> int:
+    from bridge.model import telegram_chat_key
     from bridge.outbox import payload_store
     from storage.set_aside import SetAsideStore
+    from storage.topics import TopicStore
 
     db = await _open(config)
     try:
@@ -139,6 +143,8 @@ async def _status(config: Config) -> int:
         connections = [(n, await store.get_state(f"connection:{n}")) for n in ("irc", "telegram")]
         set_aside = await SetAsideStore(db).count()
         channels = json.loads(await store.get_state("channels:irc") or "{}")
+        refused = json.loads(await store.get_state("topics:telegram") or "{}")
+        closed = await TopicStore(db).closed()
     finally:
         await db.close()
     now = time.time()
@@ -148,12 +154,29 @@ async def _status(config: Config) -> int:
         print(f"{name}: {state}{seen}")
     for channel, joined in channels.items():
         print(f"irc channel {channel}: {joined}")
+    for chat, why in refused.items():
+        print(f"telegram topic {chat}: refuses messages, which wait: {why}")
+    for topic in closed:
+        name = f" ({topic.name})" if topic.name else ""
+        print(f"telegram topic {telegram_chat_key(topic.chat, topic.topic)}{name}: closed")
     print(f"set aside: {set_aside} input(s) the bridge could not handle (table set_aside)")
     if not stats:
         print("all queues empty")
     for row in stats:
         age = now - row.oldest_created_at
         print(f"{row.network} {row.chat}: {row.depth} waiting, oldest {age:.0f}s ago")
+    return 0
+
+
+async def _rotate_web_secret(config: Config) -> int:
+    from storage.web_secret import WebSecretStore
+
+    db = await _open(config)
+    try:
+        await WebSecretStore(db).rotate()
+    finally:
+        await db.close()
+    print("web secret rotated: every media link given out so far now answers 404")
     return 0
 
 
@@ -209,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(config, args.format, args.output, args.force))
         if args.command == "status":
             return asyncio.run(_status(config))
+        if args.command == "rotate-web-secret":
+            return asyncio.run(_rotate_web_secret(config))
         if args.action != "stats":
             return asyncio.run(_roster_clean(config, args.action, args.target))
         return asyncio.run(_roster_stats(config))

@@ -17,6 +17,7 @@ import html
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -24,7 +25,7 @@ from itertools import islice
 from bridge.audience import Audience
 from bridge.casemap import irc_casefold
 from bridge.config import Config
-from bridge.model import Author, Message, MessageKind, Network
+from bridge.model import Author, Message, MessageKind, Network, split_telegram_chat
 from bridge.outbox import NewItem, Outgoing
 from bridge.pairs import Pairs
 from bridge.payloads import IrcLines, TelegramDocument, TelegramHtml
@@ -93,6 +94,8 @@ class CommandGateway:
         self._asked = PerMinute(config.roster.commands_per_minute, clock)
         self._warned = PerMinute(1, clock)
         self._private_answers = PerMinute(PRIVATE_ANSWERS_PER_MINUTE, clock)
+        self.runs: Counter[str] = Counter()
+        """Commands handed to the registry, by network (for /metrics)."""
         channels = [b.irc_channel for b in config.bridges]
         self.audience = Audience(pairs, channels, roster, irc, telegram)
 
@@ -141,7 +144,8 @@ class CommandGateway:
         author = await self._identify(msg.author)
         paired = self.pairs.paired(msg.chat)
         if paired is not None and paired.network is Network.TELEGRAM:
-            paired = replace(paired, title=self.telegram.titles.get(paired.chat_id))
+            group = split_telegram_chat(paired.chat_id)[0]  # a topic has its group's title
+            paired = replace(paired, title=self.telegram.titles.get(group))
         moderator = await self._is_moderator(author)
         ctx = CommandContext(
             invoker=author,
@@ -158,7 +162,9 @@ class CommandGateway:
             send_file=lambda name, data, caption: self._send_file(msg, name, data, caption),
             in_community=lambda: self.audience.includes(msg.chat, author, moderator=moderator),
             irc_prefix=self.config.irc.command_prefix,
+            directory_url=self.config.web.public_url if self.config.web else None,
         )
+        self.runs[msg.chat.network.value] += 1  # read by /metrics
         await self.registry.dispatch(ctx, command.name, command.args)
 
     async def _admit(self, msg: Message) -> bool:

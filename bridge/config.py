@@ -6,7 +6,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from bridge.config_checks import check_irc, check_pair, check_relay, check_token
+from bridge.config_checks import (
+    check_irc,
+    check_pair,
+    check_relay,
+    check_token,
+    check_topic,
+    check_unique_pairs,
+    check_web,
+)
 from bridge.config_model import (
     DEFAULT_API_URL as DEFAULT_API_URL,
 )
@@ -49,12 +57,16 @@ from bridge.config_model import (
 from bridge.config_model import (
     TelegramConfig as TelegramConfig,
 )
+from bridge.config_model import (
+    WebConfig as WebConfig,
+)
 from bridge.config_reader import Section, check_url
 from bridge.errors import ConfigError
 
 
 def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     known = {"telegram", "irc", "bridge", "relay", "storage", "roster", "delivery", "logging"}
+    known |= {"web"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
 
@@ -120,12 +132,11 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         if channel and (channel[0] not in "#&+!" or any(c in channel for c in " ,\x07\r\n\0")):
             problems.append(f"bridge[{i}].irc_channel: not a valid IRC channel name")
         check_pair(i, chat, channel, problems)
+        topic = sec.integer("telegram_topic")
+        check_topic(i, topic, problems)
         sec.finish()
-        bridges.append(BridgePair(telegram_chat=chat, irc_channel=channel))
-    chats = [b.telegram_chat for b in bridges]
-    channels = [b.irc_channel.lower() for b in bridges]
-    if len(set(chats)) != len(chats) or len(set(channels)) != len(channels):
-        problems.append("bridge: each telegram_chat and irc_channel may appear in one pair only")
+        bridges.append(BridgePair(telegram_chat=chat, irc_channel=channel, telegram_topic=topic))
+    check_unique_pairs(bridges, problems)
 
     rl = Section("relay", data.get("relay", {}), problems)
     relay = RelayConfig(
@@ -177,6 +188,8 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     level = lg.choice("level", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
     lg.finish()
 
+    web = _web(data, problems)
+
     if problems:
         return None
     return Config(
@@ -188,7 +201,25 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         roster=roster,
         delivery=delivery,
         logging=LoggingConfig(level=level),
+        web=web,
     )
+
+
+def _web(data: dict[str, Any], problems: list[str]) -> WebConfig | None:
+    """[web] is optional: without it the bridge runs no web server, as before."""
+    if "web" not in data:
+        return None
+    we = Section("web", data["web"], problems)
+    web = WebConfig(
+        public_url=(we.string("public_url", "", required=True) or "").rstrip("/"),
+        listen=we.string("listen", "127.0.0.1:8787"),
+        media_ttl_hours=we.number("media_ttl_hours", 72.0),
+        media_cache_mb=we.count("media_cache_mb", 500),
+        media_max_mb=we.count("media_max_mb", 20),
+    )
+    check_web(web, "public_url" in we.data, problems)
+    we.finish()
+    return web
 
 
 def parse_config(text: str, source: Path | None = None) -> Config:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from bridge.casemap import irc_casefold
 
 if TYPE_CHECKING:
-    from bridge.config_model import IrcConfig, RelayConfig
+    from bridge.config_model import BridgePair, IrcConfig, RelayConfig, WebConfig
 
 SAMPLE_NAME = "Ann Example"
 
@@ -29,6 +33,7 @@ _EXAMPLE = "still the placeholder from config.example.toml"
 PLACEHOLDER_TOKEN = "123456:ABC-replace-me"
 PLACEHOLDER_CHAT = -1001234567890
 PLACEHOLDER_CHANNEL = "#example-collab"
+PLACEHOLDER_PUBLIC_HOST = "bridge.example.org"
 
 
 def check_token(token: str, problems: list[str]) -> None:
@@ -50,6 +55,40 @@ def check_pair(index: int, chat: int, channel: str, problems: list[str]) -> None
         )
     if channel.lower() == PLACEHOLDER_CHANNEL:
         problems.append(f"bridge[{index}].irc_channel: {_EXAMPLE}; put your IRC channel here")
+
+
+def check_topic(index: int, topic: int | None, problems: list[str]) -> None:
+    if topic is not None and topic < 1:
+        problems.append(
+            f"bridge[{index}].telegram_topic: expected a topic's message_thread_id "
+            "(1 or more; 1 is General)"
+        )
+
+
+def check_unique_pairs(bridges: Sequence[BridgePair], problems: list[str]) -> None:
+    """Each (telegram_chat, telegram_topic) and each irc_channel in one pair only: a group may
+    be in several pairs, one per topic (and one more for the whole group)."""
+    chats: dict[tuple[int, int | None], int] = {}
+    channels: dict[str, int] = {}
+    for i, pair in enumerate(bridges):
+        first = chats.setdefault((pair.telegram_chat, pair.telegram_topic), i)
+        if first != i and pair.telegram_topic is None:
+            problems.append(
+                f"bridge[{i}].telegram_chat: {pair.telegram_chat} is bridged whole by "
+                f"bridge[{first}] already; a group in several pairs needs a telegram_topic "
+                "in each"
+            )
+        elif first != i:
+            problems.append(
+                f"bridge[{i}].telegram_topic: topic {pair.telegram_topic} of telegram_chat "
+                f"{pair.telegram_chat} is bridged by bridge[{first}] already"
+            )
+        first = channels.setdefault(irc_casefold(pair.irc_channel), i)
+        if first != i:
+            problems.append(
+                f"bridge[{i}].irc_channel: {pair.irc_channel} is bridged by bridge[{first}] "
+                "already; each irc_channel may appear in one pair only"
+            )
 
 
 def check_irc(irc: IrcConfig, problems: list[str]) -> None:
@@ -82,6 +121,46 @@ def check_relay(relay: RelayConfig, problems: list[str]) -> None:
     problem = name_format_problem(relay.name_format)
     if problem:
         problems.append(f"relay.name_format: {problem}")
+
+
+def check_web(web: WebConfig, has_public_url: bool, problems: list[str]) -> None:
+    """Links on IRC start with public_url, so a wrong one sends every click nowhere; a bad
+    listen address would only fail when the server binds."""
+    if has_public_url and web.public_url:
+        problem = public_url_problem(web.public_url)
+        if problem:
+            problems.append(f"web.public_url: {problem}")
+    if listen_address(web.listen) is None:
+        problems.append(
+            f"web.listen: expected host:port such as 127.0.0.1:8787 or [::1]:8787, "
+            f"got {web.listen!r}"
+        )
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why url cannot start a media link, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"expected an http:// or https:// URL with a host name, got {url!r}"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "must not contain a query (?) or fragment (#)"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "must not contain spaces or control characters"
+    if parts.hostname == PLACEHOLDER_PUBLIC_HOST:
+        return f"{_EXAMPLE}; put the address IRC users reach the bridge at here"
+    return None
+
+
+def listen_address(listen: str) -> tuple[str, int] | None:
+    """(host, port) from "host:port" or "[v6]:port", or None when it is not one."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or any(c.isspace() or c in "[]/" for c in host):
+        return None
+    return host, int(port)
 
 
 def name_format_problem(fmt: str) -> str | None:

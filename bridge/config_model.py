@@ -62,6 +62,8 @@ class IrcConfig:
 class BridgePair:
     telegram_chat: int
     irc_channel: str
+    telegram_topic: int | None = None
+    """One forum topic (its message_thread_id; 1 = General) instead of the whole group."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,19 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The embedded web server ([web]); absent table means no server at all."""
+
+    public_url: str
+    """What media links start with (behind the operator's TLS proxy); no trailing slash."""
+    listen: str = "127.0.0.1:8787"
+    media_ttl_hours: float = 72.0
+    media_cache_mb: int = 500
+    media_max_mb: int = 20
+    """Telegram's Bot API downloads at most 20 MB; larger files get no link."""
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -116,6 +131,7 @@ class Config:
     roster: RosterConfig = field(default_factory=RosterConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    web: WebConfig | None = None
     source: Path | None = None
 
     def secrets(self) -> list[str]:

@@ -16,6 +16,35 @@ ChatId = NewType("ChatId", str)
 UserId = NewType("UserId", str)
 """A stable user key: Telegram numeric id as text, IRC account or nick!user@host."""
 
+GENERAL_TOPIC = 1
+"""The General topic of a Telegram forum group: its messages carry no message_thread_id, so
+its chat key is the group's own."""
+
+
+def telegram_chat_key(group: str | int, topic: int | None) -> ChatId:
+    """The ChatId of a Telegram group ("-100123"), or of one forum topic in it ("-100123/16",
+    as matterbridge writes it). General is the group itself: it has no key of its own.
+
+    >>> telegram_chat_key(-100123, 16), telegram_chat_key("-100123", None)
+    ('-100123/16', '-100123')
+    >>> telegram_chat_key(-100123, GENERAL_TOPIC)
+    '-100123'
+    """
+    if topic is None or topic == GENERAL_TOPIC:
+        return ChatId(str(group))
+    return ChatId(f"{group}/{topic}")
+
+
+def split_telegram_chat(key: str) -> tuple[str, int | None]:
+    """(group, topic or None) of a Telegram chat key: Bot API calls take the group, and the
+    topic as message_thread_id.
+
+    >>> split_telegram_chat("-100123/16"), split_telegram_chat("42")
+    (('-100123', 16), ('42', None))
+    """
+    group, sep, topic = key.partition("/")
+    return (group, int(topic)) if sep and topic.isdigit() else (key, None)
+
 
 class Network(enum.StrEnum):
     TELEGRAM = "telegram"
@@ -74,6 +103,9 @@ class ChatRef:
     chat_id: ChatId
     is_private: bool = False
     title: str | None = None
+    is_forum: bool = False
+    """A Telegram group with topics: lines from it are labelled with their topic on IRC
+    where one pair carries the whole group."""
 
 
 class MessageKind(enum.StrEnum):
@@ -84,6 +116,9 @@ class MessageKind(enum.StrEnum):
     QUIT = "quit"
     KICK = "kick"
     NICK = "nick"
+    TOPIC = "topic"
+    """A Telegram forum topic was created, renamed, closed or reopened (extra: "event" and
+    "name"): never relayed, it teaches the topic's name and state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +147,9 @@ class Attachment:
     """Telegram's file_id, to fetch the bytes through the Bot API (never a URL: a file URL
     carries the bot token)."""
     mime_type: str | None = None
+    link: str | None = None
+    """Set by the relay when [web] is on: the bridge's own signed link to the bytes (or
+    "(too large to fetch)"), shown right after the description on IRC."""
 
 
 @dataclass(frozen=True, slots=True)

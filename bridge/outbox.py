@@ -11,11 +11,15 @@ import contextlib
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bridge.model import Posted
+from bridge.outbox_mirror import MIRROR_LIMIT as MIRROR_LIMIT
+from bridge.outbox_mirror import Mirrors
+from bridge.outbox_mirror import maybe_seen as maybe_seen
 from bridge.pacing import backoff_delay
 from bridge.payloads import Payload, decode_payload, encode_payload
 from storage.db import Database, StorageError
@@ -23,9 +27,6 @@ from storage.outbox_store import NewItem as NewItem
 from storage.outbox_store import OutboxItem, OutboxStore
 
 log = logging.getLogger(__name__)
-
-MIRROR_LIMIT = 1000
-"""Beyond this many waiting items (a long outage) a queue is read from the store in pages."""
 
 Outgoing = NewItem[Payload]
 """A rendered message to queue for one destination (an annotation: build it with NewItem,
@@ -95,30 +96,40 @@ class Outbox:
         self._wake: dict[tuple[str, str], asyncio.Event] = {}
         self._idle: dict[tuple[str, str], asyncio.Event] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
-        # A destination listed here has its whole queue in memory, in id order, mirrored
-        # from the store: its worker skips the read-back. Any doubt (a retry, an edit that
-        # may replace a queued row, the horizon) removes it; the worker re-reads the store
-        # and lists it again once the store holds nothing for it.
-        self._mirror: dict[tuple[str, str], list[Queued]] = {}
+        # A destination listed here has its whole queue in memory, in send order: its
+        # worker skips the read-back, and a new message is sent while its row is written
+        # (bridge/outbox_mirror.py). Any doubt (a retry, an edit that may replace a queued
+        # row, the horizon) removes it; the worker re-reads the store and lists it again
+        # once the store holds nothing for it.
+        self._mirror = Mirrors()
         self._group: asyncio.TaskGroup | None = None
         self._started = asyncio.Event()
         self._sending: set[tuple[str, str]] = set()  # between deliver() and complete()
         self._stopping = False
         self._outcomes: dict[str, asyncio.Future[bool]] = {}  # dedup key → delivered?
+        # Read by /metrics (bridge/web/metrics.py) at scrape time.
+        self.delivered: Counter[tuple[str, str]] = Counter()  # (network, item kind)
+        self.retries: Counter[str] = Counter()  # by network
+        self.rate_limited: Counter[str] = Counter()  # failures carrying retry_after (429)
+        self.horizon_dropped: Counter[str] = Counter()
 
     async def enqueue(self, items: list[Outgoing]) -> int:
-        """Persist items (duplicates ignored) and wake their workers; returns how many were new."""
-        added = await self.store.enqueue(items)
-        for item in added:
-            dest = (item.network, item.chat)
-            mirror = self._mirror.get(dest)
-            if mirror is not None:
-                plain = item.replace_key is None and item.not_before <= item.created_at
-                if plain and len(mirror) < MIRROR_LIMIT:
-                    mirror.append(item)
-                else:
-                    del self._mirror[dest]
-            self._poke(dest)
+        """Persist items (duplicates ignored) and wake their workers; returns how many were
+        new, once they are stored. A message for an idle destination is handed to its
+        worker at once, while its row is written (bridge/outbox_mirror.py)."""
+        early = [] if self._stopping else self._mirror.send_early(items, self.store.clock())
+        for item in early:
+            self._poke((item.network, item.chat))
+        try:
+            if early:  # the worker writes to the socket before the database thread wakes
+                await asyncio.sleep(0)
+            added = await self.store.enqueue(items)
+        except BaseException:
+            self._mirror.failed(early)
+            raise
+        for row in self._mirror.settle(early, added):
+            self._mirror.add(row)
+            self._poke((row.network, row.chat))
         return len(added)
 
     async def enqueue_and_wait(self, items: list[Outgoing], timeout: float) -> bool:
@@ -146,7 +157,7 @@ class Outbox:
         """Forget everything still queued to the destinations of network whose chat matches,
         stopping a delivery in progress between two lines: what was meant for an IRC nick
         must not reach whoever holds that nick next. Returns how many items were dropped."""
-        known: set[tuple[str, str]] = {*self._tasks, *self._mirror}
+        known: set[tuple[str, str]] = {*self._tasks, *self._mirror.known()}
         if self._group is None:  # once running, every destination with rows has a worker
             known.update(await self.store.destinations())
         dests = {d for d in known if d[0] == network and matches(d[1])}
@@ -158,7 +169,7 @@ class Outbox:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._sending.discard(dest)
-            self._mirror.pop(dest, None)
+            self._mirror.drop(dest)
             keys = await self.store.drop_destination(*dest)
             for key in keys:
                 future = self._outcomes.get(key)
@@ -230,7 +241,7 @@ class Outbox:
             try:
                 failure = await self._turn(dest, sender, wake, idle)
             except StorageError as exc:  # the database stayed locked beyond its own retries
-                self._mirror.pop(dest, None)
+                self._mirror.drop(dest)
                 failure = TransientError(str(exc))
             if failure is None:
                 if failures:
@@ -238,6 +249,8 @@ class Outbox:
                     failures = 0
                 continue
             failures += 1
+            self.retries[network] += 1
+            self.rate_limited[network] += failure.retry_after is not None
             delay = failure.retry_after
             if delay is None:
                 delay = backoff_delay(failures - 1, random.random(), high=self.max_backoff)
@@ -258,9 +271,10 @@ class Outbox:
         if mirror is not None:
             items = mirror[:64]
         else:
+            await self._mirror.written(dest)  # a row sent early is read back once written
             items = await self.store.due(network, chat, limit=64)
         if items and items[0].created_at < self.store.clock() - self.horizon:
-            self._mirror.pop(dest, None)
+            self._mirror.drop(dest)
             await self._drop_expired(network, chat)  # rare: only after a long outage
             return None
         if not items:
@@ -270,7 +284,7 @@ class Outbox:
                 # next_wakeup ran in the writers' turn, so no row was stored that
                 # enqueue() has not yet offered to the mirror.
                 idle.set()
-                self._mirror.setdefault(dest, [])
+                self._mirror.start(dest)
             timeout = None if nxt is None else max(0.0, nxt - self.store.clock())
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
@@ -292,19 +306,21 @@ class Outbox:
         try:
             sent = await sender.deliver(chat, items, self._progress)
         except TransientError as exc:
-            self._mirror.pop(dest, None)  # lines may have gone out: re-read the progress
+            self._mirror.drop(dest)  # lines may have gone out: re-read the progress
             return exc
         except Exception as exc:
             if isinstance(exc, PermanentError):
                 log.warning("%s %s: destination refused a message for good: %s", network, chat, exc)
             else:  # a bug must not stop this queue for ever: drop the one item, keep the rest
                 log.exception("%s %s: error delivering item %d", network, chat, items[0].id)
-            self._mirror.pop(dest, None)
-            await self.store.drop(items[:1])
+            self._mirror.drop(dest)
+            await self.store.drop(await self._mirror.rows(items[:1]))
             self._settle(items[:1], delivered=False)
             return None
         delivered = items[: max(1, sent.count)]
-        await self.store.complete(delivered, sent.posted)
+        # The record follows both the send and the write of a row sent early.
+        await self.store.complete(await self._mirror.rows(delivered), sent.posted)
+        self.delivered.update((network, item.kind) for item in delivered)
         self._settle(delivered, delivered=True)
         mirror = self._mirror.get(dest)
         if mirror is not None:
@@ -312,9 +328,11 @@ class Outbox:
         return None
 
     async def _progress(self, item: Queued, lines_done: int) -> None:
-        await self.store.set_progress(item.id, lines_done)
+        row = await self._mirror.stored(item)
+        if row is not None:
+            await self.store.set_progress(row.id, lines_done)
         mirror = self._mirror.get((item.network, item.chat))
-        if mirror and mirror[0].id == item.id:
+        if mirror and mirror[0].id in (item.id, row and row.id):
             mirror[0] = replace(mirror[0], progress=lines_done)
 
     async def _drop_expired(self, network: str, chat: str) -> None:
@@ -322,6 +340,7 @@ class Outbox:
         dropped = await self.store.drop_older_than(network, chat, now - self.horizon)
         if not dropped:
             return
+        self.horizon_dropped[network] += dropped
         log.warning(
             "%s %s: %d messages older than the horizon were not delivered", network, chat, dropped
         )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bridge.identity import irc_key
-from bridge.model import Author, ChatId, Message, MessageKind, Network
+from bridge.model import Author, ChatId, Message, MessageKind, Network, split_telegram_chat
 from bridge.sides import IrcSide, TelegramSide
 from storage.roster_store import RosterStore, identity_from_author
 
@@ -102,7 +102,8 @@ class Presence:
 
     def note_speaker(self, chat: str, name: str) -> None:
         """name spoke in Telegram group chat just now (Telegram cannot list a group's members)."""
-        speakers = self._speakers.setdefault(chat, OrderedDict())
+        # a forum's topics are one group: /names counts who spoke anywhere in it
+        speakers = self._speakers.setdefault(split_telegram_chat(chat)[0], OrderedDict())
         speakers.pop(name, None)
         speakers[name] = self._clock()
         while len(speakers) > SPEAKERS_MAX:
@@ -111,7 +112,7 @@ class Presence:
     def recent_speakers(self, chat: str, window: float = SPEAKERS_WINDOW) -> list[str]:
         """Who spoke in chat within window seconds, newest first."""
         cutoff = self._clock() - window
-        speakers = self._speakers.get(chat, OrderedDict())
+        speakers = self._speakers.get(split_telegram_chat(chat)[0], OrderedDict())
         return [name for name, at in reversed(speakers.items()) if at >= cutoff]
 
     def irc_nicks(self, channel: ChatId) -> list[str]:

@@ -12,7 +12,15 @@ import logging
 from dataclasses import replace
 
 from bridge.config import RelayConfig
-from bridge.model import Message, MessageKind, Network, ReplyRef
+from bridge.media_links import MediaLinks
+from bridge.model import (
+    Attachment,
+    Message,
+    MessageKind,
+    Network,
+    ReplyRef,
+    split_telegram_chat,
+)
 from bridge.outbox import NewItem
 from bridge.pairs import Pairs
 from bridge.payloads import IrcLines, TelegramHtml
@@ -21,6 +29,7 @@ from bridge.render.irc_split import format_relay_lines
 from bridge.render.telegram_html import irc_to_telegram_parts
 from bridge.sides import IrcSide, OutboxQueue
 from storage.message_map import MessageMap
+from storage.topics import TopicStore
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +44,17 @@ class Relay:
         outbox: OutboxQueue,
         message_map: MessageMap,
         irc: IrcSide,
+        topics: TopicStore | None = None,
+        links: MediaLinks | None = None,
     ) -> None:
         self.config = config
         self.pairs = pairs
         self.outbox = outbox
         self.message_map = message_map
         self.irc = irc
+        self.topics = topics if topics is not None else TopicStore(message_map.db)
+        self.links = links
+        """Signs media links when [web] is on; None: media described in words only."""
 
     async def relay(self, msg: Message) -> None:
         """A group or channel message that is not a command: queued for the other side, or
@@ -49,19 +63,26 @@ class Relay:
             self.config.no_relay_prefix
         ):
             return
+        if msg.kind is MessageKind.TOPIC:
+            await self.topics.note(msg)  # never relayed, in any chat
+            return
         if msg.chat.network is Network.TELEGRAM:
-            channel = self.pairs.channel_for(msg.chat.chat_id)
-            if channel is None:
+            route = self.pairs.route(msg.chat)
+            if route is None:
                 log.debug("Telegram chat %s is not bridged; ignoring", msg.chat.chat_id)
                 return
-            await self._to_irc(msg, channel)
+            label = None
+            if route.label is not None:  # the pair carries the whole forum: say which topic
+                group = split_telegram_chat(msg.chat.chat_id)[0]
+                label = await self.topics.label(group, route.label)
+            await self._to_irc(msg, route.channel, label)
         else:
             chat = self.pairs.group_for(msg.chat.chat_id)
             if chat is None:
                 return
             await self._to_telegram(msg, chat)
 
-    async def _to_irc(self, msg: Message, channel: str) -> None:
+    async def _to_irc(self, msg: Message, channel: str, label: str | None = None) -> None:
         relay = self.config
         name = anti_highlight(
             msg.author.display_name, self.irc.nicks(channel), relay.anti_highlight
@@ -79,7 +100,7 @@ class Relay:
             lines = message_to_irc_lines(
                 msg.text,
                 msg.spans,
-                attachments=msg.attachments,
+                attachments=self._linked(msg),
                 reply=reply,
                 is_edit=msg.is_edit,
                 forwarded_from=msg.forwarded_from,
@@ -87,6 +108,8 @@ class Relay:
             if not lines:
                 return
             prefix = f"{name} " if action else relay.name_format.format(name=name) + " "
+            if label is not None:
+                prefix += f"[{label}] "
         budget = self.irc.payload_budget(channel, action=action)
         payload = IrcLines(tuple(format_relay_lines(prefix, lines, budget)), action=action)
         base = msg.source_id.split(":e", 1)[0]
@@ -103,6 +126,13 @@ class Relay:
                 )
             ]
         )
+
+    def _linked(self, msg: Message) -> tuple[Attachment, ...]:
+        """The attachments, each file with the bridge's signed link when [web] is on."""
+        links = self.links
+        if links is None:
+            return msg.attachments
+        return tuple(replace(a, link=links.link_for(a)) for a in msg.attachments)
 
     async def _resolve_reply(self, reply: ReplyRef | None, chat: str) -> ReplyRef | None:
         """A reply to a relayed message names the IRC author, not the bot."""

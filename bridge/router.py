@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 from bridge.casemap import irc_casefold
 from bridge.commands import CommandGateway
 from bridge.config import Config
+from bridge.media_links import MediaLinks
 from bridge.model import Author, Message, MessageKind, Network
 from bridge.pairs import Pairs
 from bridge.presence import Presence, SeenNames
@@ -40,6 +41,7 @@ class Router:
         *,
         irc: IrcSide,
         telegram: TelegramSide,
+        links: MediaLinks | None = None,
     ) -> None:
         self.ignore = config.relay.ignore
         self.irc = irc
@@ -47,7 +49,7 @@ class Router:
         pairs = Pairs(config.bridges)
         self.presence = Presence(irc, telegram)
         self.names = SeenNames(roster, irc)
-        self.relay = Relay(config.relay, pairs, outbox, message_map, irc)
+        self.relay = Relay(config.relay, pairs, outbox, message_map, irc, links=links)
         self.commands = CommandGateway(
             config, registry, roster, outbox, pairs, self.presence, irc, telegram
         )

@@ -54,6 +54,9 @@ class CommandContext:
     Asked only when a command needs it: on Telegram it may cost a getChatMember."""
     irc_prefix: str = "!"
     """irc.command_prefix: every answer that tells someone what to type on IRC uses it."""
+    directory_url: str | None = None
+    """web.public_url when [web] is on: answers that list members end with the directory's
+    link (handlers.listing.directory_link); None without a web server."""
 
     @property
     def network(self) -> Network:

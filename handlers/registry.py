@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from bridge.errors import PermissionDenied, UsageError
-from handlers import moderation, names, roster_commands
+from handlers import listing, moderation, names, roster_commands
 from handlers.context import CommandContext
 from handlers.help import START_SPEC, help_spec
 from handlers.rate_limit import PerMinute
@@ -120,6 +120,7 @@ def build_registry(commands_per_minute: int) -> CommandRegistry:
         *roster_commands.SPECS[:4],
         names.SPEC,
         *roster_commands.SPECS[4:],
+        listing.SPEC,
         *moderation.SPECS,
     ]
     return CommandRegistry([*specs, START_SPEC], commands_per_minute)

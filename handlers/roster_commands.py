@@ -12,6 +12,7 @@ from bridge.errors import PermissionDenied, UsageError
 from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.model import Network
 from handlers.context import CommandContext
+from handlers.listing import directory_link, with_link
 from handlers.replies import (
     answer,
     community_only,
@@ -176,7 +177,7 @@ async def whois(ctx: CommandContext, args: str) -> None:
         return
     exact = [m.member for m in await ctx.roster.find_members(query, exact_only=True)]
     if exact:
-        await _cards(ctx, exact)
+        await _cards(ctx, exact, query)
         return
     try:
         tag: str | None = normalise_tag(query)
@@ -191,7 +192,7 @@ async def whois(ctx: CommandContext, args: str) -> None:
             return
     matches = await ctx.roster.find_members(query)  # partial names, only when nothing else
     if matches:
-        await _cards(ctx, [m.member for m in matches[:3]])
+        await _cards(ctx, [m.member for m in matches[:3]], query)
         return
     if tag is None:
         await ctx.reply(f"No member is called {quote(query)}, and it is not an interest: {why}.")
@@ -201,8 +202,10 @@ async def whois(ctx: CommandContext, args: str) -> None:
     await ctx.reply(f"No one lists {quote(tag)}.{hint}")
 
 
-async def _cards(ctx: CommandContext, members: list[Member]) -> None:
+async def _cards(ctx: CommandContext, members: list[Member], query: str) -> None:
     lines = [line for m in members for line in card(m)]
+    link = directory_link(ctx, query)
+    lines += [f"Listed members on the web: {link}"] if link else []
     await answer(ctx, lines, "I sent you the member cards privately.")
 
 
@@ -211,18 +214,15 @@ async def _interest_answer(ctx: CommandContext, search: InterestSearch) -> None:
     more = search.total - len(names)
     if ctx.in_group:
         tail = f", and {more} more (ask me privately: {prefix_for(ctx)}whois {search.prefix})"
-        await ctx.reply(
-            f"{search.total} listing {quote(search.prefix)}: "
-            + ", ".join(names)
-            + (tail if more > 0 else ".")
-        )
+        text = f"{search.total} listing {quote(search.prefix)}: " + ", ".join(names)
+        await ctx.reply(with_link(ctx, text + (tail if more > 0 else "."), search.prefix))
         return
     lines = [f"{search.total} listing {quote(search.prefix)}:", *names]
     if more > 0:
         lines.append(
             f"and {more} more (I list at most {PRIVATE_HITS}; a longer interest narrows it down)."
         )
-    await ctx.reply("\n".join(lines))
+    await ctx.reply(with_link(ctx, "\n".join(lines), search.prefix))
 
 
 async def members(ctx: CommandContext, args: str) -> None:
@@ -237,7 +237,7 @@ async def members(ctx: CommandContext, args: str) -> None:
     )
     if stats.top_interests:
         text += " Most common interests: " + ", ".join(f"{t} ({n})" for t, n in stats.top_interests)
-    await ctx.reply(text)
+    await ctx.reply(with_link(ctx, text))
 
 
 async def leave(ctx: CommandContext, args: str) -> None:

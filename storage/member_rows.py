@@ -101,6 +101,14 @@ async def insert_identity(
     )
 
 
+async def touch(conn: aiosqlite.Connection, member_id: int, now: float) -> None:
+    """The member did something to their entry: the web directory lists them higher."""
+    await conn.execute(
+        "UPDATE members SET active_at = max(coalesce(active_at, 0), ?) WHERE id = ?",
+        (now, member_id),
+    )
+
+
 async def member_networks(conn: aiosqlite.Connection, member_id: int) -> set[str]:
     async with conn.execute(
         "SELECT DISTINCT network FROM identities WHERE member_id = ?", (member_id,)

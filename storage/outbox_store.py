@@ -6,6 +6,7 @@ the JSON text of its row and back (the bridge's typed payloads, or plain dicts i
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,16 +173,22 @@ class OutboxStore(Generic[P]):
 
     async def complete(self, items: list[OutboxItem[P]], posted: Posted | None = None) -> None:
         """Delivered: forget the rows, remember their keys so a re-delivery is ignored, and
-        what was posted — all or nothing, so a restart never finds one without the other."""
+        what was posted — all or nothing (one transaction, one round trip), so a restart
+        never finds one without the other."""
         now = self.clock()
-        async with self.db.transaction() as conn:
-            if posted is not None:
-                await conn.execute(RECORD_SQL, posted_row(posted, now))
-            await conn.executemany(
-                "INSERT OR IGNORE INTO delivered (dedup_key, delivered_at) VALUES (?, ?)",
-                [(i.dedup_key, now) for i in items],
+        record = None if posted is None else posted_row(posted, now)
+        keys = [(i.dedup_key, now) for i in items]
+        ids = [(i.id,) for i in items]
+
+        def work(conn: sqlite3.Connection) -> None:
+            if record is not None:
+                conn.execute(RECORD_SQL, record)
+            conn.executemany(
+                "INSERT OR IGNORE INTO delivered (dedup_key, delivered_at) VALUES (?, ?)", keys
             )
-            await conn.executemany("DELETE FROM outbox WHERE id = ?", [(i.id,) for i in items])
+            conn.executemany("DELETE FROM outbox WHERE id = ?", ids)
+
+        await self.db.in_one_trip(work)
 
     async def drop(self, items: list[OutboxItem[P]]) -> None:
         """Given up for good (refused by the destination): no retry, no record of delivery."""

@@ -123,6 +123,7 @@ class RosterStore:
                 update = await _edit_tags(conn, member_id, add, remove)
             else:
                 update = await _set_tags(conn, member_id, add)
+            await member_rows.touch(conn, member_id, self._clock())
         return update, created
 
     # ------------------------------------------------------------------- search

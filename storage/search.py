@@ -31,6 +31,11 @@ _NAME_SUBSTRING = (
     "WHERE instr(name_fold, ?) > 0 OR instr(handle_fold, ?) > 0 LIMIT ?"
 )
 _TAG_COUNTS = "SELECT tag, members FROM tag_counts WHERE tag >= ? AND tag < ?"
+# listed_only (the web directory): the same ranking over members who said /listed yes, with
+# counts from listed_tag_counts (migration 0009); a PK lookup per candidate row, so the
+# walks still stop at LIMIT.
+_LISTED = "EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1)"
+_LISTED_TAG_COUNTS = "SELECT tag, members FROM listed_tag_counts WHERE tag >= ? AND tag < ?"
 # Members with two or more tags under the prefix: a member with n of them has n - 1 rows
 # whose shared prefix (with their next tag) starts with it.
 _REPEATERS = (
@@ -59,8 +64,26 @@ _SORT_RANGE = (
 )
 
 
+def _listed(sql: str, listed_only: bool) -> str:
+    """sql restricted to listed members when asked: every name search ends "WHERE <filter>
+    LIMIT ?", every interest walk filters its repeaters and its rows."""
+    if not listed_only:
+        return sql
+    head, _, tail = sql.partition(" WHERE ")
+    if tail.endswith(" LIMIT ?"):  # a name search
+        return f"{head} WHERE {_LISTED} AND ({tail.removesuffix(' LIMIT ?')}) LIMIT ?"
+    for part in ("WHERE shared >= :prefix AND shared < :after", "AND member_id NOT IN repeaters"):
+        sql = sql.replace(part, f"{part} AND {_LISTED}")
+    return sql
+
+
 async def rank_names(
-    conn: aiosqlite.Connection, query: str, limit: int, *, exact_only: bool
+    conn: aiosqlite.Connection,
+    query: str,
+    limit: int,
+    *,
+    exact_only: bool,
+    listed_only: bool = False,
 ) -> list[tuple[int, int]]:
     """(member id, rank) best first: rank 0 exact name or handle, 1 prefix, 2 substring."""
     q = fold(query).lstrip("@")
@@ -76,25 +99,24 @@ async def rank_names(
     for rank, (sql, params) in enumerate(searches[:1] if exact_only else searches):
         if len(ranked) >= limit:
             break
-        for row in await conn.execute_fetchall(sql, params):
+        for row in await conn.execute_fetchall(_listed(sql, listed_only), params):
             ranked.setdefault(int(row[0]), rank)
     ids = sorted(ranked, key=lambda i: (ranked[i], i))[:limit]
     return [(i, ranked[i]) for i in ids]
 
 
 async def rank_interest(
-    conn: aiosqlite.Connection, prefix: str, limit: int
+    conn: aiosqlite.Connection, prefix: str, limit: int, *, listed_only: bool = False
 ) -> tuple[int, list[tuple[int, bool]]]:
     """How many members list prefix or a tag starting with it, and the best limit of them
-    as (member id, lists prefix itself)."""
+    as (member id, lists prefix itself); listed_only: of the members who said /listed yes."""
     after = prefix_successor(prefix)
-    counts = {
-        str(r[0]): int(r[1]) for r in await conn.execute_fetchall(_TAG_COUNTS, (prefix, after))
-    }
+    count_sql = _LISTED_TAG_COUNTS if listed_only else _TAG_COUNTS
+    counts = {str(r[0]): int(r[1]) for r in await conn.execute_fetchall(count_sql, (prefix, after))}
     if not counts:
         return 0, []
     params: dict[str, object] = {"prefix": prefix, "after": after, "limit": limit}
-    repeaters = list(await conn.execute_fetchall(_RANK_REPEATERS, params))
+    repeaters = list(await conn.execute_fetchall(_listed(_RANK_REPEATERS, listed_only), params))
     extra_rows = int(repeaters[0][4]) if repeaters else 0
     candidates = [(-int(r[1]), -int(r[2]), int(r[3]), int(r[0])) for r in repeaters]
     # Holders of prefix itself rank first, so with enough of them no other tag can place.
@@ -104,7 +126,7 @@ async def rank_interest(
     else:  # only placeholders are added: tags stay bound parameters
         sql = _REPEATERS + " UNION ALL ".join(_WALK_TAG.format(i=i) for i in range(len(walk)))
         params.update({f"t{i}": tag for i, tag in enumerate(walk)})
-    for r in await conn.execute_fetchall(sql, params):
+    for r in await conn.execute_fetchall(_listed(sql, listed_only), params):
         candidates.append((-int(r[1] == prefix), -1, int(r[2]), int(r[0])))
     best = sorted(candidates)[:limit]
     return sum(counts.values()) - extra_rows, [(c[3], c[0] == -1) for c in best]

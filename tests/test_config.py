@@ -93,7 +93,8 @@ def test_boolean_is_not_an_integer() -> None:
 def test_duplicate_pairs_rejected() -> None:
     text = MINIMAL + '[[bridge]]\ntelegram_chat = -100\nirc_channel = "#d"\n'
     assert problems(text) == [
-        "bridge: each telegram_chat and irc_channel may appear in one pair only"
+        "bridge[1].telegram_chat: -100 is bridged whole by bridge[0] already;"
+        " a group in several pairs needs a telegram_topic in each"
     ]
 
 
@@ -122,3 +123,90 @@ def test_cli_invalid_toml_names_the_line(
 def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", "--config", str(tmp_path / "nope.toml")]) == 2
     assert "cannot read config file" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ [web]
+
+
+def test_web_absent_means_no_server() -> None:
+    assert parse_config(MINIMAL).web is None
+
+
+def test_web_defaults_and_trailing_slash() -> None:
+    web = parse_config(MINIMAL + '[web]\npublic_url = "https://media.example.net/tg/"\n').web
+    assert web is not None
+    assert web.public_url == "https://media.example.net/tg"
+    assert (web.listen, web.media_ttl_hours, web.media_cache_mb, web.media_max_mb) == (
+        "127.0.0.1:8787",
+        72.0,
+        500,
+        20,
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("", ["web.public_url: missing required key"]),
+        ('public_url = ""', ["web.public_url: must not be empty"]),
+        (
+            'public_url = "ftp://x.org"',
+            [
+                "web.public_url: expected an http:// or https:// URL with a host name, "
+                "got 'ftp://x.org'"
+            ],
+        ),
+        (
+            'public_url = "bridge.example.net"',
+            [
+                "web.public_url: expected an http:// or https:// URL with a host name, "
+                "got 'bridge.example.net'"
+            ],
+        ),
+        (
+            'public_url = "https://b.net/?a=1"',
+            ["web.public_url: must not contain a query (?) or fragment (#)"],
+        ),
+        (
+            'public_url = "https://bridge.example.org"',
+            [
+                "web.public_url: still the placeholder from config.example.toml; put the address "
+                "IRC users reach the bridge at here"
+            ],
+        ),
+        (
+            'public_url = "https://b.net"\nlisten = "8787"',
+            ["web.listen: expected host:port such as 127.0.0.1:8787 or [::1]:8787, got '8787'"],
+        ),
+        (
+            'public_url = "https://b.net"\nlisten = "127.0.0.1:70000"',
+            [
+                "web.listen: expected host:port such as 127.0.0.1:8787 or [::1]:8787, "
+                "got '127.0.0.1:70000'"
+            ],
+        ),
+        (
+            'public_url = "https://b.net"\nmedia_cache_mb = 0\nmedia_ttl_hours = -1\nport = 1',
+            [
+                "web.media_ttl_hours: must be greater than 0",
+                "web.media_cache_mb: must be at least 1",
+                "web.port: unknown key",
+            ],
+        ),
+    ],
+)
+def test_web_problems_are_named(table: str, expected: list[str]) -> None:
+    assert problems(MINIMAL + "[web]\n" + table + "\n") == expected
+
+
+def test_web_listen_takes_ipv6() -> None:
+    text = MINIMAL + '[web]\npublic_url = "https://b.net"\nlisten = "[::1]:9000"\n'
+    web = parse_config(text).web
+    assert web is not None and web.listen == "[::1]:9000"
+
+
+def test_cli_bad_public_url_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(MINIMAL + '[web]\npublic_url = "nope"\n', encoding="utf-8")
+    assert main(["check-config", "--config", str(path)]) == 2
+    assert "config error: web.public_url:" in capsys.readouterr().err

@@ -133,3 +133,59 @@ def test_description_is_one_safe_line(
     assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in out)
     assert "://" not in out
     assert "AAEhBOweik6ad9r" not in out
+
+
+# ---------------------------------------------------------------- the bridge's own link
+
+LINK = "https://bridge.test/m/gGsUAXcAAASwAgACAgIAAxkBAAIBZ2Vx.buM7HAxhjPbBKFSHBbK2NA/photo.jpg"
+
+
+@pytest.mark.parametrize(
+    ("att", "expected"),
+    [
+        (Attachment("photo", size=1_200_000, link=LINK), f"[photo, 1.2 MB] {LINK}"),
+        (
+            Attachment("document", "big.zip", 25_000_000, link="(too large to fetch)"),
+            "[document: big.zip, 25.0 MB] (too large to fetch)",
+        ),
+        (Attachment("photo", size=10), "[photo, 10 B]"),
+    ],
+)
+def test_link_follows_the_description(att: Attachment, expected: str) -> None:
+    assert describe_attachment(att) == expected
+
+
+def test_link_on_the_first_line_before_the_caption() -> None:
+    from bridge.render.irc_format import message_to_irc_lines
+
+    lines = message_to_irc_lines(
+        "look at this\nsecond line", attachments=[Attachment("photo", size=10, link=LINK)]
+    )
+    assert lines == [f"[photo, 10 B] {LINK} look at this", "second line"]
+
+
+@settings(deadline=None, max_examples=500)
+@given(
+    name=st.text(min_size=1, max_size=60),
+    caption=st.text(max_size=600),
+    budget=st.integers(60, 480),
+)
+def test_split_never_cuts_the_link_and_keeps_it_first(name: str, caption: str, budget: int) -> None:
+    """Whatever the caption, the link reaches IRC whole whenever the name prefix leaves room
+    for it at all, and on the first line whenever the description fits beside it."""
+    from bridge.render.irc_format import message_to_irc_lines
+    from bridge.render.irc_split import format_relay_lines, split_irc_payload
+
+    att = Attachment("document", "report.pdf", 1_200_000, link=LINK)
+    head = describe_attachment(att)
+    lines = message_to_irc_lines(caption, attachments=[att])
+    prefix = f"<{name}> "
+    chunks = format_relay_lines(prefix, lines, budget)
+    shown = (
+        prefix if len(prefix.encode()) <= budget // 2 else split_irc_payload(prefix, budget // 2)[0]
+    )
+    room = budget - len(shown.encode())
+    if len(LINK) <= room:
+        assert len([c for c in chunks if LINK in c]) == 1
+    if len(head) + 1 <= room:
+        assert LINK in chunks[0]

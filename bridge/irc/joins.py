@@ -1,6 +1,11 @@
 """Being in every bridged channel: JOIN after registration, and again after a kick or a
 refusal (full, invite-only, banned, wrong key), with backoff, until the server lets us in.
 
+After registration the channels are joined several per JOIN line, as many as the server
+says it takes (ISUPPORT TARGMAX JOIN, else MAXTARGETS, else DEFAULT_TARGETS) within its
+LINELEN: a server counts a line against the client's flood allowance, not its targets, so 50
+pairs join in three lines instead of fifty paced ones. Retries go one channel at a time.
+
 Without this a banned or kicked bot sits outside silently while messages wait for the
 delivery horizon. What keeps the bot out is logged once (retries only at DEBUG) and kept
 for `tgirc-bridge status`; every JOIN goes through the command queue, paced like the rest.
@@ -9,6 +14,7 @@ for `tgirc-bridge status`; every JOIN goes through the command queue, paced like
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -29,6 +35,10 @@ REJOIN_AFTER = 5.0
 """After a kick (or a forced part), the first JOIN waits this long: not straight back in."""
 STABLE_AFTER = 60.0
 """In a channel this long, a later kick starts the backoff over; kicked sooner, it grows."""
+DEFAULT_TARGETS = 10
+"""Channels per JOIN line on a server that names no limit (ngircd takes any number)."""
+MAX_TARGETS = 50
+"""Never more per line, whatever the server says (TARGMAX JOIN: with no number)."""
 
 REFUSALS: Final = {
     # library event name (numeric) → why the server refused our JOIN
@@ -55,6 +65,37 @@ class _Channel:
     retry: asyncio.TimerHandle | None = None
 
 
+def join_limits(features: dict[str, Any]) -> tuple[int, int]:
+    """(channels per JOIN line, LINELEN) from the server's ISUPPORT features."""
+    targets: int | None = DEFAULT_TARGETS
+    targmax = features.get("targmax")
+    maxtargets = features.get("maxtargets")
+    if isinstance(targmax, dict) and "JOIN" in targmax:
+        targets = targmax["JOIN"]  # None: no limit
+    elif isinstance(maxtargets, int) and maxtargets > 0:
+        targets = maxtargets
+    linelen = features.get("linelen")
+    return (
+        max(1, min(MAX_TARGETS, targets or MAX_TARGETS)),
+        linelen if isinstance(linelen, int) and linelen >= 512 else 512,
+    )
+
+
+def join_lines(names: Sequence[str], targets: int, linelen: int) -> list[list[str]]:
+    """Channel names grouped into JOIN lines of at most targets names and linelen bytes."""
+    room = linelen - len("JOIN \r\n")
+    lines: list[list[str]] = []
+    size = 0
+    for name in names:
+        cost = len(name.encode()) + 1  # with its comma
+        if not lines or len(lines[-1]) >= targets or size + cost > room + 1:
+            lines.append([])
+            size = 0
+        lines[-1].append(name)
+        size += cost
+    return lines
+
+
 class Joins:
     """Our JOINs and what came of them, per bridged channel."""
 
@@ -75,10 +116,17 @@ class Joins:
         self._channels = {key: _Channel(name) for key, name in names.items()}
 
     def join_all(self) -> None:
-        """Registered: queue one JOIN per bridged channel (paced by the command queue)."""
+        """Registered: queue JOINs for every bridged channel, several per line as the server
+        allows (each line paced by the command queue)."""
         for channel in self._channels.values():
             self._cancel_retry(channel)
-            self._join(channel)
+        features = getattr(self._link.conn, "features", None)
+        targets, linelen = join_limits(vars(features) if features is not None else {})
+        for names in join_lines([c.name for c in self._channels.values()], targets, linelen):
+            self._commands.send(functools.partial(self._join_line, ",".join(names)))
+
+    def _join_line(self, channels: str) -> None:
+        self._link.conn.join(channels)
 
     def reset(self) -> None:
         """The connection is lost: no retry belongs to the next one (join_all starts it)."""

@@ -111,6 +111,11 @@ class Supervisor:
             log.debug("IRC: reconnecting in %.1fs", wait)
             await asyncio.sleep(wait)
 
+    @property
+    def outages(self) -> int:
+        """Connections lost since start, each followed by reconnecting (for /metrics)."""
+        return self._outages
+
     async def stop(self, message: str) -> None:
         """Send QUIT and close; run() will not reconnect."""
         self._stopping = True

@@ -1,6 +1,8 @@
 """Describe Telegram media in words for IRC, which cannot show files.
 
-Descriptions never contain a URL: Bot API file URLs carry the bot token (PITFALLS 2).
+Descriptions never contain a URL from the message or the Bot API (file URLs carry the bot
+token: PITFALLS 2). The only URL is the bridge's own signed media link, set on the
+attachment by the relay when [web] is on, which follows the description.
 """
 
 from __future__ import annotations
@@ -64,6 +66,14 @@ def _clean(value: str | None) -> str:
 
 
 def describe_attachment(att: Attachment) -> str:
+    """``[document: report.pdf, 1.2 MB]``, then the bridge's own link when it has one
+    (``[photo, 1.2 MB] https://bridge.example/m/…/photo.jpg``); no other URL."""
+    words = _describe(att)
+    link = one_line(att.link or "")
+    return f"{words} {link}" if link else words
+
+
+def _describe(att: Attachment) -> str:
     """One bracketed line such as ``[document: report.pdf, 1.2 MB]``; never a URL."""
     kind = one_line(att.kind).lower() or "file"
     label = _LABELS.get(kind, _clean(kind.replace("_", " ")))

@@ -20,10 +20,11 @@ from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
 from bridge.config import TelegramConfig
-from bridge.model import Message
+from bridge.model import Message, MessageKind, split_telegram_chat
 from bridge.outbox import Progress, Queued, Sent
 from bridge.pacing import backoff_delay
 from bridge.telegram.delivery import TelegramDelivery
+from bridge.telegram.files import TelegramFiles
 from bridge.telegram.inbound import decode, group_title, translate
 from bridge.telegram.membership import Membership
 from bridge.telegram.polling import (
@@ -39,12 +40,27 @@ log = logging.getLogger(__name__)
 __all__ = ["FatalTelegramError", "OnMessage", "SetAside", "TelegramConnector"]
 
 
+class _AnsweredRequest(HTTPXRequest):
+    """The polling request, noting when Telegram last answered it: a poll hung for longer
+    than its timeout is a problem the poller's own state cannot show."""
+
+    answered_at: float | None = None
+    """time.monotonic() of the last answer, or of the first question until it is answered."""
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if self.answered_at is None:
+            self.answered_at = time.monotonic()
+        result = await super().do_request(*args, **kwargs)
+        self.answered_at = time.monotonic()
+        return result
+
+
 class TelegramConnector:
     """Long-polls updates into the router and delivers queued payloads (a Sender)."""
 
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
-        self._poll_request = HTTPXRequest(
+        self._poll_request = _AnsweredRequest(
             connection_pool_size=1,
             read_timeout=config.poll_timeout + config.request_timeout,
             connect_timeout=config.request_timeout,
@@ -72,8 +88,16 @@ class TelegramConnector:
         self._admins: dict[str, tuple[float, frozenset[int]]] = {}
         self._membership = Membership(self.bot)
         self._poller = Poller(self.bot, self._poll_request, config, self._parse)
+        self.files = TelegramFiles(self.bot)
+        """Bytes of media for the web face's links (the token stays in here)."""
 
     # --------------------------------------------------------------- start / poll
+
+    @property
+    def polled_at(self) -> float | None:
+        """time.monotonic() when getUpdates last answered, or polling began (for /healthz);
+        None before the first poll."""
+        return self._poll_request.answered_at
 
     @property
     def connection_state(self) -> str:
@@ -118,7 +142,11 @@ class TelegramConnector:
         titled = group_title(update)
         if titled is not None:
             self.titles[titled[0]] = titled[1]
-        return translate(update, self.bot_id)
+        message = translate(update, self.bot_id)
+        event = message.get("event") if message is not None else None
+        if message is not None and message.kind is MessageKind.TOPIC and event == "reopened":
+            self._delivery.topic_reopened(message.chat.chat_id)  # what waits may go now
+        return message
 
     async def confirm(self, timeout: float = 3.0) -> None:
         """Confirm the updates already handled (bounded), once polling has stopped."""
@@ -130,6 +158,11 @@ class TelegramConnector:
             await self.bot.shutdown()
 
     # ------------------------------------------------------- delivery (a Sender)
+
+    @property
+    def unavailable_topics(self) -> dict[str, str]:
+        """Forum topics whose messages wait: closed or deleted (for `status`)."""
+        return self._delivery.unavailable_topics
 
     async def wait_ready(self, chat: str) -> None:
         """Logged in, and the chat's pace allows a message now."""
@@ -157,12 +190,14 @@ class TelegramConnector:
 
     async def member_count(self, chat: str) -> int | None:
         try:
-            return await self.bot.get_chat_member_count(int(chat))
+            return await self.bot.get_chat_member_count(int(split_telegram_chat(chat)[0]))
         except tg_error.TelegramError:
             return None
 
     async def admin_ids(self, chat: str, max_age: float = 600.0) -> frozenset[int]:
-        """The group's administrators, cached for max_age seconds."""
+        """The group's administrators, cached for max_age seconds (a topic's are its
+        group's)."""
+        chat = split_telegram_chat(chat)[0]
         cached = self._admins.get(chat)
         if cached is not None and time.monotonic() - cached[0] < max_age:
             return cached[1]

@@ -4,21 +4,30 @@ Groups get the configured pace, private chats (command answers, /export files) o
 second, and the bot 30 a second overall. A relayed line that had to wait for its chat's pace is
 merged with the relayed lines queued behind it, so a burst from IRC costs few messages.
 PTB's errors are sorted here into retry-worthy or not, the only thing the outbox asks.
+
+A chat key "<group>/<topic>" is one forum topic: sent to the group with message_thread_id,
+paced with the group (Telegram's limit is per group), queued apart (the outbox keeps each
+topic's order). A topic that is closed or deleted makes its messages wait, not vanish: the
+problem is logged once and reported by `status`, the queue is tried again every
+TOPIC_RECHECK seconds or as soon as the topic is reopened, and the horizon drops what waits
+too long, as for any outage.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import logging
+import time
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import telegram
 from telegram import error as tg_error
 
 from bridge.config import TelegramConfig
-from bridge.model import Posted
+from bridge.model import Posted, split_telegram_chat
 from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket
 from bridge.payloads import TelegramDocument, TelegramHtml
@@ -28,6 +37,15 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TELEGRAM_LIMIT = 4096
+TOPIC_RECHECK = 300.0
+"""Seconds between tries of a topic Telegram said is closed or gone."""
+TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
+"""What Telegram answers (400) for a message to a deleted or closed topic; PTB changes the
+case of the description, so these are compared in lower case."""
+
+
+class TopicUnavailable(TransientError):
+    """The forum topic is closed or deleted: its messages wait for it."""
 
 
 def seconds(value: int | float | dtm.timedelta) -> float:
@@ -39,13 +57,17 @@ async def classify(call: Awaitable[T]) -> T:
     """Map python-telegram-bot's errors onto retry-worthy or not, for the outbox."""
     try:
         return await call
+    except tg_error.BadRequest as exc:
+        if any(words in str(exc).lower() for words in TOPIC_GONE):
+            raise TopicUnavailable(str(exc), 0.0) from None
+        raise PermanentError(str(exc)) from None
     except tg_error.RetryAfter as exc:
         raise TransientError("Telegram flood control", seconds(exc.retry_after)) from None
     except tg_error.ChatMigrated as exc:
         raise PermanentError(
             f"group moved to chat id {exc.new_chat_id}; update the config"
         ) from None
-    except (tg_error.BadRequest, tg_error.Forbidden) as exc:
+    except tg_error.Forbidden as exc:
         raise PermanentError(str(exc)) from None
     except tg_error.TelegramError as exc:
         raise TransientError(str(exc) or type(exc).__name__) from None
@@ -61,24 +83,70 @@ class TelegramDelivery:
         self._buckets: dict[str, TokenBucket] = {}
         self._global = TokenBucket(30, 30.0)
         self._waited: set[str] = set()  # chats whose pace held a message back: merge
+        self._unavailable: dict[str, tuple[str, float]] = {}
+        """Topics Telegram refused (chat key → its words, since when)."""
+        self._reopened: dict[str, asyncio.Event] = {}
 
     def _bucket(self, chat: str) -> TokenBucket:
-        bucket = self._buckets.get(chat)
+        """The pace of chat's group: a forum's topics share it."""
+        group = split_telegram_chat(chat)[0]
+        bucket = self._buckets.get(group)
         if bucket is None:
-            private = not chat.startswith("-")
+            private = not group.startswith("-")
             rate = 1.0 if private else self.config.messages_per_minute / 60.0
             bucket = TokenBucket(self.config.burst, rate)
-            self._buckets[chat] = bucket
+            self._buckets[group] = bucket
         return bucket
 
+    @property
+    def unavailable_topics(self) -> dict[str, str]:
+        """Topics whose messages wait because Telegram refused them (for `status`)."""
+        return {
+            chat: f"{words} (since {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(since))})"
+            for chat, (words, since) in self._unavailable.items()
+        }
+
+    def topic_reopened(self, chat: str) -> None:
+        """The topic was reopened: try its waiting messages now."""
+        if self._unavailable.pop(chat, None) is not None:
+            log.info("Telegram topic %s was reopened", chat)
+        event = self._reopened.get(chat)
+        if event is not None:
+            event.set()
+
     async def wait_ready(self, chat: str) -> None:
-        """Logged in, and the chat's pace allows a message now: the outbox reads the queue
+        """Logged in, the topic not known to be closed (tried again every TOPIC_RECHECK
+        seconds), and the chat's pace allows a message now: the outbox reads the queue
         after this, so what arrived while we waited can be merged into that message."""
         await self._ready.wait()
+        if chat in self._unavailable:
+            event = self._reopened.setdefault(chat, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), TOPIC_RECHECK)
+            event.clear()
         bucket = self._bucket(chat)
         if not bucket.available():
             self._waited.add(chat)
             await bucket.wait_available()
+
+    async def _sent(self, chat: str, call: Awaitable[T]) -> T:
+        """classify(), and a closed or deleted topic noted (logged once) or cleared."""
+        try:
+            result = await classify(call)
+        except TopicUnavailable as exc:
+            if chat not in self._unavailable:
+                log.warning(
+                    "Telegram topic %s refuses messages (%s): they wait for it, are tried "
+                    "again every %.0fs or when it is reopened, and see `tgirc-bridge status`",
+                    chat,
+                    exc,
+                    TOPIC_RECHECK,
+                )
+                self._unavailable[chat] = (str(exc), time.time())
+            raise
+        if self._unavailable.pop(chat, None) is not None:
+            log.info("Telegram topic %s takes messages again", chat)
+        return result
 
     async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
         """Send the head item, merged with the mergeable items queued behind it."""
@@ -89,13 +157,14 @@ class TelegramDelivery:
         await self._global.take()
         head = items[0].payload
         if isinstance(head, TelegramDocument):
-            await classify(
+            await self._sent(
+                chat,
                 self.bot.send_document(
-                    chat_id=int(chat),
                     document=head.data,
                     filename=head.file_name,
                     caption=head.caption,
-                )
+                    **where(chat),
+                ),
             )
             return Sent(1)
         if not isinstance(head, TelegramHtml):
@@ -127,11 +196,20 @@ class TelegramDelivery:
         return Sent(len(batch), posted)
 
     async def _send_html(self, chat: str, text: str) -> telegram.Message:
-        return await classify(
+        return await self._sent(
+            chat,
             self.bot.send_message(
-                chat_id=int(chat),
                 text=text,
                 parse_mode="HTML",
                 link_preview_options=telegram.LinkPreviewOptions(is_disabled=True),
-            )
+                **where(chat),
+            ),
         )
+
+
+def where(chat: str) -> dict[str, Any]:
+    """chat_id, and message_thread_id for a topic (never for General: it is the group)."""
+    group, topic = split_telegram_chat(chat)
+    if topic is None:
+        return {"chat_id": int(group)}
+    return {"chat_id": int(group), "message_thread_id": topic}

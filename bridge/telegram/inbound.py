@@ -4,6 +4,10 @@ on the way in, so the relay core sees a Message whichever network it came from.
 A group text starting with "/me " becomes an ACTION here (as a CTCP ACTION does on IRC), so
 the relay and the command gateway never look for it; in a private chat it stays text, which
 the command gateway answers as it always has.
+
+In a forum group a message of topic T is in chat "<group>/T" (bridge.model.telegram_chat_key),
+General's in the group itself; the topics' service messages (created, edited, closed,
+reopened) become TOPIC messages, which teach names and are never relayed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bridge.model import (
     ReplyRef,
     Span,
     UserId,
+    telegram_chat_key,
 )
 from bridge.render.telegram_html import entities_to_spans
 
@@ -72,7 +77,11 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
     msg, user = handled
     private = msg.chat.type == "private"
     chat = ChatRef(
-        Network.TELEGRAM, ChatId(str(msg.chat.id)), is_private=private, title=msg.chat.title
+        Network.TELEGRAM,
+        telegram_chat_key(msg.chat.id, topic_of(msg)),
+        is_private=private,
+        title=msg.chat.title,
+        is_forum=bool(msg.chat.is_forum),
     )
     source_id = f"tg:{msg.chat.id}:{msg.message_id}"
     if update.edited_message is not None:
@@ -88,6 +97,19 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
             posted_as=ChatId(str(as_chat.id)),
         )
     stamp = msg.date.timestamp()
+    event = _topic_event(msg)
+    if event is not None:
+        what, name = event
+        extra = (("event", what),) if name is None else (("event", what), ("name", name))
+        return Message(
+            source_id,
+            author,
+            chat,
+            name or "",
+            kind=MessageKind.TOPIC,
+            timestamp=stamp,
+            extra=extra,
+        )
     if msg.new_chat_members:
         names = ", ".join(display_name(u) for u in msg.new_chat_members)
         return Message(source_id, author, chat, names, kind=MessageKind.JOIN, timestamp=stamp)
@@ -118,6 +140,27 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
         timestamp=stamp,
         forwarded_from=forwarded_from,
     )
+
+
+def topic_of(msg: telegram.Message) -> int | None:
+    """The forum topic a message is in; None for General and for groups without topics (a
+    reply chain in an ordinary group has a message_thread_id too, but is no topic)."""
+    if not msg.chat.is_forum or not msg.is_topic_message or not msg.message_thread_id:
+        return None
+    return msg.message_thread_id
+
+
+def _topic_event(msg: telegram.Message) -> tuple[str, str | None] | None:
+    """(created | edited | closed | reopened, the name it gives) of a topic service message."""
+    if msg.forum_topic_created is not None:
+        return "created", msg.forum_topic_created.name
+    if msg.forum_topic_edited is not None:
+        return "edited", msg.forum_topic_edited.name  # None when only the icon changed
+    if msg.forum_topic_closed is not None:
+        return "closed", None
+    if msg.forum_topic_reopened is not None:
+        return "reopened", None
+    return None
 
 
 def _forwarded_from(msg: telegram.Message) -> str | None:
@@ -171,7 +214,9 @@ def _reply_ref(msg: telegram.Message, bot_id: int | None) -> ReplyRef | None:
     original = msg.reply_to_message
     if original is None or original.from_user is None:
         return None
-    if msg.is_topic_message and original.forum_topic_created is not None:
+    if msg.is_topic_message and (
+        original.forum_topic_created is not None or original.message_id == msg.message_thread_id
+    ):
         return None  # a reply to the topic's first message is just "in this topic"
     text = original.text or original.caption or ""
     return ReplyRef(

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import telegram
 from telegram import error as tg_error
 
+from bridge.model import split_telegram_chat
+
 log = logging.getLogger(__name__)
 
 MEMBERSHIP_TTL = 120.0
@@ -40,7 +42,9 @@ class Membership:
 
     async def is_member(self, chat: str, user_id: str) -> bool:
         """True when Telegram says the user is in chat; False when not, or when it cannot
-        say (default deny: a network fault is not remembered, so the next command asks)."""
+        say (default deny: a network fault is not remembered, so the next command asks).
+        A forum topic's key counts as its group: members are the group's."""
+        chat = split_telegram_chat(chat)[0]
         key = (chat, user_id)
         cached = self._known.get(key)
         if cached is not None and self._clock() - cached[0] < self._ttl:

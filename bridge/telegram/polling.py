@@ -35,6 +35,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bridge.config import TelegramConfig
 from bridge.model import Message
+from bridge.outbox import maybe_seen
 from bridge.pacing import backoff_delay
 from bridge.telegram.delivery import seconds
 
@@ -48,6 +49,8 @@ cannot be kept (the update is then polled again later)."""
 Parse = Callable[[dict[str, Any]], Message | None]
 
 ALLOWED_UPDATES = ["message", "edited_message"]
+PAGE = 100
+"""getUpdates' default (and largest) limit: a shorter answer held every pending update."""
 TOKEN_REJECTED = "telegram.token: rejected by the Bot API (Unauthorized); check the token"
 TOKEN_IN_USE = (
     "telegram.token: another bridge or bot is polling Telegram with this token "
@@ -86,6 +89,9 @@ class Poller:
         """Poll until cancelled; an update is confirmed once handled or set aside."""
         started = time.monotonic()
         failures = 0
+        # Until an answer held every update Telegram kept, any of them may be one a previous
+        # run handled without confirming: the outbox de-duplicates those before sending.
+        replay_possible = True
         while True:
             try:
                 raw_updates = await self._fetch()
@@ -108,11 +114,15 @@ class Poller:
                 failures = 0
                 self.state = "ready"
             for raw in raw_updates:
-                if not await self._take(raw, on_message, set_aside):
+                with maybe_seen(replay_possible):
+                    taken = await self._take(raw, on_message, set_aside)
+                if not taken:
                     failures += 1
                     await asyncio.sleep(backoff_delay(failures, random.random()))
                     break
                 self.offset = int(raw["update_id"]) + 1
+            if len(raw_updates) < PAGE:
+                replay_possible = False
             if raw_updates:
                 await asyncio.sleep(0)  # let the outbox write what we queued before re-polling
 

@@ -21,6 +21,14 @@ where strings are sent as-is and every other value (ints, bools, lists, dicts su
 files it is ``multipart/form-data`` with the same encoding for the plain fields.  JSON
 bodies and GET query strings are accepted too, as Telegram does.
 
+Forum groups (``add_chat(..., is_forum=True)``) have topics: ``create_topic`` pushes the
+``forum_topic_created`` service message whose id is the topic's ``message_thread_id``,
+``edit_topic``/``close_topic``/``reopen_topic`` push theirs, ``delete_topic`` removes it
+silently (as Telegram does), and ``push_*(..., topic=T)`` writes in a topic
+(``message_thread_id``, ``is_topic_message``, and the creation message as
+``reply_to_message``). A send with a ``message_thread_id`` that is not an open topic of a
+forum is refused as Telegram does: "message thread not found" or "TOPIC_CLOSED".
+
 Supported ``parse_mode``: absent (plain text + optional ``entities``) and ``HTML``.
 ``Markdown``/``MarkdownV2`` are rejected with a 400 ("not implemented by the fake") so a
 test cannot silently pass on an unchecked format.
@@ -121,6 +129,10 @@ class TgChat:
     first_name: str | None = None
     member_count: int = 2
     administrators: list[TgUser] = field(default_factory=list)
+    is_forum: bool = False
+    """A supergroup with topics."""
+    topics: dict[int, TgTopic] = field(default_factory=dict)
+    """Its topics by message_thread_id (General, which has none, is not listed)."""
     members: dict[int, tuple[TgUser, str]] = field(default_factory=dict)
     """getChatMember's answer for people who are not administrators: user id → (user,
     status), status one of member, restricted, restricted_left (restricted with
@@ -136,7 +148,19 @@ class TgChat:
             data["title"] = self.title or f"Chat {self.id}"
         if self.username:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
+
+
+@dataclass
+class TgTopic:
+    """A forum topic: its id is the message id of its forum_topic_created message."""
+
+    thread_id: int
+    name: str
+    icon_color: int = 7322096
+    closed: bool = False
 
 
 @dataclass
@@ -161,6 +185,8 @@ class SentMessage:
     file_name: str | None = None
     file_bytes: bytes | None = None
     mime_type: str | None = None
+    message_thread_id: int | None = None
+    """The forum topic it was sent to (None: General, or a group without topics)."""
 
 
 @dataclass
@@ -544,6 +570,7 @@ class FakeTelegram:
         username: str | None = None,
         administrators: Iterable[TgUser] = (),
         member_count: int = 2,
+        is_forum: bool = False,
     ) -> TgChat:
         chat = TgChat(
             chat_id,
@@ -552,6 +579,7 @@ class FakeTelegram:
             username=username,
             administrators=list(administrators),
             member_count=member_count,
+            is_forum=is_forum,
         )
         self.chats[chat_id] = chat
         return chat
@@ -646,16 +674,26 @@ class FakeTelegram:
         reply_to: int | None = None,
         kind: str = "message",
         date: int | None = None,
+        topic: int | None = None,
         **fields: Any,
     ) -> Pushed:
         """Queue a message update with arbitrary Message fields (``text``, ``photo``,
-        ``new_chat_members``, ...).  ``kind`` may be ``channel_post`` etc."""
+        ``new_chat_members``, ...).  ``kind`` may be ``channel_post`` etc.  ``topic``: the
+        forum topic it is written in (a reply to nothing else answers the topic's creation
+        message, as in Telegram)."""
         chat = self._ensure_chat(chat_id, user, chat_type)
         message: JSON = {
             "message_id": self._new_message_id(chat_id),
             "date": int(time.time()) if date is None else date,
             "chat": chat.to_json(),
         }
+        if topic is not None:
+            if not chat.is_forum or topic not in chat.topics:
+                raise KeyError(f"no topic {topic} in chat {chat_id}")
+            message["message_thread_id"] = topic
+            message["is_topic_message"] = True
+            if reply_to is None:
+                reply_to = topic
         if user is not None:
             message["from"] = user.to_json()
             self._seen_users.add(user.id)
@@ -679,12 +717,91 @@ class FakeTelegram:
         entities: list[JSON] | None = None,
         reply_to: int | None = None,
         chat_type: str | None = None,
+        topic: int | None = None,
     ) -> Pushed:
-        """A user writes ``text`` in ``chat_id`` (private chat when chat_id == user.id)."""
+        """A user writes ``text`` in ``chat_id`` (private chat when chat_id == user.id), in
+        forum topic ``topic`` if given."""
         fields: JSON = {"text": text}
         if entities:
             fields["entities"] = entities
-        return self.push_message(chat_id, user, chat_type=chat_type, reply_to=reply_to, **fields)
+        return self.push_message(
+            chat_id, user, chat_type=chat_type, reply_to=reply_to, topic=topic, **fields
+        )
+
+    # ------------------------------------------------------------------ forum topics
+
+    def _forum(self, chat_id: int) -> TgChat:
+        chat = self.chats.get(chat_id)
+        if chat is None or not chat.is_forum:
+            raise KeyError(f"chat {chat_id} is not a forum (add_chat(..., is_forum=True))")
+        return chat
+
+    def _topic_service(self, chat: TgChat, user: TgUser, thread_id: int, fields: JSON) -> Pushed:
+        """A topic's service message, written in the topic by user."""
+        message: JSON = {
+            "message_id": self._new_message_id(chat.id),
+            "date": int(time.time()),
+            "chat": chat.to_json(),
+            "from": user.to_json(),
+            "message_thread_id": thread_id,
+            "is_topic_message": True,
+            **fields,
+        }
+        if message["message_id"] != thread_id:
+            message["reply_to_message"] = self._messages.get((chat.id, thread_id))
+        self._messages[(chat.id, message["message_id"])] = message
+        return self.push_update({"message": message})
+
+    def create_topic(self, chat_id: int, name: str, user: TgUser) -> int:
+        """user creates a topic (createForumTopic): its forum_topic_created message is
+        pushed; returns the topic's message_thread_id."""
+        chat = self._forum(chat_id)
+        thread_id = self._new_message_id(chat_id)
+        if thread_id == 1:  # 1 is General, the forum's own first message
+            thread_id = self._new_message_id(chat_id)
+        topic = TgTopic(thread_id, name)
+        chat.topics[thread_id] = topic
+        # the creation message is the topic's first message: its id is the topic's id
+        self._message_ids[chat_id] = itertools.count(thread_id)
+        created = {"name": name, "icon_color": topic.icon_color}
+        self._topic_service(chat, user, thread_id, {"forum_topic_created": created})
+        return thread_id
+
+    def edit_topic(self, chat_id: int, thread_id: int, name: str, user: TgUser) -> Pushed:
+        """user renames a topic (forum_topic_edited)."""
+        topic = self._forum(chat_id).topics[thread_id]
+        topic.name = name
+        return self._topic_service(
+            self.chats[chat_id], user, thread_id, {"forum_topic_edited": {"name": name}}
+        )
+
+    def close_topic(self, chat_id: int, thread_id: int, user: TgUser) -> Pushed:
+        """user closes a topic: the bot may no longer write there (TOPIC_CLOSED)."""
+        self._forum(chat_id).topics[thread_id].closed = True
+        return self._topic_service(self.chats[chat_id], user, thread_id, {"forum_topic_closed": {}})
+
+    def reopen_topic(self, chat_id: int, thread_id: int, user: TgUser) -> Pushed:
+        self._forum(chat_id).topics[thread_id].closed = False
+        return self._topic_service(
+            self.chats[chat_id], user, thread_id, {"forum_topic_reopened": {}}
+        )
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """The topic and its messages are gone; Telegram sends no update for it."""
+        del self._forum(chat_id).topics[thread_id]
+
+    def _thread(self, chat: TgChat, params: JSON) -> int | None:
+        """The message_thread_id of a send, checked as Telegram does: an open topic of a
+        forum (General is the chat itself, not a thread)."""
+        if params.get("message_thread_id") in (None, ""):
+            return None
+        thread_id = _as_int(params["message_thread_id"], "message_thread_id")
+        topic = chat.topics.get(thread_id) if chat.is_forum else None
+        if topic is None:
+            raise bad_request("message thread not found")
+        if topic.closed:
+            raise bad_request("TOPIC_CLOSED")
+        return thread_id
 
     def push_edit(
         self, chat_id: int, message_id: int, new_text: str, *, user: TgUser | None = None
@@ -1112,7 +1229,9 @@ class FakeTelegram:
             return _as_int(params["reply_to_message_id"], "reply_to_message_id")
         return None
 
-    def _bot_message(self, chat: TgChat, fields: JSON, reply_to: int | None) -> JSON:
+    def _bot_message(
+        self, chat: TgChat, fields: JSON, reply_to: int | None, thread_id: int | None = None
+    ) -> JSON:
         message: JSON = {
             "message_id": self._new_message_id(chat.id),
             "from": self.bot_user.to_json(),
@@ -1120,6 +1239,10 @@ class FakeTelegram:
             "date": int(time.time()),
             **fields,
         }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+            reply_to = thread_id if reply_to is None else reply_to
         if reply_to is not None:
             message["reply_to_message"] = self._messages.get(
                 (chat.id, reply_to),
@@ -1142,11 +1265,12 @@ class FakeTelegram:
         for key in ("link_preview_options",):
             if params.get(key):
                 _as_json(params[key])
+        thread_id = self._thread(chat, params)
         self._check_rate(chat.id)
         fields: JSON = {"text": visible}
         if entities:
             fields["entities"] = entities
-        message = self._bot_message(chat, fields, reply_to)
+        message = self._bot_message(chat, fields, reply_to, thread_id)
         await self._record(
             SentMessage(
                 method="sendMessage",
@@ -1159,6 +1283,7 @@ class FakeTelegram:
                 params=params,
                 time=time.monotonic(),
                 reply_to_message_id=reply_to,
+                message_thread_id=thread_id,
             )
         )
         return message
@@ -1182,6 +1307,7 @@ class FakeTelegram:
         if not upload.content:
             raise bad_request("file must be non-empty")
         reply_to = self._reply_to(params)
+        thread_id = self._thread(chat, params)
         self._check_rate(chat.id)
         file_id = self.add_file(
             upload.content, file_name=upload.file_name, content_type=upload.content_type
@@ -1209,7 +1335,7 @@ class FakeTelegram:
             fields["caption"] = visible
             if entities:
                 fields["caption_entities"] = entities
-        message = self._bot_message(chat, fields, reply_to)
+        message = self._bot_message(chat, fields, reply_to, thread_id)
         await self._record(
             SentMessage(
                 method=method,
@@ -1225,6 +1351,7 @@ class FakeTelegram:
                 file_name=upload.file_name,
                 file_bytes=upload.content,
                 mime_type=upload.content_type,
+                message_thread_id=thread_id,
             )
         )
         return message

@@ -1,0 +1,205 @@
+"""Idle queues kept in memory, and messages sent from there while their row is being written.
+
+At the rate a real group talks every queue is empty when a message arrives, and waiting for
+its durable write before sending costs a round trip to the database thread (most of it that
+thread waking up). A message for such a queue is handed to its worker at once, as a
+provisional item, while the write is in flight. The guarantee stays the store's: the caller
+of Outbox.enqueue() still returns (and the source is acknowledged: Telegram's offset moved,
+the IRC line taken as read) only once the row is written, and the delivery is recorded only
+after both the send and the write are done. A crash loses nothing: before the write, the
+source is not acknowledged and gives the message again; after it, the row is sent again.
+Either way at most that one in-flight message goes out twice.
+
+A message that may have been delivered before must meet the store's de-duplication before
+it is sent, so it takes the durable path: a key already offered in this process (the last
+SEEN_KEPT), or anything queued inside maybe_seen() — a Telegram update given again after a
+restart, which the poller marks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import itertools
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from bridge.payloads import Payload
+from storage.outbox_store import NewItem, OutboxItem
+
+Queued = OutboxItem[Payload]
+Dest = tuple[str, str]
+
+MIRROR_LIMIT = 1000
+"""Beyond this many waiting items (a long outage) a queue is read from the store in pages."""
+SEEN_KEPT = 10_000
+"""Keys remembered as offered in this process: one offered again is not sent early."""
+
+_maybe_seen: ContextVar[bool] = ContextVar("outbox_maybe_seen", default=False)
+_provisional_ids = itertools.count(-1, -1)
+
+
+@contextlib.contextmanager
+def maybe_seen(flag: bool = True) -> Iterator[None]:
+    """What is queued inside this block may repeat a message delivered before: it is
+    de-duplicated by the store before anything is sent."""
+    token = _maybe_seen.set(flag)
+    try:
+        yield
+    finally:
+        _maybe_seen.reset(token)
+
+
+def is_plain(item: NewItem[Payload] | Queued) -> bool:
+    """No edit that may replace a queued row, no delay: it can join a mirrored queue."""
+    if isinstance(item, NewItem):
+        return item.replace_key is None and item.delay <= 0
+    return item.replace_key is None and item.not_before <= item.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class Provisional(OutboxItem[Payload]):
+    """A message handed to its worker before its row exists; row resolves to the stored
+    row, or to None when the store knew its key already (or could not write it)."""
+
+    row: asyncio.Future[Queued | None] | None = None
+
+
+class Mirrors:
+    """Per destination, its whole queue in memory in send order, or nothing (read the store).
+
+    Provisional items (negative ids) are in the queue before their row exists; stored()
+    resolves one to its row, or to None when the store found its key already known."""
+
+    def __init__(self) -> None:
+        self._queues: dict[Dest, list[Queued]] = {}
+        self._writing: dict[Dest, set[asyncio.Future[Queued | None]]] = {}
+        self._seen: set[str] = set()
+        self._seen_order: collections.deque[str] = collections.deque()
+
+    def get(self, dest: Dest) -> list[Queued] | None:
+        return self._queues.get(dest)
+
+    def drop(self, dest: Dest) -> None:
+        """Any doubt about a queue (a retry, an edit, the horizon): read the store instead."""
+        self._queues.pop(dest, None)
+
+    def start(self, dest: Dest) -> None:
+        """The store holds nothing for dest: from now on its queue is kept here."""
+        self._queues.setdefault(dest, [])
+
+    def known(self) -> set[Dest]:
+        return set(self._queues)
+
+    def send_early(self, items: list[NewItem[Payload]], now: float) -> list[Provisional]:
+        """Provisional items for the new messages whose queue is mirrored, already queued
+        there; the caller writes the rows and calls settle()."""
+        early: list[Provisional] = []
+        loop = asyncio.get_running_loop()
+        replay = _maybe_seen.get()
+        for new in items:
+            if self._offered_before(new.dedup_key) or replay:
+                continue
+            queue = self._queues.get((new.network, new.chat))
+            if queue is None or not is_plain(new) or len(queue) >= MIRROR_LIMIT:
+                continue
+            row: asyncio.Future[Queued | None] = loop.create_future()
+            writing = self._writing.setdefault((new.network, new.chat), set())
+            writing.add(row)
+            row.add_done_callback(writing.discard)
+            item = Provisional(
+                id=next(_provisional_ids),
+                network=new.network,
+                chat=new.chat,
+                dedup_key=new.dedup_key,
+                kind=new.kind,
+                payload=new.payload,
+                created_at=now,
+                not_before=now,
+                progress=0,
+                row=row,
+            )
+            queue.append(item)
+            early.append(item)
+        return early
+
+    def _offered_before(self, key: str) -> bool:
+        if key in self._seen:
+            return True
+        self._seen.add(key)
+        self._seen_order.append(key)
+        if len(self._seen_order) > SEEN_KEPT:
+            self._seen.discard(self._seen_order.popleft())
+        return False
+
+    def settle(self, early: list[Provisional], added: list[Queued]) -> list[Queued]:
+        """The rows are written: each provisional item gets its row (None if its key was
+        known already: if not yet sent it leaves its queue). Returns the rows of added
+        that were not sent early."""
+        by_key = {row.dedup_key: row for row in added}
+        for item in early:
+            row = by_key.pop(item.dedup_key, None)
+            queue = self._queues.get((item.network, item.chat))
+            if queue is not None:
+                for index in range(len(queue) - 1, -1, -1):
+                    if queue[index] is item:
+                        if row is None:
+                            del queue[index]
+                        else:
+                            queue[index] = row
+                        break
+            _resolve(item, row)
+        return [row for row in added if row.dedup_key in by_key]
+
+    def failed(self, early: list[Provisional]) -> None:
+        """The rows could not be written: the source is not acknowledged and will give the
+        messages again; those already sent are not recorded, the others leave the queue."""
+        for item in early:
+            self.drop((item.network, item.chat))
+            _resolve(item, None)
+
+    def add(self, row: Queued) -> None:
+        """A stored row that was not sent early: appended to its mirrored queue, or the
+        queue is read from the store from now on."""
+        dest = (row.network, row.chat)
+        queue = self._queues.get(dest)
+        if queue is None:
+            return
+        if is_plain(row) and len(queue) < MIRROR_LIMIT:
+            queue.append(row)
+        else:
+            del self._queues[dest]
+
+    async def stored(self, item: Queued) -> Queued | None:
+        """The row of item once it is written (item itself when it already is one)."""
+        if not isinstance(item, Provisional) or item.row is None:
+            return item
+        row = await asyncio.shield(item.row)
+        return None if row is None else replace_progress(row, item.progress)
+
+    async def rows(self, items: list[Queued]) -> list[Queued]:
+        """The written rows of items, leaving out those the store refused as known."""
+        out = []
+        for item in items:
+            row = await self.stored(item)
+            if row is not None:
+                out.append(row)
+        return out
+
+    async def written(self, dest: Dest) -> None:
+        """Wait until no provisional item of dest is still being written (before the store
+        is read for it)."""
+        for future in list(self._writing.get(dest, ())):
+            await asyncio.shield(future)
+
+
+def replace_progress(row: Queued, progress: int) -> Queued:
+    return row if row.progress == progress else dataclasses.replace(row, progress=progress)
+
+
+def _resolve(item: Provisional, row: Queued | None) -> None:
+    if item.row is not None and not item.row.done():
+        item.row.set_result(row)

@@ -1,0 +1,269 @@
+"""The members directory pages: /members (and ?q=), /members.json, /interests, /interests/TAG.
+
+Server-rendered (Jinja2, autoescaped), no scripts, one stylesheet. Only members who said
+/listed yes exist here (storage.directory filters every read). A rendered page is cached
+for CACHE_SECONDS and dropped as soon as the roster's version changes (a trigger bumps it
+on every write), so /leave or /listed no disappear at the next request; answers carry an
+ETag and `Cache-Control: no-cache`, so a browser asks again and gets a 304 when nothing
+changed. There is no /members.csv: the full export stays a moderator's command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from aiohttp import web
+from markupsafe import Markup
+
+from bridge.web.directory_view import Links, member_view, tag_page_view
+from storage.directory import DirectoryStore, Page
+from storage.roster_model import Member
+from storage.tags import TagError, normalise_tag
+
+CACHE_SECONDS = 5.0
+CACHE_ENTRIES = 512
+"""Pages kept at most (searches are what visitors type: bounded, oldest out first)."""
+CARD_ENTRIES = 5000
+"""Member cards kept ready (about 1 kB each), least recently shown out first."""
+MAX_QUERY = 64
+MAX_PAGE = 100_000
+Clock = Callable[[], float]
+Rendered = tuple[bytes, str]
+"""(body, content type)"""
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("bridge.web", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+class PageCache:
+    """Rendered pages by URL, valid while the roster version is unchanged and for a few
+    seconds; concurrent requests share one version query."""
+
+    def __init__(self, directory: DirectoryStore, clock: Clock) -> None:
+        self._directory = directory
+        self._clock = clock
+        self._pages: OrderedDict[str, tuple[int, float, bytes, str, str]] = OrderedDict()
+        self._version: asyncio.Future[int] | None = None
+        self._rendering: dict[tuple[str, int], asyncio.Future[tuple[bytes, str, str]]] = {}
+
+    async def version(self) -> int:
+        """The roster version now; one query however many requests ask at once."""
+        if self._version is None:
+            self._version = asyncio.ensure_future(self._directory.version())
+            self._version.add_done_callback(self._forget_version)
+        return await asyncio.shield(self._version)
+
+    def _forget_version(self, _: asyncio.Future[int]) -> None:
+        self._version = None
+
+    async def get(
+        self, key: str, render: Callable[[], Awaitable[Rendered]]
+    ) -> tuple[bytes, str, str]:
+        """(body, content type, ETag) of key, rendered again when stale; readers asking for
+        the same stale page at once share one rendering."""
+        version = await self.version()
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] == version and self._clock() - hit[1] < CACHE_SECONDS:
+            self._pages.move_to_end(key)
+            return hit[2], hit[3], hit[4]
+        job = self._rendering.get((key, version))
+        if job is None:
+            job = asyncio.ensure_future(self._render(key, version, render))
+            self._rendering[(key, version)] = job
+            job.add_done_callback(lambda _: self._rendering.pop((key, version), None))
+        return await asyncio.shield(job)
+
+    async def _render(
+        self, key: str, version: int, render: Callable[[], Awaitable[Rendered]]
+    ) -> tuple[bytes, str, str]:
+        body, content_type = await render()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        self._pages[key] = (version, self._clock(), body, content_type, etag)
+        self._pages.move_to_end(key)
+        while len(self._pages) > CACHE_ENTRIES:
+            self._pages.popitem(last=False)
+        return body, content_type, etag
+
+
+class DirectoryPages:
+    """The handlers; add_directory() registers them."""
+
+    def __init__(
+        self, directory: DirectoryStore, public_url: str, channels: Sequence[str], clock: Clock
+    ) -> None:
+        self.directory = directory
+        self.links = Links(urlsplit(public_url).path.rstrip("/"))
+        self.channels = tuple(channels)
+        self.cache = PageCache(directory, clock)
+        self._cards: OrderedDict[Member, tuple[dict[str, Any], Markup]] = OrderedDict()
+        self.env = _environment()
+        self.stylesheet = (resources.files("bridge.web") / "static" / "style.css").read_bytes()
+        self.stylesheet_etag = '"' + hashlib.sha256(self.stylesheet).hexdigest()[:32] + '"'
+
+    # ----------------------------------------------------------------- routes
+
+    async def members(self, request: web.Request) -> web.StreamResponse:
+        q, page = _query(request), _page(request)
+        return await self._answer(request, f"m\0{q}\0{page}", lambda: self._members(q, page))
+
+    async def members_json(self, request: web.Request) -> web.StreamResponse:
+        q, page = _query(request), _page(request)
+        return await self._answer(request, f"j\0{q}\0{page}", lambda: self._json(q, page))
+
+    async def tags(self, request: web.Request) -> web.StreamResponse:
+        page = _page(request)
+        return await self._answer(request, f"t\0{page}", lambda: self._tags(page))
+
+    async def tag(self, request: web.Request) -> web.StreamResponse:
+        try:
+            tag = normalise_tag(request.match_info["tag"])
+        except TagError:
+            raise web.HTTPNotFound(text="No such interest.") from None
+        page = _page(request)
+        return await self._answer(request, f"g\0{tag}\0{page}", lambda: self._tag(tag, page))
+
+    async def style(self, request: web.Request) -> web.StreamResponse:
+        if self.stylesheet_etag in _if_none_match(request):
+            return web.Response(status=304, headers={"ETag": self.stylesheet_etag})
+        return web.Response(
+            body=self.stylesheet,
+            content_type="text/css",
+            charset="utf-8",
+            headers={"ETag": self.stylesheet_etag, "Cache-Control": "public, max-age=3600"},
+        )
+
+    # -------------------------------------------------------------- rendering
+
+    async def _answer(
+        self, request: web.Request, key: str, render: Callable[[], Awaitable[Rendered]]
+    ) -> web.StreamResponse:
+        body, content_type, etag = await self.cache.get(key, render)
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag in _if_none_match(request):
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
+
+    def _html(self, template: str, **values: Any) -> Rendered:
+        html = self.env.get_template(template).render(links=self.links, **values)
+        return html.encode("utf-8"), "text/html"
+
+    async def _found(self, q: str, page: int) -> dict[str, Any]:
+        found = await (self.directory.search(q, page) if q else self.directory.members_page(page))
+        return self._page_view(found)
+
+    def _page_view(self, found: Page) -> dict[str, Any]:
+        """The page's values and its cards' HTML, each card made once per distinct member
+        value (a Member equal in every field shows the same card; a renamed one a new one)."""
+        views, cards = [], []
+        for member in found.members:
+            made = self._cards.pop(member, None) or self._card(member)
+            self._cards[member] = made
+            views.append(made[0])
+            cards.append(made[1])
+        while len(self._cards) > CARD_ENTRIES:
+            self._cards.popitem(last=False)
+        return {
+            "total": found.total,
+            "page": found.page,
+            "pages": found.pages,
+            "members": views,
+            "cards": cards,
+        }
+
+    def _card(self, member: Member) -> tuple[dict[str, Any], Markup]:
+        view = member_view(member, self.channels, self.links)
+        return view, Markup(self.env.get_template("_card.html").render(m=view))
+
+    async def _members(self, q: str, page: int) -> Rendered:
+        view = await self._found(q, page)
+        title = f"Search: {q}" if q else "Members"
+        return self._html(
+            "members.html",
+            title=title,
+            section="members",
+            q=q,
+            max_query=MAX_QUERY,
+            page_url=lambda n: self.links.members(q, n),
+            **view,
+        )
+
+    async def _json(self, q: str, page: int) -> Rendered:
+        view = await self._found(q, page)
+        del view["cards"]
+        body = json.dumps({"query": q or None, **view}, ensure_ascii=False, indent=1)
+        return body.encode("utf-8"), "application/json"
+
+    async def _tags(self, page: int) -> Rendered:
+        view = tag_page_view(await self.directory.tags(page), self.links)
+        return self._html(
+            "interests.html",
+            title="Interests",
+            section="interests",
+            page_url=self.links.tags,
+            **view,
+        )
+
+    async def _tag(self, tag: str, page: int) -> Rendered:
+        view = self._page_view(await self.directory.tag_members(tag, page))
+        return self._html(
+            "tag.html",
+            title=f"Interest: {tag}",
+            section="interests",
+            tag=tag,
+            page_url=lambda n: self.links.tag(tag, n),
+            **view,
+        )
+
+
+def _query(request: web.Request) -> str:
+    """The search as typed, made plain: controls dropped, spaces collapsed, bounded."""
+    raw = request.query.get("q", "")
+    text = "".join(c for c in raw if unicodedata.category(c)[0] != "C")
+    return " ".join(text.split())[:MAX_QUERY]
+
+
+def _page(request: web.Request) -> int:
+    raw = request.query.get("page", "1")
+    return min(int(raw), MAX_PAGE) if raw.isdecimal() and raw.isascii() and raw else 1
+
+
+def _if_none_match(request: web.Request) -> set[str]:
+    header = request.headers.get("If-None-Match", "")
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
+
+
+def add_directory(
+    app: web.Application,
+    directory: DirectoryStore,
+    public_url: str,
+    channels: Sequence[str] = (),
+    clock: Clock = time.monotonic,
+) -> DirectoryPages:
+    """Register the directory's routes on app (before it starts); channels are the bridged
+    IRC channels shown beside each member's nick. Like the media links, routes are at the
+    root and links start with public_url's path: a proxy publishing the bridge under a
+    prefix strips it."""
+    pages = DirectoryPages(directory, public_url, channels, clock)
+    app.router.add_get("/members", pages.members)
+    app.router.add_get("/members.json", pages.members_json)
+    app.router.add_get("/interests", pages.tags)
+    app.router.add_get("/interests/{tag}", pages.tag)
+    app.router.add_get("/static/style.css", pages.style)
+    return pages

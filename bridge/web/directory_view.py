@@ -1,0 +1,87 @@
+"""What the directory shows of a listed member, as plain values for the templates and JSON.
+
+Never an IRC host or a key: display names, the Telegram @username (a t.me link only when it
+is a valid username), the IRC nick with the bridged channels, interests, member since.
+Bidirectional controls are taken out of every name (an RLO in a name must not reverse the
+page around it); the templates also wrap names in <bdi> and Jinja2 escapes everything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from bridge.model import Network
+from storage.directory import TagPage
+from storage.roster_model import Member
+
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+TELEGRAM_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def plain(text: str) -> str:
+    """A user-supplied name without bidi controls (emoji and joiners are kept)."""
+    return BIDI_CONTROLS.sub("", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Where the directory's pages live: public_url's path, so a proxy prefix is kept."""
+
+    base: str
+
+    def members(self, q: str = "", page: int = 1) -> str:
+        params = {k: v for k, v in (("q", q), ("page", str(page) if page > 1 else "")) if v}
+        return f"{self.base}/members" + (f"?{urlencode(params)}" if params else "")
+
+    def tag(self, tag: str, page: int = 1) -> str:
+        return f"{self.base}/interests/{quote(tag, safe='')}" + (
+            f"?page={page}" if page > 1 else ""
+        )
+
+    def tags(self, page: int = 1) -> str:
+        return f"{self.base}/interests" + (f"?page={page}" if page > 1 else "")
+
+    @property
+    def stylesheet(self) -> str:
+        return f"{self.base}/static/style.css"
+
+
+def member_view(member: Member, channels: Sequence[str], links: Links) -> dict[str, Any]:
+    """One member card: the same keys in the HTML and in /members.json."""
+    telegram: dict[str, str | None] | None = None
+    irc: dict[str, Any] | None = None
+    for identity in member.identities:
+        if identity.network is Network.TELEGRAM and telegram is None:
+            username = identity.handle or ""
+            valid = TELEGRAM_USERNAME.fullmatch(username) is not None
+            telegram = {
+                "name": plain(identity.display_name),
+                "username": plain(username) or None,
+                "url": f"https://t.me/{username}" if valid else None,
+            }
+        elif identity.network is Network.IRC and irc is None:
+            irc = {
+                "nick": plain(identity.handle or identity.display_name),
+                "channels": list(channels),
+            }
+    return {
+        "name": plain(member.display_name),
+        "telegram": telegram,
+        "irc": irc,
+        "interests": [{"tag": t, "url": links.tag(t)} for t in member.interests],
+        "member_since": datetime.fromtimestamp(member.joined_at, UTC).strftime("%Y-%m-%d"),
+    }
+
+
+def tag_page_view(page: TagPage, links: Links) -> dict[str, Any]:
+    return {
+        "total": page.total,
+        "page": page.page,
+        "pages": page.pages,
+        "tags": [{"tag": t, "members": n, "url": links.tag(t)} for t, n in page.tags],
+    }

@@ -1,0 +1,82 @@
+"""/listed yes|no: a member's choice to appear in the web directory (off by default), and
+the directory link that answers listing members end with when [web] is on."""
+
+from __future__ import annotations
+
+from urllib.parse import quote as url_quote
+
+from bridge.errors import UsageError
+from handlers.context import CommandContext
+from handlers.replies import prefix_for
+from handlers.spec import CommandSpec
+from storage.directory import DirectoryStore
+from storage.roster_store import identity_from_author
+
+YES = frozenset({"yes", "y", "on", "true", "1"})
+NO = frozenset({"no", "n", "off", "false", "0"})
+
+
+def directory_link(ctx: CommandContext, query: str | None = None) -> str | None:
+    """The directory page (a search for query, if given), or None without a web server."""
+    if not ctx.directory_url:
+        return None
+    base = ctx.directory_url.rstrip("/") + "/members"
+    return f"{base}?q={url_quote(query, safe='')}" if query else base
+
+
+def with_link(ctx: CommandContext, text: str, query: str | None = None) -> str:
+    """text, then the directory link on a line of its own, when there is a directory."""
+    link = directory_link(ctx, query)
+    return f"{text}\nListed members on the web: {link}" if link else text
+
+
+async def listed(ctx: CommandContext, args: str) -> None:
+    choice = args.strip().lower()
+    if choice and choice not in YES | NO:
+        raise UsageError()
+    p = prefix_for(ctx)
+    identity = identity_from_author(ctx.invoker)
+    directory = DirectoryStore(ctx.roster.db)
+    where = f" ({directory_link(ctx)})" if ctx.directory_url else ""
+    if not choice:
+        member = await ctx.roster.get_member_by_identity(identity.network, identity.key)
+        if member is None:
+            await ctx.reply(f"You are not a member, so you are not listed. {p}join first.")
+        elif await directory.is_listed(member.id):
+            await ctx.reply(
+                f"You are listed in the members directory{where}. {p}listed no takes you out."
+            )
+        else:
+            await ctx.reply(
+                f"You are not listed in the members directory. {p}listed yes puts your names, "
+                "interests and member-since date on its public web page."
+            )
+        return
+    if choice in YES:
+        await ctx.roster.join(identity)  # listing needs a member: join like /interests does
+        await directory.set_listed(identity, True)
+        await ctx.reply(
+            f"Done: you are listed in the members directory{where}, with your names, how to "
+            f"reach you, your interests and since when you are a member. {p}listed no undoes it."
+        )
+        return
+    member = await directory.set_listed(identity, False)
+    if member is None:
+        await ctx.reply("You are not a member, so you are not listed.")
+        return
+    await ctx.reply(
+        "Done: you are not in the members directory any more (you stay on the roster; "
+        f"{p}leave deletes you)."
+    )
+
+
+SPEC = CommandSpec(
+    name="listed",
+    usage="listed [yes|no]",
+    summary="show or choose whether the web directory lists you",
+    details="Off by default. {p}listed yes publishes your display names, how to reach you "
+    "(Telegram @username, IRC nick and channel), your interests and your member-since date "
+    "on the directory web page; {p}listed no removes you from it at once; {p}listed alone "
+    "shows your choice. {p}leave removes you from everything.",
+    handler=listed,
+)

@@ -1,0 +1,168 @@
+"""The members directory's reads and the /listed choice: listed members only, never others.
+
+Every read here filters on members.listed (migration 0009), so a member who never said
+/listed yes, said no, or left is absent from every page, search and count. The counts come
+from tables the triggers keep (listed_tag_counts, directory_state), so a page at 100k
+members reads an index range, never the whole roster. directory_state.version changes with
+every roster write: the web cache compares it before serving a page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from storage import member_rows, search
+from storage.db import Database
+from storage.roster_model import Identity, Member
+from storage.tags import TagError, normalise_tag
+
+PAGE_SIZE = 50
+TAG_PAGE_SIZE = 200
+MAX_SEARCH_RESULTS = 1000
+"""A search shows at most this many members (20 pages): a longer query narrows it down."""
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of members: the members shown and how many there are in all."""
+
+    members: tuple[Member, ...]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class TagPage:
+    """Tags with their listed counts, biggest first."""
+
+    tags: tuple[tuple[str, int], ...]
+    total: int
+    page: int
+    pages: int
+
+
+def _pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+class DirectoryStore:
+    """Reads for the web directory, and the member's choice to be in it."""
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self._clock = clock or time.time
+
+    # ------------------------------------------------------------------ choice
+
+    async def set_listed(self, identity: Identity, listed: bool) -> Member | None:
+        """Record the choice of identity's member; None when not a member (then nothing is
+        stored: a "no" needs no row, and a "yes" needs /join first, see handlers.listing)."""
+        async with self.db.transaction() as conn:
+            ident = await member_rows.identity_id(conn, identity)
+            if ident is None:
+                return None
+            async with conn.execute(
+                "UPDATE members SET listed = ?, active_at = max(coalesce(active_at, 0), ?) "
+                "WHERE id = (SELECT member_id FROM identities WHERE id = ?) RETURNING id",
+                (int(listed), self._clock(), ident),
+            ) as cur:
+                row = await cur.fetchone()
+            return None if row is None else await member_rows.load_member(conn, int(row[0]))
+
+    async def is_listed(self, member_id: int) -> bool:
+        async with self.db.conn.execute(
+            "SELECT listed FROM members WHERE id = ?", (member_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return row is not None and bool(row[0])
+
+    # ------------------------------------------------------------------- reads
+
+    async def version(self) -> int:
+        """Changes with every roster write (triggers of migration 0009)."""
+        async with self.db.conn.execute("SELECT version FROM directory_state") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def listed_count(self) -> int:
+        async with self.db.conn.execute("SELECT listed FROM directory_state") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def members_page(self, page: int = 1) -> Page:
+        """Listed members, most recently active first, PAGE_SIZE a page (page counts from 1)."""
+        total = await self.listed_count()
+        page = max(1, page)
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT id FROM members WHERE listed = 1 ORDER BY active_at DESC, id DESC "
+            "LIMIT ? OFFSET ?",
+            (PAGE_SIZE, (page - 1) * PAGE_SIZE),
+        )
+        members = await member_rows.load_members(self.db.conn, [int(r[0]) for r in rows])
+        return Page(tuple(members), total, page, _pages(total, PAGE_SIZE))
+
+    async def search(self, query: str, page: int = 1) -> Page:
+        """Listed members found by query with the ranking of /whois: exact names first, then
+        the holders of the interest (or of tags starting with it), else partial names."""
+        page = max(1, page)
+        limit = min(page * PAGE_SIZE, MAX_SEARCH_RESULTS)
+        conn = self.db.conn
+        exact = await search.rank_names(conn, query, limit, exact_only=True, listed_only=True)
+        ids = [i for i, _ in exact]
+        total = len(ids)
+        try:
+            tag: str | None = normalise_tag(query)
+        except TagError:
+            tag = None
+        if tag is not None:
+            count, ranked = await search.rank_interest(conn, tag, limit, listed_only=True)
+            seen = set(ids)
+            ids += [i for i, _ in ranked if i not in seen]
+            total += count - sum(1 for i, _ in ranked if i in seen)
+        if not ids:
+            names = await search.rank_names(conn, query, limit, exact_only=False, listed_only=True)
+            ids = [i for i, _ in names]
+            total = len(ids)
+        total = min(total, MAX_SEARCH_RESULTS)
+        shown = ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        members = await member_rows.load_members(conn, shown)
+        return Page(tuple(members), total, page, _pages(total, PAGE_SIZE))
+
+    async def tag_members(self, tag: str, page: int = 1) -> Page:
+        """Listed members with exactly this tag, in /whois order (their own placing of the
+        tag, then member number): straight off the interests_tag index."""
+        page = max(1, page)
+        async with self.db.conn.execute(
+            "SELECT members FROM listed_tag_counts WHERE tag = ?", (tag,)
+        ) as cur:
+            row = await cur.fetchone()
+        total = int(row[0]) if row else 0
+        if not total:
+            return Page((), 0, page, 1)
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT member_id FROM interests WHERE tag = ? AND EXISTS "
+            "(SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
+            "ORDER BY position, member_id LIMIT ? OFFSET ?",
+            (tag, PAGE_SIZE, (page - 1) * PAGE_SIZE),
+        )
+        members = await member_rows.load_members(self.db.conn, [int(r[0]) for r in rows])
+        return Page(tuple(members), total, page, _pages(total, PAGE_SIZE))
+
+    async def tags(self, page: int = 1) -> TagPage:
+        """Every tag a listed member lists, with how many listed members list it."""
+        page = max(1, page)
+        async with self.db.conn.execute("SELECT COUNT(*) FROM listed_tag_counts") as cur:
+            row = await cur.fetchone()
+        total = int(row[0]) if row else 0
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT tag, members FROM listed_tag_counts ORDER BY members DESC, tag "
+            "LIMIT ? OFFSET ?",
+            (TAG_PAGE_SIZE, (page - 1) * TAG_PAGE_SIZE),
+        )
+        tags = tuple((str(r[0]), int(r[1])) for r in rows)
+        return TagPage(tags, total, page, _pages(total, TAG_PAGE_SIZE))
