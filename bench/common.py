@@ -161,6 +161,10 @@ def rss_kb(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+MILESTONES = ("IRC: registered as", "Telegram: logged in as")
+"""Log lines marking the bridge's own start-up, before the server lets it join."""
+
+
 class BridgeProcess:
     """``python -m bridge run --config ...`` as a child; its log is kept in a file."""
 
@@ -171,6 +175,8 @@ class BridgeProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.started_at = 0.0
         self.ready_at: float | None = None
+        self.seen_at: dict[str, float] = {}
+        """First time.monotonic() each of MILESTONES appeared in the log."""
         self.ready = asyncio.Event()
         self.lines: list[str] = []
         self._reader: asyncio.Task[None] | None = None
@@ -217,6 +223,9 @@ class BridgeProcess:
                 if not raw:
                     return
                 line = raw.decode("utf-8", errors="replace").rstrip()
+                for milestone in MILESTONES:
+                    if milestone in line:
+                        self.seen_at.setdefault(milestone, time.monotonic())
                 if "ready: bridging" in line and self.ready_at is None:
                     self.ready_at = time.monotonic()
                     self.ready.set()

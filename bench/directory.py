@@ -4,9 +4,11 @@
 The server (add_directory on a plain aiohttp app, the store on the bench's roster DB) runs in
 this process with a middleware timing each request from its arrival to its answer; the
 readers run in a child process (`python -m bench.directory --load ...`), so their HTTP
-parsing does not share the server's event loop. Two phases: "cold" (every URL asked once:
-each one rendered, nothing from the cache) and "warm" (the usual few URLs asked again and
-again: the cache with its version check).
+parsing does not share the server's event loop. Three phases: "render_alone" (distinct
+URLs one at a time: what one page costs to render), "cold" (distinct URLs, 100 readers at
+once: every one rendered, nothing from the cache, so the time includes the wait behind the
+others on one event loop and one SQLite connection) and "warm" (the usual few URLs asked
+again and again by 100 readers: the cache with its version check).
 """
 
 from __future__ import annotations
@@ -152,8 +154,13 @@ async def directory_figures(n: int = 100_000) -> dict[str, float]:
         base = f"http://127.0.0.1:{port}"
         try:
             cold = cold_urls(pages=200)
-            cold_client = await _run_readers(base, cold, READERS)
+            half = len(cold) // 2  # first half one at a time, the rest 100 at once
+            await _run_readers(base, cold[:half:2] + cold[1:half:2], 1)
+            alone_timed, timed[:] = list(timed), []
+            cold_client = await _run_readers(base, cold[half:], READERS)
             cold_timed, timed[:] = list(timed), []
+            await _run_readers(base, warm_urls(), 1)  # in the cache, as they would be
+            timed[:] = []
             warm = warm_urls() * (WARM_REQUESTS // len(warm_urls()))
             warm_client = await _run_readers(base, warm, READERS)
             warm_timed = list(timed)
@@ -165,6 +172,7 @@ async def directory_figures(n: int = 100_000) -> dict[str, float]:
         "listed": float(n // 2),
         "readers": float(READERS),
         "build_s": round(build_s + list_s, 2),
+        **_figures(alone_timed, "render_alone"),
         **_figures(cold_timed, "cold"),
         **_figures(warm_timed, "warm"),
         "cold_client_p99_ms": round(percentile(cold_client, 99), 3),

@@ -13,11 +13,10 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.model import Posted
-from bridge.outbox_mirror import MIRROR_LIMIT as MIRROR_LIMIT
 from bridge.outbox_mirror import Mirrors
 from bridge.outbox_mirror import maybe_seen as maybe_seen
 from bridge.pacing import backoff_delay
@@ -96,11 +95,8 @@ class Outbox:
         self._wake: dict[tuple[str, str], asyncio.Event] = {}
         self._idle: dict[tuple[str, str], asyncio.Event] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
-        # A destination listed here has its whole queue in memory, in send order: its
-        # worker skips the read-back, and a new message is sent while its row is written
-        # (bridge/outbox_mirror.py). Any doubt (a retry, an edit that may replace a queued
-        # row, the horizon) removes it; the worker re-reads the store and lists it again
-        # once the store holds nothing for it.
+        # Idle queues kept in memory (sent from there while the row is written); any doubt
+        # drops one, and its worker reads the store again (bridge/outbox_mirror.py).
         self._mirror = Mirrors()
         self._group: asyncio.TaskGroup | None = None
         self._started = asyncio.Event()
@@ -114,9 +110,8 @@ class Outbox:
         self.horizon_dropped: Counter[str] = Counter()
 
     async def enqueue(self, items: list[Outgoing]) -> int:
-        """Persist items (duplicates ignored) and wake their workers; returns how many were
-        new, once they are stored. A message for an idle destination is handed to its
-        worker at once, while its row is written (bridge/outbox_mirror.py)."""
+        """Persist items (duplicates ignored), wake their workers, return how many were new
+        once stored; an idle destination's worker sends while the row is written."""
         early = [] if self._stopping else self._mirror.send_early(items, self.store.clock())
         for item in early:
             self._poke((item.network, item.chat))
@@ -331,9 +326,7 @@ class Outbox:
         row = await self._mirror.stored(item)
         if row is not None:
             await self.store.set_progress(row.id, lines_done)
-        mirror = self._mirror.get((item.network, item.chat))
-        if mirror and mirror[0].id in (item.id, row and row.id):
-            mirror[0] = replace(mirror[0], progress=lines_done)
+        self._mirror.progressed(item, row, lines_done)
 
     async def _drop_expired(self, network: str, chat: str) -> None:
         now = self.store.clock()

@@ -173,6 +173,12 @@ class Mirrors:
         else:
             del self._queues[dest]
 
+    def progressed(self, item: Queued, row: Queued | None, lines_done: int) -> None:
+        """Lines of the head item went out: its queued copy says so too."""
+        queue = self._queues.get((item.network, item.chat))
+        if queue and queue[0].id in (item.id, row and row.id):
+            queue[0] = dataclasses.replace(queue[0], progress=lines_done)
+
     async def stored(self, item: Queued) -> Queued | None:
         """The row of item once it is written (item itself when it already is one)."""
         if not isinstance(item, Provisional) or item.row is None:

@@ -14,3 +14,37 @@ async def test_roster_benchmark_sections_run_on_a_small_roster(tmp_path: Path) -
     export = await roster_figures.export_section(path, 1)
     assert "error" not in whois and whois["300"]["p50"]["median"] > 0
     assert export["rows"] == 300
+
+
+def test_added_time_is_taken_per_message_never_from_percentiles() -> None:
+    """Each message's end-to-end time minus the baselines of its own period; a message
+    without its baselines is left out (issue 12: no p99 of one minus the p99 of another)."""
+    from bench.latency import Figures, added_per_message
+
+    samples = {
+        "tg_irc": {0: 5.0, 1: 9.0, 2: 4.0},
+        "irc_base": {0: 1.0, 1: 5.0, 2: 0.5},
+        "poll_base": {0: 2.0, 1: 2.0},
+    }
+    assert added_per_message(samples, "tg_irc") == [2.0, 2.0]
+    figs = Figures()
+    figs.add(samples)
+    out = figs.summary()
+    assert out["tg_irc_added_p99"]["median"] == 2.0  # not 9 - 5 - 2
+    assert out["tg_irc_p99"]["median"] == 9.0 and out["delivered"] == {"tg_irc": [3]}
+
+
+def test_latency_rows_show_idle_bars_on_end_to_end_and_busy_bars_on_added() -> None:
+    from bench.run import latency_rows
+
+    def fig(v: float) -> dict[str, float]:
+        return {"median": v, "min": v, "max": v}
+
+    keys = ("tg_irc", "irc_tg", "irc_base", "poll_base", "send_base")
+    busy = {f"{k}_{q}": fig(1.0) for k in keys for q in ("p50", "p99")}
+    busy.update({f"{p}_added_{q}": fig(0.5) for p in ("tg_irc", "irc_tg") for q in ("p50", "p99")})
+    idle = {**busy, "tg_irc_p50": fig(2.5), "messages_per_run": 200, "period_s": 4.0}
+    rows = latency_rows({**busy, "messages_per_run": 500, "rate_per_s": 20.0}, idle)
+    assert len(rows) == 12
+    idle_t2i = next(r for r in rows if r[0].startswith("Telegram → IRC") and "idle" in r[0])
+    assert idle_t2i[2] == "≤ 2 ms / ≤ 4 ms" and idle_t2i[3] == "**missed** / met"

@@ -77,14 +77,14 @@ async def snapshot(store: RosterStore) -> dict[str, list[tuple[object, ...]]]:
 async def test_help_lists_every_command_once(registry: CommandRegistry, store: RosterStore) -> None:
     names = [s.name for s in registry.specs]
     assert names == [
-        "help", "join", "interests", "whois", "members", "names", "leave", "link", "export",
-        "remove", "untag",
+        "help", "join", "interests", "whois", "members", "names", "leave", "link", "listed",
+        "export", "remove", "untag",
     ]  # fmt: skip
     rec = await run(registry, store, ALICE, "help", private=True)
     lines = rec.last.splitlines()
     assert len(lines) == len(names) + 1
     assert lines[3].startswith("/whois <name or interest> — ")
-    assert "(moderators)" in lines[8]
+    assert "(moderators)" in lines[9]
 
 
 async def test_help_in_group_goes_private(registry: CommandRegistry, store: RosterStore) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bridge.irc.library  # noqa: F401  (first: the library's quick import)
 from bridge.irc.connector import IrcConnector
 
 __all__ = ["IrcConnector"]

@@ -15,6 +15,7 @@ import random
 import time
 from typing import Any
 
+import httpx
 import telegram
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
@@ -60,10 +61,13 @@ class TelegramConnector:
 
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
+        # One TLS context for both clients: each would load the CA bundle (~50 ms at start).
+        tls = {"verify": httpx.create_ssl_context()}
         self._poll_request = _AnsweredRequest(
             connection_pool_size=1,
             read_timeout=config.poll_timeout + config.request_timeout,
             connect_timeout=config.request_timeout,
+            httpx_kwargs=tls,
         )
         self.bot = telegram.Bot(
             config.token,
@@ -75,6 +79,7 @@ class TelegramConnector:
                 write_timeout=config.request_timeout,
                 connect_timeout=config.request_timeout,
                 media_write_timeout=max(60.0, config.request_timeout),
+                httpx_kwargs=tls,
             ),
             get_updates_request=self._poll_request,
         )

@@ -2,7 +2,7 @@
 
 Server-rendered (Jinja2, autoescaped), no scripts, one stylesheet. Only members who said
 /listed yes exist here (storage.directory filters every read). A rendered page is cached
-for CACHE_SECONDS and dropped as soon as the roster's version changes (a trigger bumps it
+(at most CACHE_SECONDS) and dropped as soon as the roster's version changes (a trigger bumps it
 on every write), so /leave or /listed no disappear at the next request; answers carry an
 ETag and `Cache-Control: no-cache`, so a browser asks again and gets a 304 when nothing
 changed. There is no /members.csv: the full export stays a moderator's command.
@@ -30,7 +30,8 @@ from storage.directory import DirectoryStore, Page
 from storage.roster_model import Member
 from storage.tags import TagError, normalise_tag
 
-CACHE_SECONDS = 5.0
+CACHE_SECONDS = 60.0
+"""The longest a page is served from the cache; any roster write drops it before that."""
 CACHE_ENTRIES = 512
 """Pages kept at most (searches are what visitors type: bounded, oldest out first)."""
 CARD_ENTRIES = 5000
