@@ -29,6 +29,7 @@ from storage.db import Database, StorageError
 from storage.message_map import MessageMap
 from storage.roster_store import RosterStore
 from storage.set_aside import SetAsideStore
+from storage.topics import TopicStore
 
 if TYPE_CHECKING:
     from bridge.web import WebFace
@@ -80,6 +81,7 @@ class App:
         self.db = db
         self.store = payload_store(db)
         self.message_map = MessageMap(db)
+        self.topics = TopicStore(db)
         self.set_aside = SetAsideStore(db)
         self.roster = RosterStore(
             db, unverified_per_host_per_hour=config.roster.unverified_per_host_per_hour
@@ -101,6 +103,7 @@ class App:
             self.message_map,
             irc=self.irc,
             telegram=self.telegram,
+            topics=self.topics,
             links=self.links,
         )
         self.web = self._build_web() if config.web is not None else None

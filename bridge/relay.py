@@ -44,7 +44,7 @@ class Relay:
         outbox: OutboxQueue,
         message_map: MessageMap,
         irc: IrcSide,
-        topics: TopicStore | None = None,
+        topics: TopicStore,
         links: MediaLinks | None = None,
     ) -> None:
         self.config = config
@@ -52,7 +52,7 @@ class Relay:
         self.outbox = outbox
         self.message_map = message_map
         self.irc = irc
-        self.topics = topics if topics is not None else TopicStore(message_map.db)
+        self.topics = topics
         self.links = links
         """Signs media links when [web] is on; None: media described in words only."""
 

@@ -24,6 +24,7 @@ from bridge.sides import IrcSide, OutboxQueue, TelegramSide
 from handlers.registry import CommandRegistry
 from storage.message_map import MessageMap
 from storage.roster_store import RosterStore
+from storage.topics import TopicStore
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Router:
         *,
         irc: IrcSide,
         telegram: TelegramSide,
+        topics: TopicStore,
         links: MediaLinks | None = None,
     ) -> None:
         self.ignore = config.relay.ignore
@@ -49,7 +51,9 @@ class Router:
         pairs = Pairs(config.bridges)
         self.presence = Presence(irc, telegram)
         self.names = SeenNames(roster, irc)
-        self.relay = Relay(config.relay, pairs, outbox, message_map, irc, links=links)
+        self.relay = Relay(
+            config.relay, pairs, outbox, message_map, irc, topics, links=links
+        )
         self.commands = CommandGateway(
             config, registry, roster, outbox, pairs, self.presence, irc, telegram
         )

@@ -21,6 +21,7 @@ from handlers.registry import CommandRegistry
 from storage.db import Database
 from storage.message_map import MessageMap
 from storage.roster_store import RosterStore
+from storage.topics import TopicStore
 
 TG_GROUP = ChatRef(Network.TELEGRAM, ChatId("-1001234"), is_private=False, title="Collab")
 IRC_CHANNEL = ChatRef(Network.IRC, ChatId("#collab"))
@@ -301,7 +302,10 @@ def make_rig(
     )
     outbox, fake_irc, fake_tg = FakeOutbox(), FakeIrc(), FakeTelegramSide()
     router = Router(
-        config, outbox, registry, store, MessageMap(store.db), irc=fake_irc, telegram=fake_tg
+        config, outbox, registry, store, MessageMap(store.db),
+        irc=fake_irc,
+        telegram=fake_tg,
+        topics=TopicStore(store.db),
     )
     return Rig(router, outbox, fake_irc, fake_tg, config)
 

@@ -58,6 +58,7 @@ def rig(store: RosterStore, registry: CommandRegistry) -> tuple[Router, FakeOutb
         MessageMap(store.db),
         irc=FakeIrc(),
         telegram=FakeTelegramSide(),
+        topics=TopicStore(store.db),
     )
     return router, outbox
 
