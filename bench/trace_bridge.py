@@ -85,7 +85,7 @@ def install() -> None:
     _async(Outbox, "_send_and_record", "outbox.send", lambda self, dest, sender, items: items)
     _async(OutboxStore, "complete", "record.in", lambda self, items, *a: items, "record.out")
     _sync(Delivery, "write", "irc.write", lambda self, line: line)
-    _sync(Inbox, "put", "irc.read", lambda self, message, line="": message.text)
+    _sync(Inbox, "put", "irc.read", lambda self, message, *rest: message.text)
     _async(TelegramDelivery, "_send_html", "tg.send", lambda self, chat, text: text)
 
 

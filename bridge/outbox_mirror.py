@@ -12,8 +12,9 @@ Either way at most that one in-flight message goes out twice.
 
 A message that may have been delivered before must meet the store's de-duplication before
 it is sent, so it takes the durable path: a key already offered in this process (the last
-SEEN_KEPT), or anything queued inside maybe_seen() — a Telegram update given again after a
-restart, which the poller marks.
+SEEN_KEPT), or anything queued inside maybe_seen(): the poller marks the updates Telegram
+may be giving again after a restart, the IRC inbox the lines of a batch or stamped well in
+the past (a bouncer's playback).
 """
 
 from __future__ import annotations
