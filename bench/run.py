@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import latency, relay, roster_figures
+from bench import directory, latency, relay, roster_figures, web_media
 from bench.common import ROOT, fmt, machine
 
 OUT = ROOT / "bench"
@@ -29,7 +29,7 @@ IDLE_COUNT = int(os.environ.get("BENCH_IDLE_COUNT", 15 if QUICK else 200))
 
 
 ROSTER_SECTIONS = ("whois", "export", "burst")
-SECTIONS = ("whois", "export", "startup", "latency", "idle", "pairs", "burst")
+SECTIONS = ("whois", "export", "startup", "latency", "idle", "pairs", "burst", "media", "directory")
 
 
 async def run_all(tmp: Path, only: set[str] | None = None) -> dict[str, Any]:
@@ -54,6 +54,8 @@ async def run_all(tmp: Path, only: set[str] | None = None) -> dict[str, Any]:
         "idle": lambda: latency.idle_section(tmp, 1, IDLE_COUNT, IDLE_PERIOD),
         "pairs": lambda: relay.pairs_section(tmp, RUNS, 50, 300, 25.0),
         "burst": lambda: relay.burst_section(tmp, RUNS, 500, 16.0, 10, dbs[100_000]),
+        "media": lambda: web_media.media_figures(quick=QUICK),
+        "directory": lambda: directory.directory_figures(10_000 if QUICK else 100_000),
     }
     for name, section in sections.items():
         if only is not None and name not in only:
@@ -143,6 +145,49 @@ def latency_rows(
     return rows
 
 
+def web_rows(
+    media: dict[str, Any] | None, found: dict[str, Any] | None
+) -> list[tuple[str, str, str, str]]:
+    """The web face's figures (one run each): media links and the members directory."""
+    rows: list[tuple[str, str, str, str]] = []
+    if media is not None and "error" not in media:
+        rows += [
+            (
+                f"50 clients fetching a cached 1 MB photo ({media['media_requests']:.0f} "
+                "requests): time to last byte p50 / p99",
+                f"{media['media_p50_ms']:.1f} ms / {media['media_p99_ms']:.1f} ms",
+                "",
+                "",
+            ),
+            (
+                "resident memory with [web] on",
+                f"{media['rss_web_mb']:.1f} MB",
+                "≤ 80 MB",
+                _ok(media["rss_web_mb"], 80),
+            ),
+        ]
+    if found is not None and "error" not in found:
+        n, readers = int(found["members"]) // 1000, int(found["readers"])
+        for phase, words in (
+            ("warm", f"{readers} readers, pages in the cache"),
+            ("render_alone", "each page rendered afresh, one at a time"),
+            ("cold", f"{readers} readers, every page rendered afresh"),
+        ):
+            for kind, url in (("members", "/members"), ("search", "/members?q=")):
+                p99 = found.get(f"{phase}_{kind}_p99_ms")
+                if p99 is None:
+                    continue
+                rows.append(
+                    (
+                        f"{url} at {n}k members (half listed), {words}: server time p50 / p99",
+                        f"{found[f'{phase}_{kind}_p50_ms']:.2f} ms / {p99:.2f} ms",
+                        "p99 ≤ 20 ms" if phase == "warm" else "",
+                        _ok(p99, 20) if phase == "warm" else "",
+                    )
+                )
+    return rows
+
+
 def render_markdown(r: dict[str, Any]) -> str:
     """The results table plus the machine and the method."""
     m = r["machine"]
@@ -206,6 +251,7 @@ def render_markdown(r: dict[str, Any]) -> str:
             _ok(med(pairs["p99_worst_direction"]), 10),
         ),
     ]
+    rows += web_rows(r.get("media"), r.get("directory"))
     table = ["| figure | median (min–max) | bar | |", "|---|---|---|---|"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())

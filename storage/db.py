@@ -100,6 +100,9 @@ class Database:
         self.conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self.writes = 0
+        """Counts the turns writers had in this process: a cache of what is read from the
+        database is still good while this has not moved (another process's writes aside)."""
 
     @classmethod
     async def open(cls, path: str | Path, *, create: bool = True) -> Database:
@@ -126,11 +129,20 @@ class Database:
         return cls(conn, p)
 
     @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """The writers' turn; whatever happens in it counts as a possible change."""
+        async with self._write_lock:
+            try:
+                yield
+            finally:
+                self.writes += 1
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error; writers take turns. Once
         BEGIN IMMEDIATE holds the write lock nothing else in the block can meet another
         process's lock, so only BEGIN is tried again."""
-        async with self._write_lock:
+        async with self._writing():
             try:
                 # Inside the try: a caller cancelled while BEGIN is queued must still roll
                 # back, or the next writer finds a transaction nobody owns.
@@ -161,7 +173,7 @@ class Database:
                 raise
             return result
 
-        async with self._write_lock:
+        async with self._writing():
             # aiosqlite has no public call for this; _execute is what its own methods use
             # (aiosqlite is pinned in pyproject.toml).
             return await self.retrying(lambda: self.conn._execute(run))
@@ -171,13 +183,13 @@ class Database:
         """Hold the writers' turn for statements that each commit on their own (atomic one
         by one, no BEGIN/COMMIT round trips), with no other writer in between; a statement
         that meets a locked database is tried again alone."""
-        async with self._write_lock:
+        async with self._writing():
             yield Writer(self)
 
     async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """One statement as its own transaction: the cheapest durable write; returns the
         number of rows changed."""
-        async with self._write_lock:
+        async with self._writing():
             cursor = await self.retrying(lambda: self.conn.execute(sql, params))
             return cursor.rowcount
 

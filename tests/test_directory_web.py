@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.model import Network
-from bridge.web.directory import DirectoryPages, add_directory
+from bridge.web.directory import VERSION_RECHECK, DirectoryPages, add_directory
 from bridge.web.server import security_headers
 from storage.db import Database
 from storage.directory import DirectoryStore
@@ -230,3 +230,32 @@ async def test_links_keep_the_public_url_path(tmp_path: Path) -> None:
     finally:
         await s.client.close()
         await s.roster.db.close()
+
+
+async def test_another_processs_write_shows_within_the_recheck(tmp_path: Path) -> None:
+    """The bridge's own roster writes are seen at once; a write by another process (an
+    operator's roster command) within VERSION_RECHECK seconds, without a query per request."""
+    now = [1000.0]
+    db = await Database.open(tmp_path / "web.sqlite3")
+    app = web.Application(middlewares=[security_headers])
+    directory = DirectoryStore(db)
+    add_directory(app, directory, "https://dir.example.org", clock=lambda: now[0])
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    other = await Database.open(tmp_path / "web.sqlite3")
+    try:
+        alice = tg(1, "Alice")
+        await RosterStore(db).join_with_interests(alice, ["python"], edit=False)
+        await directory.set_listed(alice, True)
+        async with client.get("/members") as resp:
+            assert "Alice" in await resp.text()
+        await DirectoryStore(other).set_listed(alice, False)  # not through this process
+        async with client.get("/members") as resp:
+            assert "Alice" in await resp.text()  # still the cached page
+        now[0] += VERSION_RECHECK
+        async with client.get("/members") as resp:
+            assert "Alice" not in await resp.text()
+    finally:
+        await client.close()
+        await other.close()
+        await db.close()

@@ -32,6 +32,9 @@ from storage.tags import TagError, normalise_tag
 
 CACHE_SECONDS = 60.0
 """The longest a page is served from the cache; any roster write drops it before that."""
+VERSION_RECHECK = 2.0
+"""How stale a page may be after a roster write by another process (the operator's roster
+commands); this process's own writes are seen at once."""
 CACHE_ENTRIES = 512
 """Pages kept at most (searches are what visitors type: bounded, oldest out first)."""
 CARD_ENTRIES = 5000
@@ -55,21 +58,36 @@ def _environment() -> jinja2.Environment:
 
 class PageCache:
     """Rendered pages by URL, valid while the roster version is unchanged and for a few
-    seconds; concurrent requests share one version query."""
+    seconds. The version is read again only when this process wrote to the database since
+    it was last read, or VERSION_RECHECK after it (a roster command of another process);
+    concurrent requests share that one query. Under a hundred readers a query per request
+    queued them all behind the database thread (p99 165 ms instead of 0.1 ms)."""
 
     def __init__(self, directory: DirectoryStore, clock: Clock) -> None:
         self._directory = directory
         self._clock = clock
         self._pages: OrderedDict[str, tuple[int, float, bytes, str, str]] = OrderedDict()
         self._version: asyncio.Future[int] | None = None
+        self._known: tuple[int, int, float] | None = None
+        """(version, the database's write count and the time when it was read)"""
         self._rendering: dict[tuple[str, int], asyncio.Future[tuple[bytes, str, str]]] = {}
 
     async def version(self) -> int:
         """The roster version now; one query however many requests ask at once."""
+        writes = self._directory.db.writes
+        known = self._known
+        if known is not None and known[1] == writes and self._clock() - known[2] < VERSION_RECHECK:
+            return known[0]
         if self._version is None:
-            self._version = asyncio.ensure_future(self._directory.version())
+            self._version = asyncio.ensure_future(self._read_version(writes))
             self._version.add_done_callback(self._forget_version)
         return await asyncio.shield(self._version)
+
+    async def _read_version(self, writes: int) -> int:
+        at = self._clock()
+        version = await self._directory.version()
+        self._known = (version, writes, at)
+        return version
 
     def _forget_version(self, _: asyncio.Future[int]) -> None:
         self._version = None
