@@ -37,6 +37,7 @@ from bench.relay import (
 )
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.irc_client import IrcClient, connect
+from tests.support.ports import free_port
 
 BASE_CHANNEL = "#base"
 # run-number offsets that keep each stream's markers apart
@@ -251,11 +252,18 @@ class Figures:
         return out
 
 
-async def latency_section(tmp: Path, runs: int, count: int, rate: float) -> dict[str, Any]:
+async def latency_section(
+    tmp: Path, runs: int, count: int, rate: float, *, web: bool = False
+) -> dict[str, Any]:
     """The busy rate: `runs` × `count` messages at `rate`/s, one direction after the other
-    (as before issue 12), each with its baselines interleaved at the same rate."""
+    (as before issue 12), each with its baselines interleaved at the same rate. With web,
+    the bridge also runs its web server (issue 10: relay latency within noise of off)."""
     figs = Figures()
-    async with world(tmp, "latency") as w, baselines() as b:
+    extra = ""
+    if web:
+        extra = f'[web]\npublic_url = "https://bench.example"\nlisten = "127.0.0.1:{free_port()}"\n'
+    name = "latency-web" if web else "latency"
+    async with world(tmp, name, extra_toml=extra) as w, baselines() as b:
         c = await _clients(w)
         await measure(w, c, b, 900, 20, 1.0 / rate, ("tg_irc", "irc_tg"))  # warm-up
         for run in range(1, runs + 1):

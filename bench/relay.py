@@ -56,6 +56,7 @@ async def world(
     irc: Mapping[str, Any] | None = None,
     db: Path | None = None,
     module: str = "bridge",
+    extra_toml: str = "",
 ) -> AsyncIterator[World]:
     """Start ircd + fake Telegram + bridge (subprocess) and stop them afterwards."""
     pairs = pairs or [(GROUP, CHANNEL)]
@@ -84,6 +85,8 @@ async def world(
             db_path=db_path,
             irc=irc,
         )
+        if extra_toml:  # more tables, e.g. [web]
+            config.write_text(config.read_text(encoding="utf-8") + "\n" + extra_toml)
         bridge = BridgeProcess(config, folder / "bridge.log", module)
         await bridge.start()
         try:

@@ -29,7 +29,18 @@ IDLE_COUNT = int(os.environ.get("BENCH_IDLE_COUNT", 15 if QUICK else 200))
 
 
 ROSTER_SECTIONS = ("whois", "export", "burst")
-SECTIONS = ("whois", "export", "startup", "latency", "idle", "pairs", "burst", "media", "directory")
+SECTIONS = (
+    "whois",
+    "export",
+    "startup",
+    "latency",
+    "idle",
+    "pairs",
+    "burst",
+    "latency_web",
+    "media",
+    "directory",
+)
 
 
 async def run_all(tmp: Path, only: set[str] | None = None) -> dict[str, Any]:
@@ -54,6 +65,9 @@ async def run_all(tmp: Path, only: set[str] | None = None) -> dict[str, Any]:
         "idle": lambda: latency.idle_section(tmp, 1, IDLE_COUNT, IDLE_PERIOD),
         "pairs": lambda: relay.pairs_section(tmp, RUNS, 50, 300, 25.0),
         "burst": lambda: relay.burst_section(tmp, RUNS, 500, 16.0, 10, dbs[100_000]),
+        "latency_web": lambda: latency.latency_section(
+            tmp, RUNS, 200 if QUICK else 500, 20.0, web=True
+        ),
         "media": lambda: web_media.media_figures(quick=QUICK),
         "directory": lambda: directory.directory_figures(10_000 if QUICK else 100_000),
     }
@@ -146,10 +160,25 @@ def latency_rows(
 
 
 def web_rows(
-    media: dict[str, Any] | None, found: dict[str, Any] | None
+    media: dict[str, Any] | None,
+    found: dict[str, Any] | None,
+    lat: dict[str, Any],
+    lat_web: dict[str, Any] | None,
 ) -> list[tuple[str, str, str, str]]:
-    """The web face's figures (one run each): media links and the members directory."""
+    """The web face's figures: relay latency with [web] on beside off, media links (one
+    run) and the members directory (one run)."""
     rows: list[tuple[str, str, str, str]] = []
+    if lat_web is not None and "error" not in lat_web:
+        for path, (title, _) in PATH_NAMES.items():
+            rows.append(
+                (
+                    f"{title} end to end at 20/s with [web] on (off: {_pair(lat, path)}), "
+                    "p50 / p99",
+                    _pair(lat_web, path),
+                    "within noise of off",
+                    "",
+                )
+            )
     if media is not None and "error" not in media:
         rows += [
             (
@@ -251,7 +280,7 @@ def render_markdown(r: dict[str, Any]) -> str:
             _ok(med(pairs["p99_worst_direction"]), 10),
         ),
     ]
-    rows += web_rows(r.get("media"), r.get("directory"))
+    rows += web_rows(r.get("media"), r.get("directory"), lat, r.get("latency_web"))
     table = ["| figure | median (min–max) | bar | |", "|---|---|---|---|"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
