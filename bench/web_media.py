@@ -1,7 +1,7 @@
 """The web face under load: 50 concurrent clients fetching one cached 1 MB photo through its
 signed link (p99 time to last byte), and the bridge's RSS with the web server on.
 
-The bridge runs as its own process (bench/common.py BridgeProcess) against ngircd and the
+The bridge runs as its own process (bench/relay.py world) against ngircd and the
 fake Bot API; the clients run in this process, so their HTTP parsing does not share the
 bridge's event loop. The link is signed here with the secret the bridge stored, exactly as
 the relay would sign it.
@@ -18,12 +18,11 @@ from pathlib import Path
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector
 
-from bench.common import BridgeProcess, percentile, write_config
+from bench.common import percentile
+from bench.relay import world
 from bridge.media_links import MIB, MediaLinks
 from bridge.model import Attachment
 from tests.harness import toml_table
-from tests.support.fake_telegram import FakeTelegram
-from tests.support.ircd import ngircd_server
 from tests.support.ports import free_port
 
 CLIENTS = 50
@@ -53,38 +52,20 @@ async def _client(url: str, rounds: int, times: list[float]) -> None:
 async def media_figures(quick: bool = False) -> dict[str, float]:
     """{"media_p99_ms", "media_p50_ms", "media_requests", "rss_web_mb"} for one run."""
     rounds = 4 if quick else 20
+    port = free_port()
+    web = toml_table("web", {"public_url": PUBLIC, "listen": f"127.0.0.1:{port}"})
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp_name:
         tmp = Path(tmp_name)
-        async with FakeTelegram() as fake, ngircd_server(tmp / "ngircd") as ircd:
-            group = -1001000000001
-            fake.add_chat(group, title="Bench group", member_count=3)
-            config = write_config(
-                tmp / "config.toml",
-                api_url=fake.api_url,
-                file_url=fake.file_url,
-                token=fake.token,
-                irc_host=ircd.host,
-                irc_port=ircd.port,
-                pairs=[(group, "#bridge")],
-                db_path=tmp / "bridge.sqlite3",
+        async with world(tmp, "media", ircd="ngircd", extra_toml=web) as w:
+            file_id = w.fake.add_file(os.urandom(PHOTO_BYTES), file_name="photo.jpg")
+            url = _signed(tmp / "media" / "bridge.sqlite3", file_id).replace(
+                PUBLIC, f"http://127.0.0.1:{port}"
             )
-            port = free_port()
-            web = toml_table("web", {"public_url": PUBLIC, "listen": f"127.0.0.1:{port}"})
-            config.write_text(config.read_text(encoding="utf-8") + "\n" + web, encoding="utf-8")
-            file_id = fake.add_file(os.urandom(PHOTO_BYTES), file_name="photo.jpg")
-            bridge = BridgeProcess(config, tmp / "bridge.log")
-            await bridge.start()
-            try:
-                url = _signed(tmp / "bridge.sqlite3", file_id).replace(
-                    PUBLIC, f"http://127.0.0.1:{port}"
-                )
-                async with ClientSession() as http:
-                    await _fetch(http, url)  # fetched from the Bot API once: now cached
-                times: list[float] = []
-                await asyncio.gather(*(_client(url, rounds, times) for _ in range(CLIENTS)))
-                rss = bridge.rss_mb()
-            finally:
-                await bridge.stop()
+            async with ClientSession() as http:
+                await _fetch(http, url)  # fetched from the Bot API once: now cached
+            times: list[float] = []
+            await asyncio.gather(*(_client(url, rounds, times) for _ in range(CLIENTS)))
+            rss = w.bridge.rss_mb()
     ms = [t * 1000 for t in times]
     return {
         "media_p99_ms": percentile(ms, 99),

@@ -51,9 +51,7 @@ class Router:
         pairs = Pairs(config.bridges)
         self.presence = Presence(irc, telegram)
         self.names = SeenNames(roster, irc)
-        self.relay = Relay(
-            config.relay, pairs, outbox, message_map, irc, topics, links=links
-        )
+        self.relay = Relay(config.relay, pairs, outbox, message_map, irc, topics, links=links)
         self.commands = CommandGateway(
             config, registry, roster, outbox, pairs, self.presence, irc, telegram
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.app import App
-from bridge.config import Config, load_config
+from bridge.config import Config, load_config, parse_config
 from bridge.model import Message
 from storage.db import Database
 from tests.support.fake_telegram import FakeTelegram, TgUser
@@ -30,6 +30,24 @@ CAROL = TgUser(1003, "Carol", username="carol")
 Handle = Callable[[Message], Awaitable[None]]
 RouterWrap = Callable[[Handle], Handle]
 """Wraps the router's entry point: how a test injects a fault or watches what was routed."""
+
+
+def telegram_only_config(fake: FakeTelegram) -> Config:
+    """A config for a TelegramConnector alone against the fake (the IRC part is never used)."""
+    return parse_config(
+        f"""
+[telegram]
+token = "{fake.token}"
+api_url = "{fake.api_url}"
+poll_timeout = 1
+[irc]
+host = "127.0.0.1"
+nick = "bridge"
+[[bridge]]
+telegram_chat = {GROUP}
+irc_channel = "#c"
+"""
+    )
 
 
 def toml_value(value: Any) -> str:

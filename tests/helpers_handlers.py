@@ -302,7 +302,11 @@ def make_rig(
     )
     outbox, fake_irc, fake_tg = FakeOutbox(), FakeIrc(), FakeTelegramSide()
     router = Router(
-        config, outbox, registry, store, MessageMap(store.db),
+        config,
+        outbox,
+        registry,
+        store,
+        MessageMap(store.db),
         irc=fake_irc,
         telegram=fake_tg,
         topics=TopicStore(store.db),

@@ -11,12 +11,11 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from bridge.config import parse_config
 from bridge.irc.inbound import Inbox, replayed
 from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network
 from bridge.outbox_mirror import _maybe_seen
 from bridge.telegram import TelegramConnector
-from tests.harness import ALICE, GROUP
+from tests.harness import ALICE, GROUP, telegram_only_config
 from tests.support.fake_telegram import FakeTelegram
 
 
@@ -65,21 +64,7 @@ async def test_the_irc_inbox_hands_a_replay_on_marked() -> None:
 
 @contextlib.asynccontextmanager
 async def connector(fake: FakeTelegram) -> AsyncIterator[TelegramConnector]:
-    config = parse_config(
-        f"""
-[telegram]
-token = "{fake.token}"
-api_url = "{fake.api_url}"
-poll_timeout = 1
-[irc]
-host = "127.0.0.1"
-nick = "bridge"
-[[bridge]]
-telegram_chat = {GROUP}
-irc_channel = "#c"
-"""
-    )
-    tg = TelegramConnector(config.telegram)
+    tg = TelegramConnector(telegram_only_config(fake).telegram)
     yield tg
     await tg.close()
 

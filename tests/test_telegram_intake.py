@@ -10,31 +10,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bridge.config import parse_config
 from bridge.model import Message
 from bridge.telegram import TelegramConnector
 from storage.db import StorageError
-from tests.harness import ALICE, GROUP
+from tests.harness import ALICE, GROUP, telegram_only_config
 from tests.support.fake_telegram import FakeTelegram
 
 
 @pytest.fixture
 async def telegram(fake_tg: FakeTelegram) -> AsyncIterator[TelegramConnector]:
-    config = parse_config(
-        f"""
-[telegram]
-token = "{fake_tg.token}"
-api_url = "{fake_tg.api_url}"
-poll_timeout = 1
-[irc]
-host = "127.0.0.1"
-nick = "bridge"
-[[bridge]]
-telegram_chat = {GROUP}
-irc_channel = "#c"
-"""
-    )
-    connector = TelegramConnector(config.telegram)
+    connector = TelegramConnector(telegram_only_config(fake_tg).telegram)
     yield connector
     await connector.confirm()
     await connector.close()
