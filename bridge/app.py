@@ -148,7 +148,10 @@ class App:
                 outbox=self.outbox,
                 queues=self.store,
                 connections={"irc": self.irc, "telegram": self.telegram},
-                reconnects=lambda: {"irc": self.irc.supervisor.outages},
+                reconnects=lambda: {
+                    "irc": self.irc.supervisor.outages,
+                    "telegram": self.telegram.outages,
+                },
                 commands=lambda: self.router.commands.runs,
                 roster_size=members,
             ),

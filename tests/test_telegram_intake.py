@@ -101,3 +101,22 @@ async def test_an_update_that_cannot_be_stored_or_set_aside_is_polled_again(
     async with polling(asyncio.create_task(telegram.run(router, set_aside))):
         await fake_tg.wait_confirmed(pushed.update_id, timeout=10)
     assert attempts == ["kept", "kept"]
+
+
+async def test_polling_lost_and_back_counts_one_outage(
+    fake_tg: FakeTelegram, telegram: TelegramConnector
+) -> None:
+    """What /metrics shows as tgirc_reconnects_total{network="telegram"}: an outage is
+    counted once it is over, however many polls failed during it."""
+    routed: list[str] = []
+
+    async def router(message: Message) -> None:
+        routed.append(message.text)
+
+    fake_tg.fail_next("getUpdates", count=2, kind="502")
+    after = fake_tg.push_text(GROUP, ALICE, "after the outage")
+    async with polling(asyncio.create_task(telegram.run(router, never_set_aside))):
+        await fake_tg.wait_confirmed(after.update_id, timeout=15)
+        assert routed == ["after the outage"]
+        assert telegram.outages == 1
+        assert telegram.connection_state == "ready"

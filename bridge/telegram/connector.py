@@ -105,6 +105,11 @@ class TelegramConnector:
         return self._poll_request.answered_at
 
     @property
+    def outages(self) -> int:
+        """Times polling was lost and came back."""
+        return self._poller.outages
+
+    @property
     def connection_state(self) -> str:
         """starting | unreachable (not logged in yet) | ready | retrying (for `status`)."""
         return self._poller.state if self._ready.is_set() else self._login_state

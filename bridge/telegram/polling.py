@@ -83,6 +83,9 @@ class Poller:
         self.offset = 0
         self.state = "ready"
         """ready | retrying (for `tgirc-bridge status`)."""
+        self.outages = 0
+        """Times polling failed and then answered again (the Telegram side's reconnects, for
+        /metrics)."""
         self._conflict_logged_at: float | None = None
 
     async def run(self, on_message: OnMessage, set_aside: SetAside) -> None:
@@ -112,6 +115,8 @@ class Poller:
             if failures:
                 log.info("Telegram: polling recovered after %d failures", failures)
                 failures = 0
+                if self.state == "retrying":
+                    self.outages += 1
                 self.state = "ready"
             for raw in raw_updates:
                 with maybe_seen(replay_possible):
