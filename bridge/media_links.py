@@ -210,4 +210,3 @@ class FileSource(Protocol):
 
     async def fetch(self, file_id: str, max_bytes: int) -> bytes:
         """The whole file; FetchError when it cannot be had or is above max_bytes."""
-        ...

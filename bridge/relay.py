@@ -63,8 +63,11 @@ class Relay:
             self.config.no_relay_prefix
         ):
             return
-        if msg.kind is MessageKind.TOPIC:
-            await self.topics.note(msg)  # never relayed, in any chat
+        if msg.kind is MessageKind.TOPIC:  # never relayed
+            # learned for bridged groups only: anyone may add the bot to a group of theirs
+            # and create topics there by the thousand
+            if self.pairs.is_bridged_group(msg.chat.chat_id):
+                await self.topics.note(msg)
             return
         if msg.chat.network is Network.TELEGRAM:
             route = self.pairs.route(msg.chat)

@@ -156,6 +156,17 @@ async def test_topic_events_are_never_relayed_even_from_a_topic_with_a_pair(
     assert await TopicStore(store.db).closed() == []
 
 
+async def test_topics_of_a_group_that_is_not_bridged_are_not_stored(
+    rig: tuple[Router, FakeOutbox], store: RosterStore
+) -> None:
+    """Anyone can add the bot to a group of theirs: its topics take no room here."""
+    router, outbox = rig
+    for n in range(1, 4):
+        await router.handle(topic_event(f"-1009999/{n}", "created", f"Spam {n}", n))
+    assert outbox.items == []
+    assert await store.db.fetchall("SELECT chat FROM telegram_topics") == []
+
+
 async def test_a_command_in_a_topic_is_answered_in_that_topic(
     rig: tuple[Router, FakeOutbox],
 ) -> None:

@@ -31,11 +31,11 @@ SERIOUS = frozenset({"serious", "critical"})
 
 
 def require_chromium() -> None:
-    """Skip (saying why) where Debian's chromium is not installed; scripts/bootstrap.sh dev
-    installs it, so CI runs these tests."""
+    """Fail (saying how to fix it) where Debian's chromium is not installed: the test
+    command installs it, and a skipped browser test would pass unseen."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:
-        pytest.skip(
+        pytest.fail(
             f"headless Chromium not installed ({', '.join(missing)} missing): "
             "run scripts/bootstrap.sh dev"
         )
