@@ -36,6 +36,7 @@ I2T_STAGES = (
     "store.in",
     "outbox.send",
     "tg.send",
+    "tg.http",
     "enqueue.out",
     "record.in",
     "record.out",

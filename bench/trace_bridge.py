@@ -51,6 +51,11 @@ def _sync(owner: Any, name: str, stage: str, pick: Callable[..., object]) -> Non
     setattr(owner, name, wrapper)
 
 
+def _request_fields(self: object, *args: Any, **kwargs: Any) -> object:
+    data = kwargs.get("request_data", args[2] if len(args) > 2 else None)
+    return data.json_parameters if data is not None else None
+
+
 def install() -> None:
     import aiosqlite.core
 
@@ -59,6 +64,7 @@ def install() -> None:
     from bridge.outbox import Outbox
     from bridge.router import Router
     from bridge.telegram.delivery import TelegramDelivery
+    from bridge.telegram.http import AiohttpRequest
     from bridge.telegram.polling import Poller
     from storage.outbox_store import OutboxStore
 
@@ -87,6 +93,7 @@ def install() -> None:
     _sync(Delivery, "write", "irc.write", lambda self, line: line)
     _sync(Inbox, "put", "irc.read", lambda self, message, *rest: message.text)
     _async(TelegramDelivery, "_send_html", "tg.send", lambda self, chat, text: text)
+    _async(AiohttpRequest, "do_request", "tg.http", _request_fields)
 
 
 if __name__ == "__main__":

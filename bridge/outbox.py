@@ -117,7 +117,7 @@ class Outbox:
             self._poke((item.network, item.chat))
         try:
             if early:  # the worker writes to the socket before the database thread wakes
-                await asyncio.sleep(0)
+                await self._mirror.sent_first(early)
             added = await self.store.enqueue(items)
         except BaseException:
             self._mirror.failed(early)
@@ -299,7 +299,10 @@ class Outbox:
         returned for the caller to back off; any other failure drops the head item only."""
         network, chat = dest
         try:
-            sent = await sender.deliver(chat, items, self._progress)
+            try:
+                sent = await sender.deliver(chat, items, self._progress)
+            finally:
+                self._mirror.attempted(items)
         except TransientError as exc:
             self._mirror.drop(dest)  # lines may have gone out: re-read the progress
             return exc
@@ -323,6 +326,7 @@ class Outbox:
         return None
 
     async def _progress(self, item: Queued, lines_done: int) -> None:
+        self._mirror.attempted([item])  # its row is awaited next: let enqueue() write it
         row = await self._mirror.stored(item)
         if row is not None:
             await self.store.set_progress(row.id, lines_done)

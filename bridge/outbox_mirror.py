@@ -15,6 +15,10 @@ it is sent, so it takes the durable path: a key already offered in this process 
 SEEN_KEPT), or anything queued inside maybe_seen(): the poller marks the updates Telegram
 may be giving again after a restart, the IRC inbox the lines of a batch or stamped well in
 the past (a bouncer's playback).
+
+The write waits (briefly, EARLY_SEND_WAIT) for the worker's attempt at a message that heads
+its queue: once woken, the database thread competes for the GIL and a CPU with the event loop
+that is writing the message (bench/PROFILE.md, issue 12).
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ MIRROR_LIMIT = 1000
 """Beyond this many waiting items (a long outage) a queue is read from the store in pages."""
 SEEN_KEPT = 10_000
 """Keys remembered as offered in this process: one offered again is not sent early."""
+EARLY_SEND_WAIT = 0.01
+"""Seconds the write of a message sent early waits for its worker's attempt: an IRC line is
+written at once and a Bot API request is on the wire well within it."""
 
 _maybe_seen: ContextVar[bool] = ContextVar("outbox_maybe_seen", default=False)
 _provisional_ids = itertools.count(-1, -1)
@@ -67,6 +74,8 @@ class Provisional(OutboxItem[Payload]):
     row, or to None when the store knew its key already (or could not write it)."""
 
     row: asyncio.Future[Queued | None] | None = None
+    attempted: asyncio.Future[None] | None = None
+    """Done once the worker tried to send it (only for an item that headed its queue)."""
 
 
 class Mirrors:
@@ -107,6 +116,7 @@ class Mirrors:
             queue = self._queues.get((new.network, new.chat))
             if queue is None or not is_plain(new) or len(queue) >= MIRROR_LIMIT:
                 continue
+            head = not queue
             row: asyncio.Future[Queued | None] = loop.create_future()
             writing = self._writing.setdefault((new.network, new.chat), set())
             writing.add(row)
@@ -122,10 +132,29 @@ class Mirrors:
                 not_before=now,
                 progress=0,
                 row=row,
+                attempted=loop.create_future() if head else None,
             )
             queue.append(item)
             early.append(item)
         return early
+
+    @staticmethod
+    async def sent_first(early: list[Provisional]) -> None:
+        """Give the worker the first turn: until it tried to send the early items that head
+        their queue (at most EARLY_SEND_WAIT), or one loop turn when none does."""
+        waits = [item.attempted for item in early if item.attempted is not None]
+        if waits:
+            await asyncio.wait(waits, timeout=EARLY_SEND_WAIT)
+        else:
+            await asyncio.sleep(0)
+
+    @staticmethod
+    def attempted(items: list[Queued]) -> None:
+        """The worker tried to send these (or began to: a line of a long one went out)."""
+        for item in items:
+            attempted = item.attempted if isinstance(item, Provisional) else None
+            if attempted is not None and not attempted.done():
+                attempted.set_result(None)
 
     def _offered_before(self, key: str) -> bool:
         if key in self._seen:

@@ -71,7 +71,8 @@ async def test_idle_message_goes_out_while_its_row_is_written(db: Database) -> N
         gate = GatedWrites(outbox)
         queued = asyncio.create_task(outbox.enqueue([item("x")]))
         await sender.wait_count(2)  # sent before the write is done...
-        assert gate.entered.is_set() and not queued.done()  # ...and not acknowledged yet
+        await asyncio.wait_for(gate.entered.wait(), 2)
+        assert not queued.done()  # ...and not acknowledged yet
         await asyncio.sleep(0.05)
         assert "x" not in await delivered_keys(db)  # no record before the row exists
         gate.open.set()
@@ -215,3 +216,52 @@ async def test_a_busy_queue_still_takes_the_durable_path(db: Database) -> None:
         assert await outbox.wait_idle(2)
     assert sender.received == ["m0", "m1", "m2", "idle"]
     assert seen == [False, False, False, True]
+
+
+async def test_the_write_begins_once_the_worker_tried_to_send(db: Database) -> None:
+    """The database thread is not woken while the message is being written to its socket:
+    it would compete with the event loop for the GIL and a CPU."""
+    sender = RecordingSender()
+    outbox = await idle_outbox(db, sender)
+    async with running(outbox):
+        await drain_once(outbox, sender)
+        gate = GatedWrites(outbox)
+        gate.open.set()
+        writing_when_sent: list[bool] = []
+        real = sender.deliver
+
+        async def deliver(chat, items, progress):  # type: ignore[no-untyped-def]
+            for _ in range(5):  # an HTTP client takes several loop turns to write a request
+                await asyncio.sleep(0)
+            writing_when_sent.append(gate.entered.is_set())
+            return await real(chat, items, progress)
+
+        sender.deliver = deliver  # type: ignore[method-assign]
+        assert await asyncio.wait_for(outbox.enqueue([item("x")]), 2) == 1
+        assert await outbox.wait_idle(2)
+    assert writing_when_sent == [False]
+    assert await delivered_keys(db) == ["warm", "x"]
+
+
+async def test_a_send_that_hangs_does_not_hold_the_write(db: Database) -> None:
+    """The write waits for the attempt a short, bounded time only: the source is
+    acknowledged even while the destination hangs."""
+    sender = RecordingSender()
+    outbox = await idle_outbox(db, sender)
+    release = asyncio.Event()
+    async with running(outbox):
+        await drain_once(outbox, sender)
+        real = sender.deliver
+
+        async def deliver(chat, items, progress):  # type: ignore[no-untyped-def]
+            await release.wait()
+            return await real(chat, items, progress)
+
+        sender.deliver = deliver  # type: ignore[method-assign]
+        assert await asyncio.wait_for(outbox.enqueue([item("x")]), 1) == 1
+        assert await queued_keys(db) == ["x"]  # stored, not yet delivered
+        release.set()
+        await sender.wait_count(2)
+        assert await outbox.wait_idle(2)
+    assert await delivered_keys(db) == ["warm", "x"]
+    assert await queued_keys(db) == []

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import telegram
 from telegram import error as tg_error
-from telegram.request import HTTPXRequest
 
 from bridge.config import TelegramConfig
 from bridge.model import Message, MessageKind, split_telegram_chat
@@ -26,8 +25,10 @@ from bridge.outbox import Progress, Queued, Sent
 from bridge.pacing import backoff_delay
 from bridge.telegram.delivery import TelegramDelivery
 from bridge.telegram.files import TelegramFiles
+from bridge.telegram.http import AiohttpRequest
 from bridge.telegram.inbound import decode, group_title, translate
 from bridge.telegram.membership import Membership
+from bridge.telegram.plain import plain_text
 from bridge.telegram.polling import (
     TOKEN_REJECTED,
     FatalTelegramError,
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 __all__ = ["FatalTelegramError", "OnMessage", "SetAside", "TelegramConnector"]
 
 
-class _AnsweredRequest(HTTPXRequest):
+class _AnsweredRequest(AiohttpRequest):
     """The polling request, noting when Telegram last answered it: a poll hung for longer
     than its timeout is a problem the poller's own state cannot show."""
 
@@ -62,24 +63,24 @@ class TelegramConnector:
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
         # One TLS context for both clients: each would load the CA bundle (~50 ms at start).
-        tls = {"verify": httpx.create_ssl_context()}
+        tls = httpx.create_ssl_context()
         self._poll_request = _AnsweredRequest(
+            ssl_context=tls,
             connection_pool_size=1,
             read_timeout=config.poll_timeout + config.request_timeout,
             connect_timeout=config.request_timeout,
-            httpx_kwargs=tls,
         )
         self.bot = telegram.Bot(
             config.token,
             base_url=config.api_url,
             base_file_url=config.file_url,
-            request=HTTPXRequest(
+            request=AiohttpRequest(
+                ssl_context=tls,
                 connection_pool_size=16,
                 read_timeout=config.request_timeout,
                 write_timeout=config.request_timeout,
                 connect_timeout=config.request_timeout,
                 media_write_timeout=max(60.0, config.request_timeout),
-                httpx_kwargs=tls,
             ),
             get_updates_request=self._poll_request,
         )
@@ -146,6 +147,11 @@ class TelegramConnector:
         await self._poller.run(on_message, set_aside)
 
     def _parse(self, raw: dict[str, Any]) -> Message | None:
+        plain = plain_text(raw)
+        if plain is not None:
+            if plain.chat.title:
+                self.titles[plain.chat.chat_id] = plain.chat.title
+            return plain
         update = decode(raw, self.bot)
         if update is None:
             return None

@@ -126,7 +126,7 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
     kind = MessageKind.TEXT
     forwarded_from = _forwarded_from(msg)
     if text.startswith(ME) and not private and forwarded_from is None:
-        kind, text, spans = MessageKind.ACTION, text[len(ME) :], _after_me(spans)
+        kind, text, spans = MessageKind.ACTION, text[len(ME) :], after_me(spans)
     return Message(
         source_id=source_id,
         author=author,
@@ -187,7 +187,7 @@ def _signed(title: str | None, signature: str | None) -> str:
     return f"{name} ({signature})" if signature else name
 
 
-def _after_me(spans: Iterable[Span]) -> tuple[Span, ...]:
+def after_me(spans: Iterable[Span]) -> tuple[Span, ...]:
     """Spans moved to the text without its "/me " (those only over "/me " are gone)."""
     cut = len(ME)
     return tuple(
@@ -196,8 +196,13 @@ def _after_me(spans: Iterable[Span]) -> tuple[Span, ...]:
 
 
 def display_name(user: telegram.User) -> str:
-    name = " ".join(p for p in (user.first_name, user.last_name) if p).strip()
-    return name or (user.username or str(user.id))
+    return name_of(user.first_name, user.last_name, user.username, user.id)
+
+
+def name_of(first: str, last: str | None, username: str | None, user_id: int) -> str:
+    """How a Telegram user is named: full name, else @username's name, else the id."""
+    name = " ".join(p for p in (first, last) if p).strip()
+    return name or (username or str(user_id))
 
 
 def _author(user: telegram.User) -> Author:

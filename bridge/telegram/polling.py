@@ -30,7 +30,7 @@ from typing import Any
 
 import telegram
 from telegram import error as tg_error
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bridge.config import TelegramConfig
@@ -74,7 +74,7 @@ class Poller:
     """Long-polls getUpdates and hands each update to the router, confirming it afterwards."""
 
     def __init__(
-        self, bot: telegram.Bot, request: HTTPXRequest, config: TelegramConfig, parse: Parse
+        self, bot: telegram.Bot, request: BaseRequest, config: TelegramConfig, parse: Parse
     ) -> None:
         self._bot = bot
         self._request = request
