@@ -104,8 +104,8 @@ PATH_NAMES = {
     "irc_tg": ("IRC → Telegram", "IRC client writes → Bot API accepts sendMessage"),
 }
 BASE_NAMES = {
-    "tg_irc": "IRC client→client; Bot API long-poll hand-off to bare httpx",
-    "irc_tg": "IRC client→client; bare httpx sendMessage",
+    "tg_irc": "IRC client→client; Bot API long-poll hand-off to bare aiohttp",
+    "irc_tg": "IRC client→client; bare aiohttp sendMessage",
 }
 BUSY_BARS = {"tg_irc": (1.0, 5.0), "irc_tg": (2.0, 10.0)}
 """The 20/s bars are on the time added by the bridge (per message)."""
@@ -325,8 +325,8 @@ METHOD = """## Method
   interleaved 2 s apart (`python -m bench --only idle`; `BENCH_IDLE_COUNT` for fewer).
 - Baselines are measured in the same run, one sample of each in every message's period
   (at a fixed fraction of it): an IRC client-to-client PRIVMSG through the same ircd, the
-  long-poll hand-off of a second fake Bot API to a bare httpx poller (push → getUpdates
-  returns), and a bare httpx `sendMessage` to it. Their percentiles are shown beside the
+  long-poll hand-off of a second fake Bot API to a bare aiohttp poller (push → getUpdates
+  returns), and a bare aiohttp `sendMessage` to it. Their percentiles are shown beside the
   end-to-end ones. "Added by the bridge" is computed per message — its end-to-end time
   minus the baselines of its own period for the same path (IRC + long-poll for
   Telegram → IRC, IRC + sendMessage for IRC → Telegram) — and then its percentiles are

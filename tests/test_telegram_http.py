@@ -8,6 +8,7 @@ error names the token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import AsyncIterator
 
@@ -117,9 +118,14 @@ async def test_an_unreachable_api_is_a_network_error_that_does_not_name_the_toke
 
 
 async def test_an_answer_that_never_comes_is_a_timeout() -> None:
+    release = asyncio.Event()
+
     async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(1)
-        await asyncio.sleep(30)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(30):
+                await release.wait()
+        writer.close()
 
     server = await asyncio.start_server(hang, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -130,7 +136,10 @@ async def test_an_answer_that_never_comes_is_a_timeout() -> None:
                 await bot.initialize()
     finally:
         await bot.shutdown()
+        release.set()
         server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0.05)  # the handler closes its side
 
 
 def test_redact_hides_the_token_of_any_bot_api_url() -> None:
