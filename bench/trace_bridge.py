@@ -100,4 +100,12 @@ if __name__ == "__main__":
     install()
     from bridge.cli import main
 
-    sys.exit(main(sys.argv[1:]))
+    if not os.environ.get("BENCH_CPROFILE"):
+        sys.exit(main(sys.argv[1:]))
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        sys.exit(profiler.runcall(main, sys.argv[1:]))
+    finally:
+        profiler.dump_stats(os.environ["BENCH_CPROFILE"])

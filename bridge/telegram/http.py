@@ -27,6 +27,7 @@ from telegram.request._baserequest import DefaultValue
 from yarl import URL
 
 _TOKEN_IN_URL = re.compile(r"/bot[^/\s]+")
+FORM = "application/x-www-form-urlencoded"
 DEFAULT_POOL_TIMEOUT = 1.0
 """Seconds a request waits for a free connection (HTTPXRequest's default)."""
 
@@ -127,12 +128,14 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
         fields = request_data.json_parameters if request_data else None
-        data: aiohttp.FormData | dict[str, str] | None = fields
+        data: aiohttp.FormData | aiohttp.BytesPayload | None = None
         if files:
-            form = aiohttp.FormData(fields or {})
+            data = aiohttp.FormData(fields or {})
             for name, (filename, content, mime) in files.items():
-                form.add_field(name, content, filename=filename, content_type=mime)
-            data = form
+                data.add_field(name, content, filename=filename, content_type=mime)
+        elif fields:  # encoded here: aiohttp's FormData costs twice as much for a few fields
+            body = urllib.parse.urlencode(fields).encode()
+            data = aiohttp.BytesPayload(body, content_type=FORM)
         timeout = self._timeout(
             bool(files), read_timeout, write_timeout, connect_timeout, pool_timeout
         )
