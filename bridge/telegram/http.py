@@ -24,7 +24,6 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from telegram.request._baserequest import DefaultValue
-from yarl import URL
 
 _TOKEN_IN_URL = re.compile(r"/bot[^/\s]+")
 FORM = "application/x-www-form-urlencoded"
@@ -59,7 +58,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._proxies: dict[tuple[str, str], tuple[URL | None, str | None]] = {}
+        self._proxies: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -77,7 +76,7 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
         self._session = None
 
-    def _proxy(self, url: str) -> tuple[URL | None, str | None]:
+    def _proxy(self, url: str) -> tuple[str | None, str | None]:
         """The environment's proxy for url's scheme and host, and its Proxy-Authorization;
         looked up once."""
         parts = urllib.parse.urlsplit(url)
@@ -87,11 +86,15 @@ class AiohttpRequest(BaseRequest):
             if not named or (parts.hostname and urllib.request.proxy_bypass(parts.hostname)):
                 self._proxies[key] = (None, None)
             else:
-                proxy = URL(named if "://" in named else f"http://{named}")
+                proxy = urllib.parse.urlsplit(named if "://" in named else f"http://{named}")
                 login = None
-                if proxy.user is not None:
-                    login = aiohttp.encode_basic_auth(proxy.user, proxy.password or "")
-                self._proxies[key] = (proxy.with_user(None), login)
+                if proxy.username is not None:
+                    user, password = proxy.username, proxy.password or ""
+                    login = aiohttp.encode_basic_auth(
+                        urllib.parse.unquote(user), urllib.parse.unquote(password)
+                    )
+                bare = proxy._replace(netloc=proxy.netloc.rpartition("@")[2])
+                self._proxies[key] = (bare.geturl(), login)
         return self._proxies[key]
 
     def _timeout(
