@@ -56,10 +56,14 @@ async def profile(count: int, period: float) -> str:
             await measure(w, c, b, run, count, period, ("tg_irc", "irc_tg"), raw)
         lines = trace.read_text().splitlines()
     stamps: dict[tuple[str, str], tuple[float, int]] = {}
+    collections_ms: list[tuple[str, float, float]] = []  # generation, start, duration
     for line in lines:
         stage, mark, ns, hops = line.split()
+        if stage.startswith("gc"):
+            collections_ms.append((stage, int(ns) / 1e6, int(hops) / 1e6))
+            continue
         stamps.setdefault((stage, mark), (int(ns) / 1e6, int(hops)))
-    out = []
+    out = [_gc_summary(collections_ms, raw)]
     for name, offset, stages, stream in (
         ("Telegram → IRC", T2I, T2I_STAGES, raw["tg_irc"]),
         ("IRC → Telegram", I2T, I2T_STAGES, raw["irc_tg"]),
@@ -91,6 +95,24 @@ async def profile(count: int, period: float) -> str:
                     )
                 )
     return "\n".join(out)
+
+
+def _gc_summary(found: list[tuple[str, float, float]], raw: dict[str, Stream]) -> str:
+    """How many garbage collections of each generation ran, how long the longest took, and
+    how many began while a measured message was in flight."""
+    parts = []
+    for gen in ("gc0", "gc1", "gc2"):
+        took = [d for g, _, d in found if g == gen]
+        if took:
+            parts.append(f"{gen} {len(took)}× (longest {max(took):.2f} ms)")
+    flights = [
+        (s.sent[k] * 1000.0, s.arrived[k] * 1000.0)
+        for s in (raw["tg_irc"], raw["irc_tg"])
+        for k in s.sent
+        if k in s.arrived
+    ]
+    during = sum(any(a <= t <= b for a, b in flights) for _, t, _ in found)
+    return f"garbage collections: {', '.join(parts) or 'none'}; {during} while a message flew"
 
 
 def main() -> int:

@@ -56,7 +56,24 @@ def _request_fields(self: object, *args: Any, **kwargs: Any) -> object:
     return data.json_parameters if data is not None else None
 
 
+def _trace_gc() -> None:
+    """Each garbage collection as a "gc<generation> - <start ns> <duration ns>" line."""
+    import gc
+
+    began: list[int] = [0]
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.monotonic_ns()
+        else:
+            now = time.monotonic_ns()
+            _out.write(f"gc{info['generation']} - {began[0]} {now - began[0]}\n")
+
+    gc.callbacks.append(note)
+
+
 def install() -> None:
+    _trace_gc()
     import aiosqlite.core
 
     from bridge.irc.delivery import Delivery
