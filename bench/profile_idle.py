@@ -104,7 +104,8 @@ def _gc_summary(found: list[tuple[str, float, float]], raw: dict[str, Stream]) -
     for gen in ("gc0", "gc1", "gc2"):
         took = [d for g, _, d in found if g == gen]
         if took:
-            parts.append(f"{gen} {len(took)}× (longest {max(took):.2f} ms)")
+            each = "" if len(took) > 5 else ": " + ", ".join(f"{d:.2f}" for d in took)
+            parts.append(f"{gen} {len(took)}× (longest {max(took):.2f} ms{each})")
     flights = [
         (s.sent[k] * 1000.0, s.arrived[k] * 1000.0)
         for s in (raw["tg_irc"], raw["irc_tg"])
