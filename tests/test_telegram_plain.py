@@ -115,18 +115,22 @@ def test_any_other_shape_is_left_to_ptb(raw: dict[str, Any], change: tuple[str, 
     assert plain_text(raw) is None
 
 
-def test_unusual_entities_are_left_to_ptb() -> None:
-    raw = {
-        "update_id": 1,
-        "message": {
-            "message_id": 2,
-            "date": 3,
-            "chat": {"id": -5, "type": "supergroup", "title": "G"},
-            "from": {"id": 7, "is_bot": False, "first_name": "Al"},
-            "text": "hi there",
-            "entities": [{"type": "text_mention", "offset": 0, "length": 2, "user": {"id": 1}}],
-        },
+def group_update(text: str, chat_type: str = "supergroup", **fields: Any) -> dict[str, Any]:
+    """A new text message in group -5 by Al (id 7)."""
+    message = {
+        "message_id": 2,
+        "date": 3,
+        "chat": {"id": -5, "type": chat_type, "title": "G"},
+        "from": {"id": 7, "is_bot": False, "first_name": "Al"},
+        "text": text,
+        **fields,
     }
+    return {"update_id": 1, "message": message}
+
+
+def test_unusual_entities_are_left_to_ptb() -> None:
+    mention = {"type": "text_mention", "offset": 0, "length": 2, "user": {"id": 1}}
+    raw = group_update("hi there", entities=[mention])
     assert plain_text(raw) is None
     raw["message"]["entities"] = [{"type": "custom_emoji", "offset": 0, "length": 2}]
     assert plain_text(raw) is None
@@ -137,16 +141,7 @@ def test_unusual_entities_are_left_to_ptb() -> None:
 
 
 def test_me_in_a_group_is_an_action_and_in_private_text() -> None:
-    raw: dict[str, Any] = {
-        "update_id": 1,
-        "message": {
-            "message_id": 2,
-            "date": 3,
-            "chat": {"id": -5, "type": "group", "title": "G"},
-            "from": {"id": 7, "is_bot": False, "first_name": "Al"},
-            "text": "/me waves",
-        },
-    }
+    raw = group_update("/me waves", chat_type="group")
     fast = plain_text(raw)
     assert fast is not None and (fast.kind, fast.text) == (MessageKind.ACTION, "waves")
     raw["message"]["chat"] = {"id": 7, "type": "private", "first_name": "Al"}
