@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import json
 import logging
 import signal
@@ -62,15 +61,6 @@ async def prune_old(store: PayloadStore, message_map: MessageMap, horizon_hours:
     now = time.time()
     await store.prune_delivered(now - 2 * horizon_hours * 3600)
     await message_map.prune(now - MESSAGE_MAP_DAYS * 86400)
-
-
-def settle_heap() -> None:
-    """Keep what start-up built (modules, libraries, config: ~66k objects) out of the garbage
-    collector's full passes. A full pass over them took 30–55 ms on the benchmark's machine,
-    in the middle of whatever the bridge was relaying (issue 12); what is created later is
-    collected as before."""
-    gc.collect()
-    gc.freeze()
 
 
 def horizon_summary(network: str, count: int, hours: float) -> Payload:
@@ -265,7 +255,6 @@ class App:
         for pair in self.config.bridges:
             await self.irc.wait_ready(pair.irc_channel)
         log.info("ready: bridging %d pair(s)", len(self.config.bridges))
-        settle_heap()
 
     async def _shutdown(self, tasks: dict[str, asyncio.Task[None]]) -> None:
         """Stop intake first, flush what is queued within the grace period, then QUIT; every

@@ -25,8 +25,6 @@ from typing import Any, TypeVar
 
 import telegram
 from telegram import error as tg_error
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter
 
 from bridge.config import TelegramConfig
 from bridge.model import Posted, split_telegram_chat
@@ -34,6 +32,7 @@ from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket
 from bridge.payloads import TelegramDocument, TelegramHtml
 from bridge.render.telegram_html import visible_length
+from bridge.telegram.http import request_data
 
 log = logging.getLogger(__name__)
 
@@ -209,9 +208,10 @@ class TelegramDelivery:
             "link_preview_options": NO_PREVIEW,
             **where(chat),
         }
-        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
         url = f"{self.bot.base_url}/sendMessage"
-        result = await self._sent(chat, self.bot.request.post(url, request_data=data))
+        result = await self._sent(
+            chat, self.bot.request.post(url, request_data=request_data(params))
+        )
         message_id = result.get("message_id") if isinstance(result, dict) else None
         return message_id if isinstance(message_id, int) else None
 

@@ -18,17 +18,25 @@ import re
 import ssl
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from telegram.request._baserequest import DefaultValue
+from telegram.request._requestparameter import RequestParameter
 
 _TOKEN_IN_URL = re.compile(r"/bot[^/\s]+")
 FORM = "application/x-www-form-urlencoded"
 DEFAULT_POOL_TIMEOUT = 1.0
 """Seconds a request waits for a free connection (HTTPXRequest's default)."""
+
+
+def request_data(params: Mapping[str, object]) -> RequestData:
+    """A Bot API call's parameters as PTB's request takes them, for the calls the bridge
+    posts itself (getUpdates, sendMessage) without PTB's object round trip."""
+    return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
 
 
 def redact(text: str) -> str:

@@ -196,22 +196,29 @@ def after_me(spans: Iterable[Span]) -> tuple[Span, ...]:
 
 
 def display_name(user: telegram.User) -> str:
-    return name_of(user.first_name, user.last_name, user.username, user.id)
+    return _name_of(user.first_name, user.last_name, user.username, user.id)
 
 
-def name_of(first: str, last: str | None, username: str | None, user_id: int) -> str:
+def _name_of(first: str, last: str | None, username: str | None, user_id: int) -> str:
     """How a Telegram user is named: full name, else @username's name, else the id."""
     name = " ".join(p for p in (first, last) if p).strip()
     return name or (username or str(user_id))
 
 
 def _author(user: telegram.User) -> Author:
+    return author_of(user.id, user.first_name, user.last_name, user.username, user.is_bot)
+
+
+def author_of(
+    user_id: int, first: str, last: str | None, username: str | None, is_bot: bool
+) -> Author:
+    """The Author of a Telegram user, from PTB's object or straight from the JSON (plain.py)."""
     return Author(
         network=Network.TELEGRAM,
-        user_id=UserId(str(user.id)),
-        display_name=display_name(user),
-        nick=user.username,
-        is_bot=user.is_bot,
+        user_id=UserId(str(user_id)),
+        display_name=_name_of(first, last, username, user_id),
+        nick=username,
+        is_bot=is_bot,
     )
 
 

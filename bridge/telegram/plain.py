@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
-from bridge.model import Author, ChatRef, Message, MessageKind, Network, UserId, telegram_chat_key
+from bridge.model import ChatRef, Message, MessageKind, Network, telegram_chat_key
 from bridge.render.telegram_html import entities_to_spans
-from bridge.telegram.inbound import ME, after_me, name_of
+from bridge.telegram.inbound import ME, after_me, author_of
 
 _MESSAGE_KEYS = frozenset(
     {"message_id", "date", "chat", "from", "text", "entities", "link_preview_options"}
@@ -84,7 +84,13 @@ def plain_text(raw: dict[str, Any]) -> Message | None:
         kind, text, spans = MessageKind.ACTION, text[len(ME) :], after_me(spans)
     return Message(
         source_id=f"tg:{chat['id']}:{message_id}",
-        author=_author(user),
+        author=author_of(
+            user["id"],
+            user["first_name"],
+            user.get("last_name"),
+            user.get("username"),
+            user["is_bot"],
+        ),
         chat=ref,
         text=text,
         spans=spans,
@@ -138,14 +144,3 @@ def _entities(raw: object) -> list[tuple[str, int, int, str | None]] | None:
             return None
         out.append((str(kind), offset, length, url))
     return out
-
-
-def _author(user: dict[str, Any]) -> Author:
-    name = name_of(user["first_name"], user.get("last_name"), user.get("username"), user["id"])
-    return Author(
-        network=Network.TELEGRAM,
-        user_id=UserId(str(user["id"])),
-        display_name=name,
-        nick=user.get("username"),
-        is_bot=user["is_bot"],
-    )

@@ -30,14 +30,14 @@ from typing import Any
 
 import telegram
 from telegram import error as tg_error
-from telegram.request import BaseRequest, RequestData
-from telegram.request._requestparameter import RequestParameter
+from telegram.request import BaseRequest
 
 from bridge.config import TelegramConfig
 from bridge.model import Message
 from bridge.outbox import maybe_seen
 from bridge.pacing import backoff_delay
 from bridge.telegram.delivery import seconds
+from bridge.telegram.http import request_data
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +168,9 @@ class Poller:
         params = {"timeout": self._config.poll_timeout, "allowed_updates": ALLOWED_UPDATES}
         if self.offset:
             params["offset"] = self.offset
-        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
         result = await self._request.post(
             f"{self._bot.base_url}/getUpdates",
-            request_data=data,
+            request_data=request_data(params),
             read_timeout=self._config.poll_timeout + self._config.request_timeout,
         )
         return (
