@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import directory, latency, relay, roster_figures, web_media
+from bench import channel_size, directory, latency, relay, roster_figures, web_media
 from bench.common import ROOT, fmt, machine
 
 OUT = ROOT / "bench"
@@ -35,6 +35,7 @@ SECTIONS = (
     "startup",
     "latency",
     "idle",
+    "channel_size",
     "pairs",
     "burst",
     "latency_web",
@@ -63,6 +64,7 @@ async def run_all(tmp: Path, only: set[str] | None = None) -> dict[str, Any]:
         "startup": lambda: relay.startup_section(tmp, 5),
         "latency": lambda: latency.latency_section(tmp, RUNS, 200 if QUICK else 500, 20.0),
         "idle": lambda: latency.idle_section(tmp, 1, IDLE_COUNT, IDLE_PERIOD),
+        "channel_size": lambda: channel_size.channel_size_figures(tmp),
         "pairs": lambda: relay.pairs_section(tmp, RUNS, 50, 300, 25.0),
         "burst": lambda: relay.burst_section(tmp, RUNS, 500, 16.0, 10, dbs[100_000]),
         "latency_web": lambda: latency.latency_section(
@@ -157,6 +159,22 @@ def latency_rows(
                 )
             )
     return rows
+
+
+def channel_size_rows(sizes: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    """The router's own work for one Telegram line, by the size of the IRC channel (one run)."""
+    if sizes is None or "error" in sizes:
+        return []
+    counts = [k for k in sizes if k.isdigit()]
+    return [
+        (
+            "a Telegram line routed and queued for IRC, in process, in a channel of "
+            f"{' / '.join(counts)} people: p50 (p99)",
+            " / ".join(f"{sizes[k]['p50_ms']:.2f} ({sizes[k]['p99_ms']:.2f}) ms" for k in counts),
+            "no growth with the channel",
+            "",
+        )
+    ]
 
 
 def web_rows(
@@ -280,6 +298,7 @@ def render_markdown(r: dict[str, Any]) -> str:
             _ok(med(pairs["p99_worst_direction"]), 10),
         ),
     ]
+    rows += channel_size_rows(r.get("channel_size"))
     rows += web_rows(r.get("media"), r.get("directory"), lat, r.get("latency_web"))
     table = ["| figure | median (min–max) | bar | |", "|---|---|---|---|"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]

@@ -58,6 +58,5 @@ class Audience:
         """The nick is in a bridged channel with the bot now (the connection's own view)."""
         folded = irc_casefold(nick)
         return bool(folded) and any(
-            folded in {irc_casefold(n) for n in self.irc.nicks(channel)}
-            for channel in self.channels
+            folded in self.irc.folded_nicks(channel) for channel in self.channels
         )

@@ -88,7 +88,7 @@ class Relay:
     async def _to_irc(self, msg: Message, channel: str, label: str | None = None) -> None:
         relay = self.config
         name = anti_highlight(
-            msg.author.display_name, self.irc.nicks(channel), relay.anti_highlight
+            msg.author.display_name, self.irc.folded_nicks(channel), relay.anti_highlight
         )
         action = msg.kind is MessageKind.ACTION
         if msg.kind in (MessageKind.JOIN, MessageKind.PART):

@@ -7,6 +7,7 @@ connector (or its network library), and tests hand them small fakes with the sam
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Protocol
 
 from bridge.model import Author
@@ -22,6 +23,10 @@ class IrcSide(Protocol):
 
     def nicks(self, channel: str) -> list[str]:
         """Nicks now in a joined channel, the bot's own excluded."""
+
+    def folded_nicks(self, channel: str) -> AbstractSet[str]:
+        """The same, IRC-case-folded: asked for every relayed message, without folding or
+        sorting each member again (a channel may hold a thousand people)."""
 
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         """Bytes of text that fit in one PRIVMSG (or ACTION) to target."""

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bridge.casemap import irc_casefold
 from bridge.config import Config, parse_config
 from bridge.identity import irc_key
 from bridge.model import Author, ChatId, ChatRef, Message, Network, UserId
@@ -230,6 +231,9 @@ class FakeIrc:
 
     def nicks(self, channel: str) -> list[str]:
         return list(self.members.get(channel, []))
+
+    def folded_nicks(self, channel: str) -> set[str]:
+        return {irc_casefold(n) for n in self.nicks(channel)}
 
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         return 400

@@ -48,3 +48,14 @@ def test_latency_rows_show_idle_bars_on_end_to_end_and_busy_bars_on_added() -> N
     assert len(rows) == 12
     idle_t2i = next(r for r in rows if r[0].startswith("Telegram → IRC") and "idle" in r[0])
     assert idle_t2i[2] == "≤ 2 ms / ≤ 4 ms" and idle_t2i[3] == "**missed** / met"
+
+
+async def test_channel_size_bench_routes_through_the_real_connector_state(tmp_path: Path) -> None:
+    """Every size runs, each line is queued (the bench asserts it), and the row shows them."""
+    from bench.channel_size import SIZES, channel_size_figures
+    from bench.run import channel_size_rows
+
+    figures = await channel_size_figures(tmp_path, messages=3)
+    assert all(figures[str(n)]["p50_ms"] > 0 for n in SIZES)
+    (row,) = channel_size_rows(figures)
+    assert "4 / 500 / 2000 people" in row[0] and row[1].count(" ms") == len(SIZES)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.casemap import irc_casefold
-from bridge.irc.channels import ChannelState, split_mask, updated_mask
+from bridge.irc.channels import AllBut, ChannelState, split_mask, updated_mask
 
 
 def test_rfc1459_casemapping() -> None:
@@ -21,6 +21,18 @@ def test_membership_follows_events() -> None:
     state.set_account("Op", "*")
     assert state.account("op") is None and state.knows_account("op")
     assert state.nicks("#c") == ["Op", "Plain2"]
+    assert set(state.folded_nicks("#C")) == {"op", "plain2"}
+
+
+def test_folded_nicks_follow_the_channel_and_copy_nothing() -> None:
+    state = ChannelState()
+    seen = state.folded_nicks("#c")
+    assert set(seen) == set()  # not joined yet: nobody
+    state.add_names("#c", "[Bot] Zed")
+    now = state.folded_nicks("#C")
+    assert set(now) == {"{bot}", "zed"}
+    state.rename("Zed", "Amy")
+    assert set(now) == {"{bot}", "amy"}  # the same view, still current
 
 
 def test_our_own_channels_and_what_leaving_forgets() -> None:
@@ -47,3 +59,14 @@ def test_own_mask_follows_host_and_nick_changes() -> None:
     assert updated_mask(mask, guess, user="vuser", host="v.host") == "bot!vuser@v.host"
     assert updated_mask(mask, guess, nick="bot2") == "bot2!~bot@cloak.example"
     assert updated_mask(None, guess, host="known") == "bot_!~bot@known"  # the rest stays long
+
+
+def test_all_but_leaves_the_bots_nick_out_of_the_live_view() -> None:
+    state = ChannelState()
+    state.add_names("#c", "CollabBot amy zed")
+    view = AllBut(state.folded_nicks("#c"), "collabbot")
+    assert "collabbot" not in view and "amy" in view
+    assert (len(view), set(view)) == (2, {"amy", "zed"})
+    state.add("#c", "New")
+    assert "new" in view and len(view) == 3
+    assert len(AllBut(state.folded_nicks("#c"), "absent")) == 4

@@ -25,6 +25,7 @@ from bridge.render.irc_split import (
     irc_line_budget,
     split_irc_payload,
 )
+from bridge.render.text import cluster_end
 from tests.spans import IT, SP, B, C, L, P, S, U
 
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -202,7 +203,51 @@ def test_format_relay_lines_cuts_huge_prefix() -> None:
     ],
 )
 def test_anti_highlight(name: str, nicks: list[str], mode: str, expected: str) -> None:
-    assert anti_highlight(name, nicks, mode) == expected  # type: ignore[arg-type]
+    folded = {irc_casefold(n) for n in nicks}
+    assert anti_highlight(name, folded, mode) == expected  # type: ignore[arg-type]
+
+
+NAME_CHARS = st.sampled_from("ab AB_-[]{}|.é😀")
+
+
+@settings(max_examples=300)
+@given(st.text(NAME_CHARS, max_size=12), st.sets(st.text(NAME_CHARS, max_size=4), max_size=60))
+def test_anti_highlight_cuts_every_whole_word_nick_however_many_there_are(
+    name: str, nicks: set[str]
+) -> None:
+    """Small channels are searched nick by nick, big ones by the name's words: the same cuts."""
+    folded_nicks = {irc_casefold(n) for n in nicks}
+    folded = irc_casefold(name)
+    expected = set()
+    for nick in filter(None, folded_nicks):
+        for at in range(len(folded) - len(nick) + 1):
+            end = at + len(nick)
+            if folded[at:end] != nick:
+                continue
+            if (at == 0 or not folded[at - 1].isalnum()) and (
+                end == len(folded) or not folded[end].isalnum()
+            ):
+                expected.add(min(cluster_end(name, at), end))
+    out = name
+    for cut in sorted(expected, reverse=True):
+        out = out[:cut] + "\u200b" + out[cut:]
+    assert anti_highlight(name, folded_nicks, "auto") == out
+
+
+@given(st.text())
+def test_irc_casefold_folds_each_character_alone(text: str) -> None:
+    """The ASCII shortcut folds as the character-by-character rule does, length kept."""
+
+    def fold(ch: str) -> str:
+        if ch.isascii():
+            return ch.translate(_RFC1459_UPPER)
+        return low if len(low := ch.lower()) == 1 else ch
+
+    one_by_one = "".join(fold(ch) for ch in text)
+    assert irc_casefold(text) == one_by_one and len(one_by_one) == len(text)
+
+
+_RFC1459_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^")
 
 
 def test_irc_casefold() -> None:

@@ -14,9 +14,13 @@ questions from it (anti-highlight, /names, identities, whether a channel can be 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, KeysView
+from collections.abc import Set as AbstractSet
+
 from bridge.casemap import irc_casefold
 
 NICK_PREFIXES = "~&@%+!"
+_NOBODY: dict[str, str] = {}
 
 
 class ChannelState:
@@ -52,6 +56,11 @@ class ChannelState:
 
     def nicks(self, channel: str) -> list[str]:
         return sorted(self._members.get(irc_casefold(channel), {}).values(), key=irc_casefold)
+
+    def folded_nicks(self, channel: str) -> KeysView[str]:
+        """The nicks in channel, IRC-case-folded, as a live view: asked for every relayed
+        message, so it folds and copies nothing (a channel may hold a thousand people)."""
+        return self._members.get(irc_casefold(channel), _NOBODY).keys()
 
     def channels_of(self, nick: str) -> list[str]:
         key = irc_casefold(nick)
@@ -126,6 +135,23 @@ class ChannelState:
         if not any(key in members for members in self._members.values()):
             self._accounts.pop(key, None)
             self._masks.pop(key, None)
+
+
+class AllBut(AbstractSet[str]):
+    """A set of folded nicks seen without one of them (the bot's own), copying nothing."""
+
+    def __init__(self, nicks: KeysView[str], left_out: str) -> None:
+        self._nicks = nicks
+        self._left_out = left_out
+
+    def __contains__(self, nick: object) -> bool:
+        return nick != self._left_out and nick in self._nicks
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in self._nicks if n != self._left_out)
+
+    def __len__(self) -> int:
+        return len(self._nicks) - (self._left_out in self._nicks)
 
 
 def same_mask(one: str, other: str) -> bool:

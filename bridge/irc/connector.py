@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
+from bridge.casemap import irc_casefold
 from bridge.config import IrcConfig
 from bridge.irc.accounts import Accounts
 from bridge.irc.caps import CapNegotiation
-from bridge.irc.channels import ChannelState
+from bridge.irc.channels import AllBut, ChannelState
 from bridge.irc.delivery import CommandQueue, Delivery, EchoTracker, Recipients
 from bridge.irc.inbound import EventTable, Inbound, Inbox, OnMessage
 from bridge.irc.joins import Joins
@@ -158,6 +160,10 @@ class IrcConnector:
     def nicks(self, channel: str) -> list[str]:
         """Who is in channel now, the bot excepted."""
         return [n for n in self.channel_state.nicks(channel) if not self.link.is_me(n)]
+
+    def folded_nicks(self, channel: str) -> AbstractSet[str]:
+        """Who is in channel now, IRC-case-folded, the bot excepted (a view, not a copy)."""
+        return AllBut(self.channel_state.folded_nicks(channel), irc_casefold(self.nick))
 
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         """Bytes a payload may use so the line as relayed to others fits the server's limit."""

@@ -11,7 +11,8 @@ Formats chosen here (the router relies on them):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Final, Literal
 
 from bridge.casemap import irc_casefold
@@ -170,14 +171,15 @@ def sanitize_for_irc(text: str) -> list[str]:
 
 
 def anti_highlight(
-    name: str, nicks_in_channel: Iterable[str], mode: Literal["auto", "always", "never"]
+    name: str, folded_nicks: AbstractSet[str], mode: Literal["auto", "always", "never"]
 ) -> str:
     """Insert U+200B into a relayed name so IRC users with that nick are not pinged by every line.
 
     "never": unchanged. "auto": after the first character of every whole-word occurrence of a
     channel nick in the name (IRC case-folded, word = not next to a letter/digit). "always":
     like auto, plus after the first character of the name. A one-character match gets the
-    space after it (cannot be split).
+    space after it (cannot be split). folded_nicks: the channel's nicks, already
+    IRC-case-folded (ChannelState keeps them so; folding hundreds for each message cost ms).
     """
     if mode == "never" or not name:
         return name
@@ -185,19 +187,35 @@ def anti_highlight(
     cuts: set[int] = set()
     if mode == "always":
         cuts.add(cluster_end(name, 0))
-    for nick in {irc_casefold(n) for n in nicks_in_channel if n}:
-        at = folded.find(nick)
-        while at >= 0:
-            end = at + len(nick)
-            before_ok = at == 0 or not folded[at - 1].isalnum()
-            after_ok = end == len(folded) or not folded[end].isalnum()
-            if before_ok and after_ok:
-                cuts.add(min(cluster_end(name, at), end))
-            at = folded.find(nick, at + 1)
+    for at, end in _whole_word_matches(folded, folded_nicks):
+        cuts.add(min(cluster_end(name, at), end))
     out = name
     for cut in sorted(cuts, reverse=True):
         out = out[:cut] + ZWSP + out[cut:]
     return out
+
+
+def _whole_word_matches(folded: str, nicks: AbstractSet[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of every nick found in folded as a whole word. Whichever is fewer is
+    tried: each nick of the channel, or each stretch of the name between word boundaries
+    (looked up in the set), so a channel of thousands costs no more than its name."""
+    starts = [i for i in range(len(folded)) if i == 0 or not folded[i - 1].isalnum()]
+    ends = [j for j in range(1, len(folded) + 1) if j == len(folded) or not folded[j].isalnum()]
+    if len(starts) * len(ends) < len(nicks):
+        for at in starts:
+            for end in ends:
+                if end > at and folded[at:end] in nicks:
+                    yield at, end
+        return
+    for nick in nicks:
+        at = folded.find(nick) if nick else -1
+        while at >= 0:
+            end = at + len(nick)
+            if (at == 0 or not folded[at - 1].isalnum()) and (
+                end == len(folded) or not folded[end].isalnum()
+            ):
+                yield at, end
+            at = folded.find(nick, at + 1)
 
 
 def _plain_line(text: str) -> str:

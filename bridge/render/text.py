@@ -113,7 +113,23 @@ def strip_controls(
     """Drop control characters (tab becomes a space) and move spans so they still fit the text.
 
     With breaks_to_space, line breaks become one space (CR LF too) instead of vanishing.
+    Nearly every message has nothing to change: one regex search tells, before the loop
+    over every character (30 µs for a line, paid twice per relayed message).
     """
+    if not (_CONTROL_OR_BREAK_RE if breaks_to_space else _CONTROL_RE).search(text):
+        return text, tuple(clip_spans(spans, 0, len(text)))
+    return _strip_each(text, spans, breaks_to_space)
+
+
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""What is_control() is true for (tab included: it becomes a space)."""
+_CONTROL_OR_BREAK_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+
+
+def _strip_each(
+    text: str, spans: Sequence[Span], breaks_to_space: bool
+) -> tuple[str, tuple[Span, ...]]:
+    """strip_controls, character by character."""
     n = len(text)
     out: list[str] = []
     pos = [0] * (n + 1)
