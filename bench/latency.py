@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import Figure, percentile
+from bench.common import ROOT, Figure, percentile
 from bench.relay import (
     ALICE,
     CHANNEL,
@@ -38,11 +39,13 @@ from bench.relay import (
 )
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.irc_client import IrcClient, connect
+from tests.support.ircd import IrcServer
 from tests.support.ports import free_port
 
 BASE_CHANNEL = "#base"
+NULL_CHANNEL, NULL_GROUP = "#null", GROUP - 1
 # run-number offsets that keep each stream's markers apart
-T2I, I2T, IRC_BASE, POLL_BASE, SEND_BASE = 0, 100, 200, 300, 400
+T2I, I2T, IRC_BASE, POLL_BASE, SEND_BASE, NULL_T2I, NULL_I2T = 0, 100, 200, 300, 400, 500, 600
 PATHS = {"tg_irc": ("irc_base", "poll_base"), "irc_tg": ("irc_base", "send_base")}
 
 
@@ -129,6 +132,43 @@ async def baselines() -> AsyncIterator[Baselines]:
 
 
 @dataclass
+class NullWorld:
+    """bench.null_relay running beside the bridge, with its own fake Bot API."""
+
+    fake: FakeTelegram
+
+
+@contextlib.asynccontextmanager
+async def null_relay(ircd: IrcServer) -> AsyncIterator[NullWorld]:
+    """Start the store-nothing relay on the bridge's ircd (bounded wait for its "ready")."""
+    async with FakeTelegram() as fake:
+        fake.add_chat(NULL_GROUP, "supergroup", title="Null")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.null_relay",
+            ircd.host,
+            str(ircd.port),
+            NULL_CHANNEL,
+            fake.api_url,
+            fake.token,
+            str(NULL_GROUP),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(proc.stdout.readline(), 20.0)
+            if line.strip() != b"ready":
+                raise RuntimeError(f"bench.null_relay did not start: {line!r}")
+            yield NullWorld(fake)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+
+
+@dataclass
 class Clients:
     observer: IrcClient
     speaker: IrcClient
@@ -140,6 +180,7 @@ async def _clients(w: World) -> Clients:
     for c in (observer, speaker):
         await c.join(CHANNEL)
         await c.join(BASE_CHANNEL)
+        await c.join(NULL_CHANNEL)
     return Clients(observer, speaker)
 
 
@@ -167,9 +208,11 @@ async def measure(
     period: float,
     directions: tuple[str, ...],
     raw: dict[str, Stream] | None = None,
+    null: NullWorld | None = None,
 ) -> dict[str, dict[int, float]]:
     """Send `count` samples of each direction and their baselines, one of each per period;
-    returns stream name → {seq: ms} (and the streams' own times in raw, if given)."""
+    returns stream name → {seq: ms} (and the streams' own times in raw, if given). With
+    null, the store-nothing relay carries one message each way per period too."""
     mark_o = len(c.observer.lines)
     streams: dict[str, Stream] = {"irc_base": Stream()}
     plan: list[tuple[str, Fire]] = []
@@ -195,6 +238,18 @@ async def measure(
             c.speaker.privmsg(CHANNEL, text_for(run + I2T, i))
 
         plan += [("irc_tg", i2t), ("send_base", lambda i: b.post(run + SEND_BASE, i))]
+    if null is not None:
+        streams["null_tg_irc"], streams["null_irc_tg"] = Stream(), Stream()
+
+        def null_t2i(i: int) -> None:
+            streams["null_tg_irc"].sent[i] = time.monotonic()
+            null.fake.push_text(NULL_GROUP, ALICE, text_for(run + NULL_T2I, i))
+
+        def null_i2t(i: int) -> None:
+            streams["null_irc_tg"].sent[i] = time.monotonic()
+            c.speaker.privmsg(NULL_CHANNEL, text_for(run + NULL_I2T, i))
+
+        plan += [("null_tg_irc", null_t2i), ("null_irc_tg", null_i2t)]
     b.poll, b.send = Stream(), Stream()
     await _schedule([fire for _, fire in plan], count, period)
 
@@ -205,6 +260,9 @@ async def measure(
         if "irc_tg" in streams:
             streams["irc_tg"].arrived = tg_arrivals(w.fake, run + I2T)
             b.send.arrived = b.sent_arrivals(run + SEND_BASE)
+        if null is not None:
+            streams["null_tg_irc"].arrived = irc_arrivals(c.observer, run + NULL_T2I, mark_o)
+            streams["null_irc_tg"].arrived = tg_arrivals(null.fake, run + NULL_I2T)
 
     def complete() -> bool:
         collect()
@@ -282,14 +340,15 @@ async def latency_section(
 
 async def idle_section(tmp: Path, runs: int, count: int, period: float) -> dict[str, Any]:
     """The rate a real group has: one message every `period` seconds in each direction,
-    the two directions interleaved (half a period apart), baselines between them."""
+    the two directions interleaved, baselines and the store-nothing relay between them."""
     figs = Figures()
-    async with world(tmp, "idle") as w, baselines() as b:
+    both = ("tg_irc", "irc_tg")
+    async with world(tmp, "idle") as w, baselines() as b, null_relay(w.ircd) as null:
         c = await _clients(w)
-        await measure(w, c, b, 900, 3, 0.5, ("tg_irc", "irc_tg"))  # warm-up
+        await measure(w, c, b, 900, 3, 0.5, both, null=null)  # warm-up
         await asyncio.sleep(period)
         for run in range(1, runs + 1):
-            figs.add(await measure(w, c, b, run * 1000, count, period, ("tg_irc", "irc_tg")))
+            figs.add(await measure(w, c, b, run * 1000, count, period, both, null=null))
         await c.observer.close()
         await c.speaker.close()
     return {**figs.summary(), "messages_per_run": count, "period_s": period}

@@ -105,7 +105,10 @@ def _gc_summary(found: list[tuple[str, float, float]], raw: dict[str, Stream]) -
         took = [d for g, _, d in found if g == gen]
         if took:
             each = "" if len(took) > 5 else ": " + ", ".join(f"{d:.2f}" for d in took)
-            parts.append(f"{gen} {len(took)}× (longest {max(took):.2f} ms{each})")
+            parts.append(
+                f"{gen} {len(took)}× (p50 {percentile(took, 50):.2f}, longest {max(took):.2f} ms"
+                f"{each})"
+            )
     flights = [
         (s.sent[k] * 1000.0, s.arrived[k] * 1000.0)
         for s in (raw["tg_irc"], raw["irc_tg"])

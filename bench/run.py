@@ -149,6 +149,16 @@ def latency_rows(
             rows.append(
                 (f"  baselines in the same run ({BASE_NAMES[path]}), p50 / p99", bases, "", "")
             )
+            if f"null_{path}_p50" in d:
+                rows.append(
+                    (
+                        "  a relay that stores nothing, same libraries, same run "
+                        "(bench/null_relay.py), end to end p50 / p99",
+                        _pair(d, f"null_{path}"),
+                        "",
+                        "",
+                    )
+                )
             rows.append(
                 (
                     "  added by the bridge, per message (its e2e − its period's baselines), "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import roster_figures
+from tests.support.irc_client import connect
+from tests.support.ircd import IrcServer
 
 
 async def test_roster_benchmark_sections_run_on_a_small_roster(tmp_path: Path) -> None:
@@ -44,8 +46,10 @@ def test_latency_rows_show_idle_bars_on_end_to_end_and_busy_bars_on_added() -> N
     busy = {f"{k}_{q}": fig(1.0) for k in keys for q in ("p50", "p99")}
     busy.update({f"{p}_added_{q}": fig(0.5) for p in ("tg_irc", "irc_tg") for q in ("p50", "p99")})
     idle = {**busy, "tg_irc_p50": fig(2.5), "messages_per_run": 200, "period_s": 4.0}
+    idle.update({f"null_{p}_{q}": fig(1.8) for p in ("tg_irc", "irc_tg") for q in ("p50", "p99")})
     rows = latency_rows({**busy, "messages_per_run": 500, "rate_per_s": 20.0}, idle)
-    assert len(rows) == 12
+    assert len(rows) == 14  # the store-nothing relay's rows in the idle scenario only
+    assert sum("stores nothing" in r[0] and r[1].startswith("1.80 ms (") for r in rows) == 2
     idle_t2i = next(r for r in rows if r[0].startswith("Telegram → IRC") and "idle" in r[0])
     assert idle_t2i[2] == "≤ 2 ms / ≤ 4 ms" and idle_t2i[3] == "**missed** / met"
 
@@ -59,3 +63,22 @@ async def test_channel_size_bench_routes_through_the_real_connector_state(tmp_pa
     assert all(figures[str(n)]["p50_ms"] > 0 for n in SIZES)
     (row,) = channel_size_rows(figures)
     assert "4 / 500 / 2000 people" in row[0] and row[1].count(" ms") == len(SIZES)
+
+
+async def test_the_store_nothing_relay_carries_text_both_ways(inspircd: IrcServer) -> None:
+    """The idle bench's floor (bench/null_relay.py) relays what the bench measures, on a
+    real ircd and the strict fake Bot API: a Telegram line to the channel, a channel line
+    to the group as HTML."""
+    from bench.latency import NULL_CHANNEL, NULL_GROUP, null_relay
+    from bench.relay import ALICE
+
+    async with null_relay(inspircd) as null:
+        client = await connect(inspircd.host, inspircd.port, "speaker")
+        await client.join(NULL_CHANNEL)
+        null.fake.push_text(NULL_GROUP, ALICE, "hello <irc>")
+        (line,) = await client.expect_privmsgs(NULL_CHANNEL, 1, timeout=10)
+        assert (line.source_nick, line.text) == ("nullrelay", "<Alice> hello <irc>")
+        client.privmsg(NULL_CHANNEL, "hi & <b>")
+        (sent,) = await null.fake.wait_sent(timeout=10)
+        assert (sent.chat_id, sent.text) == (NULL_GROUP, "<b>speaker</b>: hi &amp; &lt;b&gt;")
+        await client.close()
