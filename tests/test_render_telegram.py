@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from bridge.model import Span, SpanKind
 from bridge.render.telegram_html import (
+    _NESTING,
+    _Run,
+    _runs,
     entities_to_spans,
     irc_to_telegram_html,
     safe_href,
@@ -225,3 +228,51 @@ def test_split_plain_text_rejoins_within_limit(text: str, limit: int) -> None:
     for chunk in chunks:
         assert chunk
         assert telegram_visible_length(chunk) <= limit
+
+
+def _runs_by_character(text: str, spans: list[Span]) -> list[_Run]:
+    """The rule as first written, one character at a time: the reference for _runs."""
+    n = len(text)
+    mono: list[SpanKind | None] = [None] * n
+    link: list[str | None] = [None] * n
+    flags: list[set[SpanKind]] = [set() for _ in range(n)]
+    for sp in spans:
+        lo, hi = max(sp.start, 0), min(sp.end, n)
+        for i in range(lo, hi):
+            if sp.kind is SpanKind.PRE or (sp.kind is SpanKind.CODE and mono[i] is None):
+                mono[i] = sp.kind
+            elif sp.kind is SpanKind.LINK:
+                if link[i] is None and safe_href(sp.url):
+                    link[i] = sp.url
+            elif sp.kind in _NESTING:
+                flags[i].add(sp.kind)
+    runs: list[_Run] = []
+
+    def collect(kind: SpanKind, values: list[str | None]) -> None:
+        """Append one run per maximal stretch of equal non-None values."""
+        i = 0
+        while i < n:
+            if values[i] is None:
+                i += 1
+                continue
+            j = i + 1
+            while j < n and values[j] == values[i]:
+                j += 1
+            runs.append(_Run(kind, i, j, values[i] if kind is SpanKind.LINK else None))
+            i = j
+
+    for kind in (SpanKind.PRE, SpanKind.CODE):
+        collect(kind, ["" if m is kind else None for m in mono])
+    collect(SpanKind.LINK, [u if mono[i] is None else None for i, u in enumerate(link)])
+    for kind in _NESTING[1:]:
+        collect(kind, ["" if kind in f and mono[i] is None else None for i, f in enumerate(flags)])
+    return runs
+
+
+@settings(max_examples=400)
+@given(text_with_spans())
+def test_runs_by_segment_are_the_runs_by_character(case: tuple[str, list[Span]]) -> None:
+    """_runs works per stretch between span edges; it must give exactly the runs, in the
+    order, that the per-character rule gives (precedence of pre, code, the first safe link)."""
+    text, spans = case
+    assert _runs(text, spans) == _runs_by_character(text, spans)

@@ -7,6 +7,7 @@ Telegram counts offsets and its 4096 message limit in UTF-16 code units of the v
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -49,6 +50,8 @@ _NESTING: Final = (
     SpanKind.STRIKE,
 )
 """Kinds that may nest, outermost first when two start and end together."""
+_RUN_ORDER: Final = (SpanKind.PRE, SpanKind.CODE, *_NESTING)
+"""The order _runs lists its runs in (spans_to_html's tie-breaks keep it)."""
 _SAFE_SCHEMES: Final = frozenset({"http", "https", "tg", "mailto"})
 _TAG_RE: Final = re.compile(r"<[^>]*>")
 _BAD_URL_CHARS: Final = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
@@ -119,41 +122,49 @@ class _Run:
 
 def _runs(text: str, spans: Sequence[Span]) -> list[_Run]:
     """Per-character attributes made into runs Telegram accepts: code/pre contain nothing else,
-    links do not overlap (the first wins), links with unsafe schemes are dropped."""
-    n = len(text)
-    mono: list[SpanKind | None] = [None] * n
-    link: list[str | None] = [None] * n
-    flags: list[set[SpanKind]] = [set() for _ in range(n)]
-    for sp in spans:
-        lo, hi = max(sp.start, 0), min(sp.end, n)
-        for i in range(lo, hi):
-            if sp.kind is SpanKind.PRE or (sp.kind is SpanKind.CODE and mono[i] is None):
-                mono[i] = sp.kind
-            elif sp.kind is SpanKind.LINK:
-                if link[i] is None and safe_href(sp.url):
-                    link[i] = sp.url
-            elif sp.kind in _NESTING:
-                flags[i].add(sp.kind)
-    runs: list[_Run] = []
+    links do not overlap (the first wins), links with unsafe schemes are dropped.
 
-    def collect(kind: SpanKind, values: list[str | None]) -> None:
-        """Append one run per maximal stretch of equal non-None values."""
+    Worked out per segment between span edges, not per character: every line relayed to
+    Telegram passes here, and a loop over its characters cost 0.3 ms for one IRC line."""
+    n = len(text)
+    clipped = [(sp, max(sp.start, 0), min(sp.end, n)) for sp in spans]
+    clipped = [(sp, lo, hi) for sp, lo, hi in clipped if lo < hi]
+    edges = sorted({0, n, *(lo for _, lo, _ in clipped), *(hi for _, _, hi in clipped)})
+    # per kind, the value of each segment: "" for a flag, the URL for a link, None for none
+    values: dict[SpanKind, list[str | None]] = {kind: [] for kind in _RUN_ORDER}
+    for a, b in itertools.pairwise(edges):
+        covering = [sp for sp, lo, hi in clipped if lo <= a and b <= hi]
+        kinds = {sp.kind for sp in covering}
+        mono = (
+            SpanKind.PRE
+            if SpanKind.PRE in kinds
+            else SpanKind.CODE
+            if SpanKind.CODE in kinds
+            else None
+        )
+        link = None
+        if mono is None:
+            link = next(
+                (sp.url for sp in covering if sp.kind is SpanKind.LINK and safe_href(sp.url)), None
+            )
+        values[SpanKind.PRE].append("" if mono is SpanKind.PRE else None)
+        values[SpanKind.CODE].append("" if mono is SpanKind.CODE else None)
+        values[SpanKind.LINK].append(link)
+        for kind in _NESTING[1:]:
+            values[kind].append("" if mono is None and kind in kinds else None)
+    runs: list[_Run] = []
+    for kind in _RUN_ORDER:
+        seen = values[kind]
         i = 0
-        while i < n:
-            if values[i] is None:
+        while i < len(seen):  # one run per maximal stretch of equal values
+            if seen[i] is None:
                 i += 1
                 continue
             j = i + 1
-            while j < n and values[j] == values[i]:
+            while j < len(seen) and seen[j] == seen[i]:
                 j += 1
-            runs.append(_Run(kind, i, j, values[i] if kind is SpanKind.LINK else None))
+            runs.append(_Run(kind, edges[i], edges[j], seen[i] if kind is SpanKind.LINK else None))
             i = j
-
-    for kind in (SpanKind.PRE, SpanKind.CODE):
-        collect(kind, ["" if m is kind else None for m in mono])
-    collect(SpanKind.LINK, [u if mono[i] is None else None for i, u in enumerate(link)])
-    for kind in _NESTING[1:]:
-        collect(kind, ["" if kind in f and mono[i] is None else None for i, f in enumerate(flags)])
     return runs
 
 
@@ -238,6 +249,8 @@ def split_plain_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """
     if limit < 2:
         raise ValueError("limit must be at least 2 UTF-16 units")
+    if len(text) * 2 <= limit or utf16_len(text) <= limit:  # nearly always: no loop
+        return [text] if text else []
     chunks: list[str] = []
     start = 0
     n = len(text)
