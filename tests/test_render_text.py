@@ -9,17 +9,19 @@ from bridge.model import Span
 from bridge.render.text import _strip_each, strip_controls
 from tests.spans import B, L
 
-# plain letters most of the time, so both the shortcut and the loop are exercised
+# plain letters most of the time, so both the shortcut and the loop are exercised; line
+# breaks that are not control characters apart, so texts with only those come up often
 CHARS = st.one_of(
     st.sampled_from("ab xy"),
-    st.sampled_from("\t\n\r\x00\x0b\x0c\x1f\x7f\x85\x9f\u2028\u2029\ud800\udfff\u200b\u00e9"),
+    st.sampled_from("\u2028\u2029\u200b\u00e9"),
+    st.sampled_from("\t\n\r\x00\x0b\x0c\x1f\x7f\x85\x9f\ud800\udfff"),
     st.characters(),
 )
 
 
 @st.composite
 def text_and_spans(draw: st.DrawFn) -> tuple[str, list[Span]]:
-    text = draw(st.text(CHARS, max_size=30))
+    text = "".join(draw(st.lists(CHARS, max_size=30)))  # st.text would drop some of them
     spans = []
     for _ in range(draw(st.integers(0, 4))):
         a = draw(st.integers(0, len(text) + 2))  # past the end too: spans get clipped
@@ -46,5 +48,6 @@ def test_controls_go_and_spans_follow() -> None:
         (Span(B, 1, 4), Span(L, 0, 6, "http://x/")),
     )
     assert strip_controls("a\r\nb\u2028c", breaks_to_space=True) == ("a b c", ())
+    assert strip_controls("a\u2028c", breaks_to_space=True) == ("a c", ())  # no control at all
     assert strip_controls("a\u2028c") == ("a\u2028c", ())
     assert strip_controls("plain", [Span(B, 1, 99)]) == ("plain", (Span(B, 1, 5),))

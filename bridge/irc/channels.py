@@ -58,8 +58,9 @@ class ChannelState:
         return sorted(self._members.get(irc_casefold(channel), {}).values(), key=irc_casefold)
 
     def folded_nicks(self, channel: str) -> KeysView[str]:
-        """The nicks in channel, IRC-case-folded, as a live view: asked for every relayed
-        message, so it folds and copies nothing (a channel may hold a thousand people)."""
+        """The nicks in channel, IRC-case-folded (the keys kept here), as a view that follows
+        joins and parts while the bot is in channel: asked for every relayed message, so it
+        folds and copies nothing (a channel may hold a thousand people)."""
         return self._members.get(irc_casefold(channel), _NOBODY).keys()
 
     def channels_of(self, nick: str) -> list[str]:
