@@ -497,6 +497,8 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._messages: dict[tuple[int, int], JSON] = {}
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._slow: dict[str, float] = {}
+        """Method (lower case, or "file" for downloads) → seconds every answer is held."""
         self._rate_limit: tuple[int, float] | None = None
         self._rate_history: dict[int | str, deque[float]] = defaultdict(deque)
         self._consumed_sent: set[int] = set()
@@ -617,6 +619,15 @@ class FakeTelegram:
         * ``"drop"``: the TCP connection is closed without any response, nothing delivered.
         """
         self._faults[method.lower()].append(_Fault(kind, count, retry_after, hang_seconds))
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Hold every answer to ``method`` for ``seconds`` (0 ends it), then answer as usual:
+        a slow Bot API, not a failing one. ``method="file"`` slows file downloads; the
+        answer's status is only known once it is sent."""
+        if seconds > 0:
+            self._slow[method.lower()] = seconds
+        else:
+            self._slow.pop(method.lower(), None)
 
     def rate_limit(self, per_chat: int, window: float) -> None:
         """Answer 429 when a chat would get more than ``per_chat`` messages within a
@@ -984,6 +995,8 @@ class FakeTelegram:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
         if path.startswith("file/bot"):
+            if "file" in self._slow:
+                await self._hang(self._slow["file"])
             return await self._serve_file(path[len("file/bot") :])
         if not path.startswith("bot") or "/" not in path:
             return self._error(404, "Not Found")
@@ -1031,6 +1044,8 @@ class FakeTelegram:
                 attempt.status = 504
                 return web.Response(status=504, text="Gateway Time-out")
 
+        if method.lower() in self._slow:
+            await self._hang(self._slow[method.lower()])
         try:
             result = await self._call(method, params, files)
         except TelegramApiError as exc:
