@@ -21,6 +21,7 @@ from bridge.model import Message
 from bridge.router import Router
 from handlers.registry import build_registry
 from storage.message_map import MessageMap
+from storage.pending_commands import PendingCommands
 from storage.topics import TopicStore
 from tests.helpers_handlers import (
     IRC_CHANNEL,
@@ -64,6 +65,7 @@ async def per_message_ms(tmp: Path, members: int, messages: int) -> list[float]:
             irc=irc,
             telegram=FakeTelegramSide(),
             topics=TopicStore(store.db),
+            pending=PendingCommands(store.db),
         )
         took: list[float] = []
         for n in range(messages):

@@ -27,6 +27,7 @@ from bridge.telegram import FatalTelegramError, TelegramConnector
 from handlers.registry import build_registry
 from storage.db import Database, StorageError
 from storage.message_map import MessageMap
+from storage.pending_commands import PendingCommands
 from storage.roster_store import RosterStore
 from storage.set_aside import SetAsideStore
 from storage.topics import TopicStore
@@ -104,6 +105,7 @@ class App:
             irc=self.irc,
             telegram=self.telegram,
             topics=self.topics,
+            pending=PendingCommands(db),
             links=self.links,
         )
         self.web = self._build_web() if config.web is not None else None
@@ -163,6 +165,7 @@ class App:
         if self.web is not None:
             await self.web.start()
         set_aside = functools.partial(self._set_aside, "telegram")
+        await self.router.resume_commands()  # those a crash or a stop left unanswered
         tasks = {
             "state": asyncio.create_task(self._publish_state(), name="state"),
             "prune": asyncio.create_task(self._prune_periodically(), name="prune"),
@@ -268,6 +271,8 @@ class App:
             return max(0.0, min(cap, deadline - loop.time()))
 
         await _cancel(tasks["telegram"])
+        # Commands still running are cut off at the deadline and run again at the next start.
+        await self.router.lanes.drain(left(grace))
         _, drained = await asyncio.gather(
             self.telegram.confirm(left(CONFIRM_TIMEOUT)), self.outbox.wait_idle(left(grace))
         )

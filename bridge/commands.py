@@ -6,8 +6,9 @@ on IRC as lines queued to their nick for their nick!user@host only (dropped when
 holder quits or changes nick), on Telegram to their private chat with the bot, waiting
 (bounded) for Telegram's verdict so a user who never pressed Start is told so.
 
-What a stranger can make the bot do is bounded before it costs anything: an IRC command
-counts against the per-person limit before a WHOIS is asked, private words that are no
+What a stranger can make the bot do is bounded before it costs anything: a command counts
+against the per-person limit (an IRC user who is not logged in is their user@host, so a new
+nick is no new person) before a WHOIS or a Telegram lookup is spent, private words that are no
 command get no answer on IRC, and private answers per person are capped.
 """
 
@@ -25,6 +26,7 @@ from itertools import islice
 from bridge.audience import Audience
 from bridge.casemap import irc_casefold
 from bridge.config import Config
+from bridge.identity import limit_key
 from bridge.model import Author, Message, MessageKind, Network, split_telegram_chat
 from bridge.outbox import NewItem, Outgoing
 from bridge.pairs import Pairs
@@ -137,10 +139,24 @@ class CommandGateway:
 
     # ---------------------------------------------------------------- running
 
+    def admit(self, msg: Message) -> bool | None:
+        """Count a command against its person's limit before it may cost anything (a WHOIS,
+        a Telegram lookup, a place in the command lanes). True: run it. False: over the
+        limit, say so once (slow_down). None: over the limit, stay quiet. A person is who
+        limit_key() says: an IRC user who is not logged in is their user@host, whatever
+        the nick."""
+        key = limit_key(msg.author)
+        if self._asked.allow(key):
+            return True
+        log.info("rate limit: dropped a command from %s before identifying", key)
+        return False if self._warned.allow(key) else None
+
+    async def slow_down(self, msg: Message) -> None:
+        n = self.config.roster.commands_per_minute
+        await self._reply(msg, f"Slow down, please: at most {n} commands a minute.")
+
     async def run(self, msg: Message, command: Command) -> None:
-        """Unknown names go to the registry too: it rate-limits before it answers."""
-        if not await self._admit(msg):
-            return
+        """Run an admitted command (unknown names go to the registry too, which answers)."""
         author = await self._identify(msg.author)
         paired = self.pairs.paired(msg.chat)
         if paired is not None and paired.network is Network.TELEGRAM:
@@ -166,21 +182,6 @@ class CommandGateway:
         )
         self.runs[msg.chat.network.value] += 1  # read by /metrics
         await self.registry.dispatch(ctx, command.name, command.args)
-
-    async def _admit(self, msg: Message) -> bool:
-        """An IRC command counts against the per-person limit before it may cost a WHOIS;
-        beyond the limit the bot stays quiet, after saying so once. (The registry's own
-        limit, by the identified person, still applies after.)"""
-        if msg.author.network is not Network.IRC:
-            return True
-        key = msg.author.user_id  # the connection as read: its tagged account, or its mask
-        if self._asked.allow(key):
-            return True
-        log.info("rate limit: dropped a command from %s before identifying", key)
-        if self._warned.allow(key):
-            n = self.config.roster.commands_per_minute
-            await self._reply(msg, f"Slow down, please: at most {n} commands a minute.")
-        return False
 
     async def _identify(self, author: Author) -> Author:
         """An IRC invoker is who the server vouches for now (bridge.irc.accounts): a bare

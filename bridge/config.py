@@ -167,6 +167,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         moderators=ro.strings("moderators"),
         telegram_admins_are_moderators=ro.boolean("telegram_admins_are_moderators", False),
         commands_per_minute=ro.count("commands_per_minute", 6),
+        commands_in_flight=ro.count("commands_in_flight", 8),
         unverified_per_host_per_hour=ro.count("unverified_per_host_per_hour", 5),
     )
     for rule in roster.moderators:
@@ -216,6 +217,7 @@ def _web(data: dict[str, Any], problems: list[str]) -> WebConfig | None:
         media_ttl_hours=we.number("media_ttl_hours", 72.0),
         media_cache_mb=we.count("media_cache_mb", 500),
         media_max_mb=we.count("media_max_mb", 20),
+        media_fetches=we.count("media_fetches", 4),
     )
     check_web(web, "public_url" in we.data, problems)
     we.finish()

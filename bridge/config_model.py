@@ -92,6 +92,9 @@ class RosterConfig:
     moderators: tuple[str, ...] = ()
     telegram_admins_are_moderators: bool = False
     commands_per_minute: int = 6
+    commands_in_flight: int = 8
+    """Commands that run at once per network (each may wait on a lookup); more wait their
+    turn beside the relay, which never waits for them."""
     unverified_per_host_per_hour: int = 5
     """New IRC members not logged in to services, per host an hour: clones change nicks, not
     hosts (several people behind one NAT or web gateway fit under 5)."""
@@ -114,6 +117,9 @@ class WebConfig:
     media_cache_mb: int = 500
     media_max_mb: int = 20
     """Telegram's Bot API downloads at most 20 MB; larger files get no link."""
+    media_fetches: int = 4
+    """Downloads from Telegram for media links at once; more requests wait for a slot
+    (503 with Retry-After after a while). Downloads have their own HTTP client anyway."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bridge.model import UserId
+from bridge.model import Author, Network, UserId
 
 ACCOUNT_PREFIX = "account:"
 MASK_PREFIX = "mask:"
@@ -53,3 +53,21 @@ def account_now(*, tagged: bool, tag: str | None, seen: str | None) -> str | Non
     WHOIS), which it keeps only while it shares a channel with it; else nothing.
     """
     return (tag or None) if tagged else seen
+
+
+def limit_key(author: Author) -> tuple[str, str]:
+    """Whom a per-person limit counts: a Telegram user (or the chat they post as), an IRC
+    services account, else the IRC connection's user@host. The nick is left out, so an
+    unregistered IRC user cannot start afresh by changing nick.
+
+    >>> limit_key(Author(Network.IRC, UserId("mask:a!u@h"), "a", "a", mask="a!u@h"))
+    ('irc', 'host:u@h')
+    >>> limit_key(Author(Network.IRC, UserId("account:bob"), "b", "b", account="bob"))
+    ('irc', 'account:bob')
+    """
+    if author.network is Network.TELEGRAM:
+        return (author.network.value, str(author.posted_as or author.user_id))
+    if author.account:
+        return (author.network.value, ACCOUNT_PREFIX + author.account)
+    nick, bang, user_host = (author.mask or "").partition("!")
+    return (author.network.value, "host:" + user_host if bang else "nick:" + (author.nick or nick))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from bridge.errors import PermissionDenied, UsageError
+from bridge.identity import limit_key
 from handlers import listing, moderation, names, roster_commands
 from handlers.context import CommandContext
 from handlers.help import START_SPEC, help_spec
@@ -61,7 +62,7 @@ class CommandRegistry:
 
     async def dispatch(self, ctx: CommandContext, name: str, args: str) -> None:
         """Run one command for ctx; every failure becomes a reply or a log line, never a raise."""
-        key = (ctx.invoker.network.value, str(ctx.invoker.posted_as or ctx.invoker.user_id))
+        key = limit_key(ctx.invoker)
         allowed = self._allow(key)
         if allowed is None:
             log.info("rate limit: dropped %s from %s", name, key)

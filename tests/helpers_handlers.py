@@ -21,6 +21,7 @@ from handlers.context import CommandContext
 from handlers.registry import CommandRegistry
 from storage.db import Database
 from storage.message_map import MessageMap
+from storage.pending_commands import PendingCommands
 from storage.roster_store import RosterStore
 from storage.topics import TopicStore
 
@@ -314,6 +315,7 @@ def make_rig(
         irc=fake_irc,
         telegram=fake_tg,
         topics=TopicStore(store.db),
+        pending=PendingCommands(store.db),
     )
     return Rig(router, outbox, fake_irc, fake_tg, config)
 
@@ -324,6 +326,12 @@ def make_router(
     """A real Router over a real store; irc/roster are extra TOML lines for those tables."""
     rig = make_rig(store, registry, irc=irc, roster=roster)
     return rig.router, rig.outbox
+
+
+async def handled(router: Router, msg: Message) -> None:
+    """router.handle(msg), and then whatever command it queued in the lanes, run to its end."""
+    await router.handle(msg)
+    await router.lanes.idle()
 
 
 def said(author: Author, text: str, chat: ChatRef | None = None, n: int = 0) -> Message:

@@ -20,6 +20,7 @@ from tests.helpers_handlers import (
     IRC_CHANNEL,
     TG_GROUP,
     Rig,
+    handled,
     irc_author,
     make_rig,
     said,
@@ -95,8 +96,8 @@ def test_the_configured_irc_prefix(store: RosterStore, registry: CommandRegistry
 
 
 async def test_answers_stay_where_the_command_was_typed(rig: Rig) -> None:
-    await rig.router.handle(said(ALICE, "/members"))
-    await rig.router.handle(said(BOB, "!members"))
+    await handled(rig.router, said(ALICE, "/members"))
+    await handled(rig.router, said(BOB, "!members"))
     assert rig.outbox.telegram_texts(TG_GROUP.chat_id) == ["No members yet. Be the first: /join"]
     assert rig.outbox.irc_lines("#collab") == ["No members yet. Be the first: !join"]
     assert {(i.network, i.kind) for i in rig.outbox.items} == {
@@ -106,15 +107,15 @@ async def test_answers_stay_where_the_command_was_typed(rig: Rig) -> None:
 
 
 async def test_an_edited_command_is_not_run_again(rig: Rig, store: RosterStore) -> None:
-    await rig.router.handle(replace(said(ALICE, "/join"), is_edit=True))
+    await handled(rig.router, replace(said(ALICE, "/join"), is_edit=True))
     assert rig.outbox.items == []
     assert await store.get_member_by_identity(Network.TELEGRAM, ALICE.user_id) is None
 
 
 async def test_unknown_commands_are_answered_privately_and_never_in_the_group(rig: Rig) -> None:
-    await rig.router.handle(said(BOB, "frob", chat=BOB_PRIVATE))  # chatter: no answer
-    await rig.router.handle(said(BOB, "!frob", chat=BOB_PRIVATE))
-    await rig.router.handle(said(ALICE, "/frob", chat=ALICE_PRIVATE))
+    await handled(rig.router, said(BOB, "frob", chat=BOB_PRIVATE))  # chatter: no answer
+    await handled(rig.router, said(BOB, "!frob", chat=BOB_PRIVATE))
+    await handled(rig.router, said(ALICE, "/frob", chat=ALICE_PRIVATE))
     assert rig.outbox.irc_lines("bob") == ['There is no command "frob". !help lists them all.']
     assert rig.outbox.telegram_texts(ALICE.user_id) == [
         'There is no command "frob". /help lists them all.'
@@ -122,7 +123,7 @@ async def test_unknown_commands_are_answered_privately_and_never_in_the_group(ri
 
 
 async def test_private_telegram_answers_wait_for_telegrams_verdict(rig: Rig) -> None:
-    await rig.router.handle(said(ALICE, "/help"))
+    await handled(rig.router, said(ALICE, "/help"))
     private, _pointer = rig.outbox.items
     assert (private.network, private.chat, private.kind) == ("telegram", ALICE.user_id, "reply")
     assert isinstance(private.payload, TelegramHtml) and "/whois" in private.payload.html
@@ -133,7 +134,7 @@ async def test_private_telegram_answers_wait_for_telegrams_verdict(rig: Rig) -> 
     # Someone who never pressed Start: Telegram refuses, and the group is told what to do.
     rig.outbox.items.clear()
     rig.outbox.accepts = False
-    await rig.router.handle(said(ALICE, "/help", n=1))
+    await handled(rig.router, said(ALICE, "/help", n=1))
     assert rig.outbox.telegram_texts(TG_GROUP.chat_id) == [NEED_START]
     assert rig.outbox.telegram_texts(ALICE.user_id) == []
 
@@ -147,7 +148,7 @@ def test_a_long_telegram_answer_is_split_then_escaped() -> None:
 
 
 async def test_irc_private_answers_are_lines_queued_to_the_nick(rig: Rig) -> None:
-    await rig.router.handle(said(BOB, "!help"))
+    await handled(rig.router, said(BOB, "!help"))
     assert rig.outbox.irc_lines("#collab") == ["I sent you the list of commands privately."]
     lines = rig.outbox.irc_lines("bob")
     assert lines[0] == "!help [command] — list the commands, or explain one"
@@ -163,13 +164,13 @@ async def test_an_irc_invoker_without_an_account_tag_is_looked_up(
     rig = make_rig(store, registry, roster='moderators = ["irc:account:carolacc"]')
     rig.irc.services["carol"] = "carolacc"
     carol = irc_author("carol", account=None)
-    await rig.router.handle(
-        said(carol, "!export", chat=replace(BOB_PRIVATE, chat_id=ChatId("carol")))
+    await handled(
+        rig.router, said(carol, "!export", chat=replace(BOB_PRIVATE, chat_id=ChatId("carol")))
     )
     assert rig.irc.whois == ["carol"]
     assert rig.outbox.irc_lines("carol")[0].startswith("--- roster.csv: Members roster: 0 members")
     # With an account tag the server already said who it is: no lookup.
-    await rig.router.handle(said(BOB, "!members"))
+    await handled(rig.router, said(BOB, "!members"))
     assert rig.irc.whois == ["carol"]
 
 
@@ -178,7 +179,7 @@ async def test_an_irc_lookup_that_finds_no_account_grants_nothing(
 ) -> None:
     rig = make_rig(store, registry, roster='moderators = ["irc:account:carol"]')
     carol = irc_author("carol", account=None)
-    await rig.router.handle(said(carol, "!export"))
+    await handled(rig.router, said(carol, "!export"))
     assert rig.outbox.irc_lines("#collab") == ["Sorry, !export is for moderators only."]
 
 
@@ -191,8 +192,8 @@ async def test_telegram_group_admins_are_moderators_only_when_configured(
     rig.telegram.admins[TG_GROUP.chat_id] = frozenset({1005})
     rig.telegram.in_group[TG_GROUP.chat_id] = {"1005"}  # an admin is in the group
     dave = tg_author(1005, "Dave", "dave")
-    await rig.router.handle(
-        said(dave, "/export", chat=replace(ALICE_PRIVATE, chat_id=ChatId("1005")))
+    await handled(
+        rig.router, said(dave, "/export", chat=replace(ALICE_PRIVATE, chat_id=ChatId("1005")))
     )
     files = rig.outbox.documents("1005")
     if configured:
@@ -208,7 +209,7 @@ async def test_a_file_telegram_refuses_is_reported(
 ) -> None:
     rig = make_rig(store, registry, roster=f'moderators = ["telegram:{ALICE.user_id}"]')
     rig.outbox.accepts = False
-    await rig.router.handle(said(ALICE, "/export"))
+    await handled(rig.router, said(ALICE, "/export"))
     assert rig.outbox.telegram_texts(TG_GROUP.chat_id) == [NEED_START]
 
 
@@ -243,10 +244,10 @@ async def test_private_chatter_gets_one_hint_an_hour(rig: Rig) -> None:
 
 
 async def test_private_chatter_reaches_the_hint_through_the_router(rig: Rig) -> None:
-    await rig.router.handle(said(ALICE, "hello", chat=ALICE_PRIVATE))
-    await rig.router.handle(said(ALICE, "hello?", chat=ALICE_PRIVATE, n=1))
+    await handled(rig.router, said(ALICE, "hello", chat=ALICE_PRIVATE))
+    await handled(rig.router, said(ALICE, "hello?", chat=ALICE_PRIVATE, n=1))
     photo = Message("tg:p:2", ALICE, ALICE_PRIVATE, attachments=(Attachment("photo"),))
-    await rig.router.handle(photo)
+    await handled(rig.router, photo)
     assert rig.outbox.telegram_texts(ALICE.user_id) == [
         "I relay the bridged group and answer commands: try /help."
     ]

@@ -24,6 +24,7 @@ from tests.helpers_handlers import (
     IRC_CHANNEL,
     FakePresence,
     Recorder,
+    handled,
     irc_author,
     make_ctx,
     make_rig,
@@ -480,13 +481,13 @@ async def test_router_refreshes_names_only_when_they_change(
         return await refresh(identity)
 
     monkeypatch.setattr(store, "refresh_identity", counting)
-    await router.handle(said(ALICE, "/join"))
+    await handled(router, said(ALICE, "/join"))
     for n in range(3):
-        await router.handle(said(ALICE, "hello", n=n))
+        await handled(router, said(ALICE, "hello", n=n))
     assert asked == ["Alice Liddell"]  # the first sighting only, not one per message
     renamed = tg_author(1001, "Alicia", "alicia")
-    await router.handle(said(renamed, "new name", n=4))
-    await router.handle(said(renamed, "same name", n=5))
+    await handled(router, said(renamed, "new name", n=4))
+    await handled(router, said(renamed, "same name", n=5))
     assert asked == ["Alice Liddell", "Alicia"]
     member = await store.get_member_by_identity(Network.TELEGRAM, "1001")
     assert member is not None and member.identities[0] == Identity(
@@ -499,21 +500,21 @@ async def test_router_follows_an_irc_nick_change_by_account(
 ) -> None:
     rig = make_rig(store, registry)
     router = rig.router
-    await router.handle(said(BOB, "!join"))
+    await handled(router, said(BOB, "!join"))
     # NICK without an account tag: the account comes from what the connector knows.
     rig.irc.accounts["robert"] = "bob"
     untagged = replace(BOB, account=None, user_id=UserId("mask:bob!~bob@example.org"))
     renamed = (("new_nick", "robert"),)
     nick = Message("nick:1", untagged, IRC_CHANNEL, kind=MessageKind.NICK, extra=renamed)
-    await router.handle(nick)
+    await handled(router, nick)
     member = await store.get_member_by_identity(Network.IRC, "account:bob")
     assert member is not None and member.identities[0].handle == "robert"
     assert member.display_name == "robert"
     # A member known only by nick!user@host cannot be followed: nothing else changes.
     carol = irc_author("carol", account=None)
-    await router.handle(said(carol, "!join"))
+    await handled(router, said(carol, "!join"))
     before = await snapshot(store)
-    await router.handle(replace(nick, author=carol, extra=(("new_nick", "caroline"),)))
+    await handled(router, replace(nick, author=carol, extra=(("new_nick", "caroline"),)))
     assert await snapshot(store) == before
 
 
@@ -530,7 +531,7 @@ async def test_irc_export_over_the_line_limit_says_what_to_do_instead(
         person = Identity(Network.TELEGRAM, str(5000 + i), f"user{i}")
         member, _ = await store.join(person)
         await store.join_with_interests(person, tags, edit=False)
-    await router.handle(said(BOB, "export", chat=private))
+    await handled(router, said(BOB, "export", chat=private))
     advice = (
         "too long for IRC (more than 200 lines). Send /export to me in a private chat on "
         "Telegram, or ask someone with shell access to run: tgirc-bridge export --config "
@@ -543,7 +544,7 @@ async def test_irc_export_over_the_line_limit_says_what_to_do_instead(
     # One member fewer: the CSV fits (a header and 199 rows); each file is judged alone.
     await store.forget(member.id)
     outbox.items.clear()
-    await router.handle(said(BOB, "export", chat=private, n=1))
+    await handled(router, said(BOB, "export", chat=private, n=1))
     lines = outbox.irc_lines("bob")
     assert lines[0].startswith("--- roster.csv: Members roster: 199 members, ")
     assert lines[1].startswith("member_id,display_name,") and lines[200].startswith("199,user198,")

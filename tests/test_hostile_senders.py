@@ -17,7 +17,7 @@ from bridge.model import ChatId, ChatRef, Network, ReplyRef
 from bridge.render.irc_format import format_forward_prefix, message_to_irc_lines
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import TG_GROUP, make_ctx, make_rig, said, tg_author
+from tests.helpers_handlers import TG_GROUP, handled, make_ctx, make_rig, said, tg_author
 from tests.test_telegram_inbound import GROUP_CHAT, message_json, relayed, update
 
 CHANNEL_BOT: dict[str, Any] = {
@@ -176,7 +176,7 @@ async def test_a_forward_is_never_a_command(store: RosterStore, registry: Comman
         forwarded = replace(said(alice, "/join", chat=chat), forwarded_from="Carol")
         assert rig.router.commands.parse(forwarded) is None
         assert rig.router.commands.parse(replace(forwarded, forwarded_from=None)) is not None
-    await rig.router.handle(replace(said(alice, "/join"), forwarded_from="Carol Chen"))
+    await handled(rig.router, replace(said(alice, "/join"), forwarded_from="Carol Chen"))
     assert rig.outbox.irc_lines("#collab") == ["<Alice Liddell> [fwd from Carol Chen] /join"]
     assert rig.outbox.telegram_texts(TG_GROUP.chat_id) == []
     assert await store.get_member_by_identity(Network.TELEGRAM, alice.user_id) is None

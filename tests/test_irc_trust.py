@@ -18,7 +18,7 @@ from bridge.outbox import NewItem
 from bridge.payloads import IrcLines, decode_payload, encode_payload
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import irc_author, make_rig, said
+from tests.helpers_handlers import handled, irc_author, make_rig, said
 from tests.support.irc_wire import NICK, library_connection
 
 # ------------------------------------------------------- what the bot sees
@@ -210,7 +210,7 @@ async def test_a_command_counts_before_it_costs_a_whois(
     stranger = irc_author("clone", account=None, user="~c", host="c.host")
     private = ChatRef(Network.IRC, ChatId("clone"), is_private=True)
     for n in range(5):
-        await rig.router.handle(said(stranger, "members", chat=private, n=n))
+        await handled(rig.router, said(stranger, "members", chat=private, n=n))
     assert rig.irc.whois == ["clone", "clone"]  # the third and later: no lookup at all
     assert rig.outbox.irc_lines("clone")[-1] == "Slow down, please: at most 2 commands a minute."
     assert len(rig.outbox.items) == 3  # two answers and one warning, then silence
@@ -222,7 +222,7 @@ async def test_private_chatter_on_irc_gets_no_answer_and_no_lookup(
     rig = make_rig(store, registry)
     stranger = irc_author("clone", account=None, user="~c", host="c.host")
     private = ChatRef(Network.IRC, ChatId("clone"), is_private=True)
-    await rig.router.handle(said(stranger, "hello there", chat=private))
+    await handled(rig.router, said(stranger, "hello there", chat=private))
     assert (rig.outbox.items, rig.irc.whois) == ([], [])
 
 
@@ -233,7 +233,7 @@ async def test_private_answers_are_for_the_asker_and_capped(
     bob = irc_author("bob", account="bob", user="~b", host="b.host")
     private = ChatRef(Network.IRC, ChatId("bob"), is_private=True)
     for n in range(PRIVATE_ANSWERS_PER_MINUTE + 5):
-        await rig.router.handle(said(bob, "members", chat=private, n=n))
+        await handled(rig.router, said(bob, "members", chat=private, n=n))
     answers = [i for i in rig.outbox.items if i.chat == "bob"]
     assert len(answers) == PRIVATE_ANSWERS_PER_MINUTE  # then dropped, though allowed to ask
     assert {i.payload.recipient for i in answers if isinstance(i.payload, IrcLines)} == {
@@ -251,7 +251,7 @@ async def test_what_is_queued_to_a_nick_is_dropped_when_its_holder_leaves(
     ]
     bob = irc_author("bob", account="bob")
     where = ChatRef(Network.IRC, ChatId("#collab"))
-    await rig.router.handle(Message("irc:q", bob, where, kind=MessageKind.QUIT))
+    await handled(rig.router, Message("irc:q", bob, where, kind=MessageKind.QUIT))
     assert [i.chat for i in rig.outbox.items] == ["carol"]
 
 

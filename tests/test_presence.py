@@ -17,6 +17,7 @@ from tests.helpers_handlers import (
     FakeIrc,
     FakeTelegramSide,
     Rig,
+    handled,
     irc_author,
     make_rig,
     said,
@@ -59,14 +60,14 @@ def test_recent_speakers_are_bounded_per_group() -> None:
 
 async def test_names_from_both_sides(rig: Rig) -> None:
     rig.irc.members["#collab"] = ["bob", "erin"]
-    await rig.router.handle(said(ALICE, "hello"))
-    await rig.router.handle(said(CAROL, "hi"))
+    await handled(rig.router, said(ALICE, "hello"))
+    await handled(rig.router, said(CAROL, "hi"))
     private = ChatRef(Network.TELEGRAM, ChatId(CAROL.user_id), is_private=True)
-    await rig.router.handle(said(tg_author(1009, "Quiet"), "psst", chat=private))
-    await rig.router.handle(said(BOB, "not a Telegram speaker"))
+    await handled(rig.router, said(tg_author(1009, "Quiet"), "psst", chat=private))
+    await handled(rig.router, said(BOB, "not a Telegram speaker"))
     rig.outbox.items.clear()
-    await rig.router.handle(said(BOB, "!names"))
-    await rig.router.handle(said(ALICE, "/names", n=1))
+    await handled(rig.router, said(BOB, "!names"))
+    await handled(rig.router, said(ALICE, "/names", n=1))
     assert rig.outbox.irc_lines("#collab") == [
         "Collab has 7 members. Spoke there recently: Carol, Alice Liddell."
     ]
@@ -76,7 +77,7 @@ async def test_names_from_both_sides(rig: Rig) -> None:
 async def test_names_when_telegram_does_not_say(rig: Rig) -> None:
     rig.telegram.members = None
     rig.telegram.titles.clear()
-    await rig.router.handle(said(BOB, "!names"))
+    await handled(rig.router, said(BOB, "!names"))
     assert rig.outbox.irc_lines(IRC_CHANNEL.chat_id) == [
         "The Telegram group: member count unknown. No one spoke there recently."
     ]

@@ -30,6 +30,7 @@ from tests.helpers_handlers import (
     IRC_CHANNEL,
     TG_GROUP,
     Rig,
+    handled,
     irc_author,
     make_rig,
     tg_author,
@@ -63,8 +64,8 @@ def irc_payloads(rig: Rig) -> list[IrcLines]:
 
 
 async def test_text_goes_to_the_other_side_of_its_pair_rendered_for_it(rig: Rig) -> None:
-    await rig.router.handle(tg("hello <b> & x"))
-    await rig.router.handle(irc("hi <b>&amp; back"))
+    await handled(rig.router, tg("hello <b> & x"))
+    await handled(rig.router, irc("hi <b>&amp; back"))
     to_irc, to_tg = rig.outbox.items
     assert (to_irc.network, to_irc.chat, to_irc.kind) == ("irc", "#collab", "relay")
     assert to_irc.payload == IrcLines(("<Alice Liddell> hello <b> & x",))
@@ -84,35 +85,35 @@ async def test_text_goes_to_the_other_side_of_its_pair_rendered_for_it(rig: Rig)
 
 async def test_channels_match_in_any_case_and_unbridged_chats_are_dropped(rig: Rig) -> None:
     shouting = ChatRef(Network.IRC, ChatId("#COLLAB"))
-    await rig.router.handle(Message("irc:1", BOB, shouting, "hi"))
+    await handled(rig.router, Message("irc:1", BOB, shouting, "hi"))
     assert [i.chat for i in rig.outbox.items] == [TG_GROUP.chat_id]
     rig.outbox.items.clear()
     elsewhere = ChatRef(Network.TELEGRAM, ChatId("-100999"))
-    await rig.router.handle(Message("tg:x:1", ALICE, elsewhere, "hi"))
-    await rig.router.handle(Message("irc:2", BOB, ChatRef(Network.IRC, ChatId("#other")), "hi"))
+    await handled(rig.router, Message("tg:x:1", ALICE, elsewhere, "hi"))
+    await handled(rig.router, Message("irc:2", BOB, ChatRef(Network.IRC, ChatId("#other")), "hi"))
     assert rig.outbox.items == []
 
 
 async def test_actions_both_ways(rig: Rig) -> None:
-    await rig.router.handle(tg("waves", kind=MessageKind.ACTION))
-    await rig.router.handle(irc("nods <slowly>", kind=MessageKind.ACTION))
+    await handled(rig.router, tg("waves", kind=MessageKind.ACTION))
+    await handled(rig.router, irc("nods <slowly>", kind=MessageKind.ACTION))
     assert irc_payloads(rig) == [IrcLines(("Alice Liddell waves",), action=True)]
     assert rig.outbox.telegram_html(TG_GROUP.chat_id) == ["<i>* bob nods &lt;slowly&gt;</i>"]
 
 
 async def test_empty_text_is_not_relayed(rig: Rig) -> None:
-    await rig.router.handle(irc("   "))
-    await rig.router.handle(tg(""))
+    await handled(rig.router, irc("   "))
+    await handled(rig.router, tg(""))
     assert rig.outbox.items == []
-    await rig.router.handle(tg("", attachments=(Attachment("sticker", detail="😀"),)))
+    await handled(rig.router, tg("", attachments=(Attachment("sticker", detail="😀"),)))
     assert rig.outbox.irc_lines("#collab") == ["<Alice Liddell> [sticker 😀]"]
 
 
 async def test_a_telegram_name_that_is_an_irc_nick_does_not_highlight(rig: Rig) -> None:
     rig.irc.members["#collab"] = ["bob", "Carol"]
     carol = tg_author(1003, "Carol", "carol")
-    await rig.router.handle(Message("tg:c:1", carol, TG_GROUP, "ping?"))
-    await rig.router.handle(tg("pong"))
+    await handled(rig.router, Message("tg:c:1", carol, TG_GROUP, "ping?"))
+    await handled(rig.router, tg("pong"))
     assert rig.outbox.irc_lines("#collab") == [f"<C{ZWSP}arol> ping?", "<Alice Liddell> pong"]
 
 
@@ -132,7 +133,7 @@ def answering(text: str, message_id: str = "77", *, by_bridge: bool = True) -> R
 
 async def test_a_reply_to_a_relayed_message_names_its_recorded_author(rig: Rig) -> None:
     await remember(rig, "77", "carol", "who reviews the patch?")
-    await rig.router.handle(tg("me!", reply_to=answering("carol: who reviews the patch?")))
+    await handled(rig.router, tg("me!", reply_to=answering("carol: who reviews the patch?")))
     assert rig.outbox.irc_lines("#collab") == [
         '<Alice Liddell> [re carol: "who reviews the patch?"] me!'
     ]
@@ -150,13 +151,13 @@ async def test_a_reply_to_a_relayed_message_names_its_recorded_author(rig: Rig) 
 async def test_an_unrecorded_reply_reads_the_author_back_from_our_rendering(
     rig: Rig, shown: str, quoted: str
 ) -> None:
-    await rig.router.handle(tg("yes", reply_to=answering(shown)))
+    await handled(rig.router, tg("yes", reply_to=answering(shown)))
     assert rig.outbox.irc_lines("#collab") == [f"<Alice Liddell> {quoted} yes"]
 
 
 async def test_a_reply_to_a_person_is_left_as_telegram_said(rig: Rig) -> None:
     await remember(rig, "5", "someone else", "not this")
-    await rig.router.handle(tg("yes", reply_to=ReplyRef("Carol", "lunch?", "5")))
+    await handled(rig.router, tg("yes", reply_to=ReplyRef("Carol", "lunch?", "5")))
     assert rig.outbox.irc_lines("#collab") == ['<Alice Liddell> [re Carol: "lunch?"] yes']
 
 
@@ -174,7 +175,7 @@ async def test_a_reply_to_a_person_is_left_as_telegram_said(rig: Rig) -> None:
     ids=["telegram text", "telegram action", "irc text", "irc action"],
 )
 async def test_the_no_relay_prefix_keeps_a_message_on_its_side(rig: Rig, message: Message) -> None:
-    await rig.router.handle(message)
+    await handled(rig.router, message)
     assert rig.outbox.items == []
 
 
@@ -182,10 +183,10 @@ async def test_the_no_relay_prefix_counts_only_at_the_start_and_is_configurable(
     store: RosterStore, registry: CommandRegistry
 ) -> None:
     rig = make_rig(store, registry, relay='no_relay_prefix = "~"')
-    await rig.router.handle(tg("~ private"))
-    await rig.router.handle(tg("// relayed now", n=1))
-    await rig.router.handle(irc("a ~ b"))
-    await rig.router.handle(tg("~Newbie", n=2, kind=MessageKind.JOIN))  # a name, not text
+    await handled(rig.router, tg("~ private"))
+    await handled(rig.router, tg("// relayed now", n=1))
+    await handled(rig.router, irc("a ~ b"))
+    await handled(rig.router, tg("~Newbie", n=2, kind=MessageKind.JOIN))  # a name, not text
     assert rig.outbox.irc_lines("#collab") == [
         "<Alice Liddell> // relayed now",
         "* ~Newbie joined the Telegram group",
@@ -215,16 +216,16 @@ async def test_the_ignore_list(
 ) -> None:
     rig = make_rig(store, registry, relay=IGNORE)
     chat, prefix = (TG_GROUP, "/") if author.network is Network.TELEGRAM else (IRC_CHANNEL, "!")
-    await rig.router.handle(Message("m:1", author, chat, "hello"))
-    await rig.router.handle(Message("m:2", author, chat, f"{prefix}members"))
+    await handled(rig.router, Message("m:1", author, chat, "hello"))
+    await handled(rig.router, Message("m:2", author, chat, f"{prefix}members"))
     assert len(rig.outbox.items) == (0 if ignored else 2)  # relayed, and answered
 
 
 async def test_the_bridges_own_messages_are_never_relayed(rig: Rig) -> None:
     bot = tg_author(999, "CollabBot", "CollabBot")
-    await rig.router.handle(Message("tg:b:1", bot, TG_GROUP, "echo"))
+    await handled(rig.router, Message("tg:b:1", bot, TG_GROUP, "echo"))
     own_nick = irc_author("collabBOT", account=None)  # the server folds case
-    await rig.router.handle(Message("irc:b:1", own_nick, IRC_CHANNEL, "echo"))
+    await handled(rig.router, Message("irc:b:1", own_nick, IRC_CHANNEL, "echo"))
     assert rig.outbox.items == []
 
 
@@ -248,7 +249,7 @@ EVENTS = [
 
 async def test_irc_notices_by_default_only_kicks(rig: Rig) -> None:
     for event in EVENTS:
-        await rig.router.handle(event)
+        await handled(rig.router, event)
     assert rig.outbox.telegram_html(TG_GROUP.chat_id) == [
         "<i>erin was kicked from #collab by dave (too loud)</i>",
         "<i>erin was kicked from #collab by dave</i>",
@@ -261,7 +262,7 @@ async def test_irc_notices_each_switched_by_the_config(
     on = "irc_joins = true\nirc_parts = true\nirc_quits = true\nirc_nick_changes = true"
     rig = make_rig(store, registry, relay=on + "\nirc_kicks = false")
     for event in EVENTS:
-        await rig.router.handle(event)
+        await handled(rig.router, event)
     assert rig.outbox.telegram_texts(TG_GROUP.chat_id) == [
         "dave joined #collab",
         "dave left #collab",
@@ -279,8 +280,8 @@ async def test_telegram_joins_and_leaves_follow_the_config(
     store: RosterStore, registry: CommandRegistry, enabled: bool
 ) -> None:
     rig = make_rig(store, registry, relay=f"telegram_joins = {str(enabled).lower()}")
-    await rig.router.handle(tg("Newbie, Other", kind=MessageKind.JOIN))
-    await rig.router.handle(tg("Newbie", n=1, kind=MessageKind.PART))
+    await handled(rig.router, tg("Newbie, Other", kind=MessageKind.JOIN))
+    await handled(rig.router, tg("Newbie", n=1, kind=MessageKind.PART))
     expected = [
         IrcLines(("* Newbie, Other joined the Telegram group",)),
         IrcLines(("* Newbie left the Telegram group",)),
@@ -295,10 +296,10 @@ async def test_edits_replace_what_still_waits_for_the_debounce(
     store: RosterStore, registry: CommandRegistry
 ) -> None:
     rig = make_rig(store, registry, relay="edit_debounce = 2.5")
-    await rig.router.handle(tg("helo", n=5))
+    await handled(rig.router, tg("helo", n=5))
     for update, text in ((81, "hell"), (82, "hello!")):
         edit = Message(f"tg:{TG_GROUP.chat_id}:5:e{update}", ALICE, TG_GROUP, text, is_edit=True)
-        await rig.router.handle(edit)
+        await handled(rig.router, edit)
     original, *edits = rig.outbox.items
     assert (original.replace_key, original.delay) == (None, 0.0)
     assert [(e.dedup_key, e.replace_key, e.delay) for e in edits] == [
@@ -318,6 +319,6 @@ async def test_edits_replace_what_still_waits_for_the_debounce(
 async def test_a_private_message_is_never_relayed(rig: Rig) -> None:
     alone = ChatRef(Network.TELEGRAM, ChatId(ALICE.user_id), is_private=True)
     to_bot = ChatRef(Network.IRC, ChatId("CollabBot"), is_private=True)
-    await rig.router.handle(Message("tg:p:1", ALICE, alone, "waves", kind=MessageKind.ACTION))
-    await rig.router.handle(Message("irc:p:1", BOB, to_bot, "nods", kind=MessageKind.ACTION))
+    await handled(rig.router, Message("tg:p:1", ALICE, alone, "waves", kind=MessageKind.ACTION))
+    await handled(rig.router, Message("irc:p:1", BOB, to_bot, "nods", kind=MessageKind.ACTION))
     assert rig.outbox.items == []

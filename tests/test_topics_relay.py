@@ -17,9 +17,17 @@ from bridge.presence import Presence
 from bridge.router import Router
 from handlers.registry import CommandRegistry
 from storage.message_map import MessageMap
+from storage.pending_commands import PendingCommands
 from storage.roster_store import RosterStore
 from storage.topics import Topic, TopicStore
-from tests.helpers_handlers import FakeIrc, FakeOutbox, FakeTelegramSide, irc_author, tg_author
+from tests.helpers_handlers import (
+    FakeIrc,
+    FakeOutbox,
+    FakeTelegramSide,
+    handled,
+    irc_author,
+    tg_author,
+)
 
 G = "-1001234"
 """A forum whose topics 16 and 20 have pairs of their own."""
@@ -59,6 +67,7 @@ def rig(store: RosterStore, registry: CommandRegistry) -> tuple[Router, FakeOutb
         irc=FakeIrc(),
         telegram=FakeTelegramSide(),
         topics=TopicStore(store.db),
+        pending=PendingCommands(store.db),
     )
     return router, outbox
 
@@ -86,10 +95,10 @@ async def test_each_topic_goes_to_its_channel_and_the_others_stay(
     rig: tuple[Router, FakeOutbox],
 ) -> None:
     router, outbox = rig
-    await router.handle(tg(f"{G}/16", "a question", 1))
-    await router.handle(tg(f"{G}/20", "a meetup", 2))
-    await router.handle(tg(f"{G}/30", "off topic", 3))  # no pair, no whole-group pair
-    await router.handle(tg(G, "in General", 4))
+    await handled(router, tg(f"{G}/16", "a question", 1))
+    await handled(router, tg(f"{G}/20", "a meetup", 2))
+    await handled(router, tg(f"{G}/30", "off topic", 3))  # no pair, no whole-group pair
+    await handled(router, tg(G, "in General", 4))
     assert irc_lines(outbox) == [
         ("#help", "<Alice Liddell> a question"),
         ("#events", "<Alice Liddell> a meetup"),
@@ -101,7 +110,7 @@ async def test_irc_goes_to_the_pairs_topic_or_the_whole_group(
 ) -> None:
     router, outbox = rig
     for n, channel in enumerate(("#help", "#EVENTS", "#all")):
-        await router.handle(Message(f"irc:{n}", BOB, ChatRef(Network.IRC, ChatId(channel)), "hi"))
+        await handled(router, Message(f"irc:{n}", BOB, ChatRef(Network.IRC, ChatId(channel)), "hi"))
     assert [(i.chat, i.dedup_key) for i in outbox.items] == [
         (f"{G}/16", f"irc:0>tg:{G}/16"),
         (f"{G}/20", f"irc:1>tg:{G}/20"),
@@ -114,13 +123,13 @@ async def test_a_whole_group_pair_names_each_topic(
     rig: tuple[Router, FakeOutbox], store: RosterStore
 ) -> None:
     router, outbox = rig
-    await router.handle(topic_event(f"{H}/7", "created", "Help", 7))
-    await router.handle(tg(f"{H}/7", "hi", 8))
-    await router.handle(tg(f"{H}/9", "unknown topic", 10))
-    await router.handle(tg(H, "in General", 11))
-    await router.handle(tg(f"{H}/7", "/me waves", 12, kind=MessageKind.ACTION))
-    await router.handle(topic_event(f"{H}/7", "edited", "Support", 13))
-    await router.handle(tg(f"{H}/7", "renamed", 14))
+    await handled(router, topic_event(f"{H}/7", "created", "Help", 7))
+    await handled(router, tg(f"{H}/7", "hi", 8))
+    await handled(router, tg(f"{H}/9", "unknown topic", 10))
+    await handled(router, tg(H, "in General", 11))
+    await handled(router, tg(f"{H}/7", "/me waves", 12, kind=MessageKind.ACTION))
+    await handled(router, topic_event(f"{H}/7", "edited", "Support", 13))
+    await handled(router, tg(f"{H}/7", "renamed", 14))
     assert irc_lines(outbox) == [
         ("#all", "<Alice Liddell> [Help] hi"),
         ("#all", "<Alice Liddell> [#9] unknown topic"),
@@ -137,7 +146,7 @@ async def test_a_group_without_topics_is_not_labelled(
 ) -> None:
     router, outbox = rig
     plain = ChatRef(Network.TELEGRAM, ChatId(H), is_forum=False)
-    await router.handle(Message(f"tg:{H}:1", ALICE, plain, "hello"))
+    await handled(router, Message(f"tg:{H}:1", ALICE, plain, "hello"))
     assert irc_lines(outbox) == [("#all", "<Alice Liddell> hello")]
 
 
@@ -145,14 +154,14 @@ async def test_topic_events_are_never_relayed_even_from_a_topic_with_a_pair(
     rig: tuple[Router, FakeOutbox], store: RosterStore
 ) -> None:
     router, outbox = rig
-    await router.handle(topic_event(f"{G}/16", "created", "Help", 16))
-    await router.handle(topic_event(f"{G}/16", "closed", n=17))
-    await router.handle(topic_event(G, "edited", "Lobby", 18))  # General renamed
+    await handled(router, topic_event(f"{G}/16", "created", "Help", 16))
+    await handled(router, topic_event(f"{G}/16", "closed", n=17))
+    await handled(router, topic_event(G, "edited", "Lobby", 18))  # General renamed
     assert outbox.items == []
     topics = TopicStore(store.db)
     assert await topics.closed() == [Topic(G, 16, "Help", True)]
     assert await topics.label(G, 1) == "Lobby"
-    await router.handle(topic_event(f"{G}/16", "reopened", n=19))
+    await handled(router, topic_event(f"{G}/16", "reopened", n=19))
     assert await TopicStore(store.db).closed() == []
 
 
@@ -162,7 +171,7 @@ async def test_topics_of_a_group_that_is_not_bridged_are_not_stored(
     """Anyone can add the bot to a group of theirs: its topics take no room here."""
     router, outbox = rig
     for n in range(1, 4):
-        await router.handle(topic_event(f"-1009999/{n}", "created", f"Spam {n}", n))
+        await handled(router, topic_event(f"-1009999/{n}", "created", f"Spam {n}", n))
     assert outbox.items == []
     assert await store.db.fetchall("SELECT chat FROM telegram_topics") == []
 
@@ -171,7 +180,7 @@ async def test_a_command_in_a_topic_is_answered_in_that_topic(
     rig: tuple[Router, FakeOutbox],
 ) -> None:
     router, outbox = rig
-    await router.handle(tg(f"{G}/30", "/help", 1))  # even a topic without a pair
+    await handled(router, tg(f"{G}/30", "/help", 1))  # even a topic without a pair
     in_chat = [i for i in outbox.items if i.chat != ALICE.user_id]  # the rest is private
     assert [(i.chat, i.kind) for i in in_chat] == [(f"{G}/30", "reply")]
     assert in_chat[0].payload == TelegramHtml("I sent you the list of commands privately.")
