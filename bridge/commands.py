@@ -50,9 +50,10 @@ PRIVATE_ANSWER_TIMEOUT = 30.0
 """How long a command waits for the fate of its private Telegram answer or file. Telegram
 refuses a user who never pressed Start in one request (bounded by telegram.request_timeout,
 15 s by default), and a private chat's pace lets the first parts out at once, so 30 s sees
-the refusal with margin. It is not longer because the Telegram intake waits with the
-command (as it did for the direct send, whose retries took about as long). Past it the
-answer counts as sent: it stays queued and goes out when Telegram is back."""
+the refusal with margin. It is not longer because the command holds one of its network's
+roster.commands_in_flight places meanwhile (the relay never waits for it: see
+bridge/command_lanes.py). Past it the answer counts as sent: it stays queued and goes out
+when Telegram is back."""
 PRIVATE_ANSWERS_PER_MINUTE = 20
 """Private answers (messages or files) one person may get a minute; beyond, they are dropped
 and logged. A command answers privately at most twice (/export's two files), so at the
