@@ -7,6 +7,7 @@ on the network they were typed on, and, where it matters, what the database hold
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -513,7 +514,7 @@ async def test_leave_from_both_networks_removes_every_trace(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
 ) -> None:
     config = config_for(tmp_path, fake_tg, ngircd)
-    async with running_bridge(config):
+    async with running_bridge(config) as bridge:
         bob = await human(ngircd, "bob", CHANNEL)
         try:
             # Alice on Telegram and bob on IRC are one member, with a fresh code pending.
@@ -535,6 +536,8 @@ async def test_leave_from_both_networks_removes_every_trace(
             assert await irc_one(bob, CHANNEL, "!leave") == (
                 "You are not a member, so there is nothing to forget."
             )
+            async with asyncio.timeout(5):  # a command is kept until its answer is queued
+                await bridge.app.router.lanes.idle()
             tables = [
                 r[0] for r in query(tmp_path, "SELECT name FROM sqlite_master WHERE type='table'")
             ]
