@@ -576,6 +576,8 @@ async def test_leave_from_both_networks_removes_every_trace(
             assert await irc_one(bob, CHANNEL, "!leave") == (
                 "Done: I deleted your membership, your identities and your interests."
             )
+            async with asyncio.timeout(5):
+                await bridge.app.router.lanes.idle()
             tables = [
                 r[0] for r in query(tmp_path, "SELECT name FROM sqlite_master WHERE type='table'")
             ]
