@@ -57,8 +57,10 @@ async def world(
     db: Path | None = None,
     module: str = "bridge",
     extra_toml: str = "",
+    telegram: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[World]:
-    """Start ircd + fake Telegram + bridge (subprocess) and stop them afterwards."""
+    """Start ircd + fake Telegram + bridge (subprocess) and stop them afterwards; irc and
+    telegram override keys of the bench config's tables (bench.common.write_config)."""
     pairs = pairs or [(GROUP, CHANNEL)]
     folder = tmp / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,7 @@ async def world(
             pairs=pairs,
             db_path=db_path,
             irc=irc,
+            telegram=telegram,
         )
         if extra_toml:  # more tables, e.g. [web]
             config.write_text(config.read_text(encoding="utf-8") + "\n" + extra_toml)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import channel_size, directory, latency, relay, roster_figures, web_media
+from bench import channel_size, directory, latency, relay, roster_figures, stall, web_media
 from bench.common import ROOT, fmt, machine
 
 OUT = ROOT / "bench"
@@ -41,6 +41,7 @@ SECTIONS = (
     "latency_web",
     "media",
     "directory",
+    *stall.SECTIONS,
 )
 
 
@@ -72,6 +73,10 @@ async def run_all(tmp: Path, only: set[str] | None = None) -> dict[str, Any]:
         ),
         "media": lambda: web_media.media_figures(quick=QUICK),
         "directory": lambda: directory.directory_figures(10_000 if QUICK else 100_000),
+        "stall_lookup": lambda: stall.lookup_section(tmp),
+        "stall_clones": lambda: stall.clones_section(tmp),
+        "stall_downloads": lambda: stall.downloads_section(tmp),
+        "stall_flood": lambda: stall.flood_section(tmp),
     }
     for name, section in sections.items():
         if only is not None and name not in only:
@@ -310,6 +315,7 @@ def render_markdown(r: dict[str, Any]) -> str:
     ]
     rows += channel_size_rows(r.get("channel_size"))
     rows += web_rows(r.get("media"), r.get("directory"), lat, r.get("latency_web"))
+    rows += stall.stall_rows(r)
     table = ["| figure | median (min–max) | bar | |", "|---|---|---|---|"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
@@ -332,6 +338,7 @@ def render_markdown(r: dict[str, Any]) -> str:
             "may share the CPU; latency tails are the figures most sensitive to that)",
             "",
             METHOD,
+            stall.METHOD,
             PROFILE.read_text(encoding="utf-8"),
         ]
     )
@@ -389,20 +396,47 @@ METHOD = """## Method
 """
 
 
+def merge_results(sections: dict[str, Any]) -> None:
+    """Put these sections' figures into results.json (the others kept) and render
+    results.md again; left as it was when the merged results cannot be rendered (no full
+    run yet)."""
+    path = OUT / "results.json"
+    merged: dict[str, Any] = {}
+    if path.exists():
+        merged = json.loads(path.read_text(encoding="utf-8"))
+    merged.update(sections)
+    path.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+    try:
+        text = render_markdown(merged)
+    except (KeyError, TypeError) as exc:
+        print(f"results.md left as it was ({exc!r})", file=sys.stderr)
+        return
+    (OUT / "results.md").write_text(text + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bench [--only idle,latency,...]`; with --only the chosen
-    sections are printed as JSON and the results files are left alone."""
+    sections are printed as JSON and the results files are left alone, except for the
+    stall sections (`--only stall` runs all four): their figures are merged into the
+    results files, the other sections' kept."""
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--only", help="comma-separated sections: " + ", ".join(SECTIONS))
+    parser.add_argument(
+        "--only",
+        help="comma-separated sections: " + ", ".join((*SECTIONS, stall.ALIAS)),
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     only = None if args.only is None else {x.strip() for x in args.only.split(",")}
+    if only is not None and stall.ALIAS in only:
+        only = (only - {stall.ALIAS}) | set(stall.SECTIONS)
     if only is not None and not only <= set(SECTIONS):
         parser.error(f"unknown section(s): {', '.join(sorted(only - set(SECTIONS)))}")
     with tempfile.TemporaryDirectory(prefix="tgirc-bench-") as tmp:
         results = asyncio.run(run_all(Path(tmp), only))
     if only is not None:
         print(json.dumps(results, indent=2))
+        if only <= set(stall.SECTIONS):
+            merge_results({k: results[k] for k in only})
         return 0
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench import roster_figures
 from tests.support.irc_client import connect
 from tests.support.ircd import IrcServer
@@ -82,3 +84,77 @@ async def test_the_store_nothing_relay_carries_text_both_ways(inspircd: IrcServe
         (sent,) = await null.fake.wait_sent(timeout=10)
         assert (sent.chat_id, sent.text) == (NULL_GROUP, "<b>speaker</b>: hi &amp; &lt;b&gt;")
         await client.close()
+
+
+def test_flood_text_is_exact_and_numbered_in_order() -> None:
+    from bench.stall import flood_text, flood_words
+
+    texts = [flood_text(m, 3800) for m in range(2)]
+    assert [len(t) for t in texts] == [3800, 3800]
+    words = flood_words(texts)
+    assert words[0] == (0, 0) and words == sorted(words) and len(words) == len(set(words))
+
+
+def test_stall_rows_judge_every_line_against_the_bar() -> None:
+    """p99 on the bar, and a line that never arrived misses it; the flood needs both its
+    wait and every word of the flood in order."""
+    from bench.stall import stall_rows
+
+    code = {"code": {"commit": "abc1234", "uncommitted": []}}
+    lat = {"p50_ms": 500.0, "p99_ms": 1900.0, "max_ms": 1900.0, "sent": 30, "delivered": 30}
+    base = {**code, "count": 30, "period_s": 1.0, "bound_s": 90.0}
+    results = {
+        "stall_lookup": {**base, **lat, "commands": 4, "slow_s": 15.0},
+        "stall_clones": {
+            **base,
+            **lat,
+            "clones": 8,
+            "p99_ms": 3100.0,
+            "pacing": {"send_burst": 4, "send_rate": 1.0},
+        },
+        "stall_downloads": {**base, **lat, "downloads": 16, "file_slow_s": 60.0, "delivered": 29},
+        "stall_flood": {
+            **code,
+            "short_wait_s": 12.0,
+            "flood_complete": True,
+            "flood_lines": 60,
+            "flood_lines_before_short": 10,
+            "flood_drain_s": 62.0,
+            "messages": 6,
+            "size": 3800,
+            "pacing": {"send_burst": 4, "send_rate": 1.0},
+        },
+    }
+    rows = stall_rows(results)
+    assert [r[3] for r in rows] == ["met", "**missed**", "**missed**", "met"]
+    assert rows[0][1] == "0.50 s / 1.90 s" and "bridge abc1234)" in rows[0][0]
+    assert "29 of 30 arrived" in rows[2][1] and "send_burst 4, send_rate 1;" in rows[1][0]
+    assert rows[3][1].startswith("12.0 s; yes (60 lines, 10 before it")
+    assert stall_rows({}) == []
+    assert stall_rows({"stall_flood": {"error": "boom"}}) == [
+        ("stall_flood (bench/stall.py)", "failed: boom", "", "**missed**")
+    ]
+
+
+@pytest.mark.parametrize("scenario", ["lookup", "clones", "downloads", "flood"])
+async def test_stall_scenarios_run_small(tmp_path: Path, scenario: str) -> None:
+    """Each issue-19 scenario runs end to end on a small scale and everything arrives."""
+    from bench import stall
+
+    if scenario == "lookup":
+        out = await stall.lookup_section(
+            tmp_path, slow=1.0, count=3, period=0.3, commands_at=(0.1, 0.2)
+        )
+        assert out["answered"] == out["commands"] == 2
+    elif scenario == "clones":
+        out = await stall.clones_section(tmp_path, clones=2, count=3, period=0.3, command_at=0.1)
+    elif scenario == "downloads":
+        out = await stall.downloads_section(tmp_path, downloads=2, slow=1.0, count=3, period=0.3)
+        assert out["downloads_fetching"] >= 1
+    else:
+        out = await stall.flood_section(tmp_path, messages=2, size=1000, gap=0.2)
+        assert out["flood_complete"] and out["in_order"] and out["short_wait_s"] is not None
+        assert out["flood_lines"] >= 4
+    if scenario != "flood":
+        assert out["delivered"] == out["sent"] == 3 and out["p99_ms"] > 0
+    assert out["code"]["commit"]
