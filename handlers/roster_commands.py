@@ -282,12 +282,19 @@ async def _redeem(ctx: CommandContext, identity: Identity, code: str) -> None:
         )
         return
     try:
-        member = await ctx.roster.redeem_link_code(code, identity)
+        linked = await ctx.roster.redeem_link_code(code, identity)
     except LinkError as exc:
         await ctx.reply(str(exc))
         return
-    where = "; ".join(_describe(i) for i in member.identities)
-    await ctx.reply(f"Linked: {where} are now one member.")
+    where = "; ".join(_describe(i) for i in linked.member.identities)
+    text = f"Linked: {where} are now one member."
+    if linked.unlisted:  # told here: the private chat where the person is right now
+        text += (
+            "\nYou are no longer listed in the members directory: linking took you out, so "
+            "that your new identity is not published without your say. "
+            f"{prefix_for(ctx)}listed yes lists you again, with both identities."
+        )
+    await ctx.reply(text)
 
 
 _SET_EXAMPLE = "{p}interests python, translation, gadgets"
@@ -337,7 +344,8 @@ SPECS = (
         usage="link [CODE]",
         summary="join your Telegram and IRC identities into one member",
         details="{p}link sends you a one-time code privately (valid 10 minutes); send "
-        "link CODE privately to the bot from your other network to merge the two.",
+        "link CODE privately to the bot from your other network to merge the two. A member "
+        "listed in the web directory is unlisted by it until {p}listed yes.",
         handler=link,
         open_to_anyone=True,  # with a code; the handler asks for the community without one
     ),

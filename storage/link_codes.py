@@ -3,6 +3,7 @@ the two members become one."""
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -30,6 +31,15 @@ class LinkError(Exception):
 class LinkCode:
     code: str
     expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """A redeemed code: the merged member, and whether linking took it out of the web
+    directory (either side was listed; migration 0012's triggers unlist it)."""
+
+    member: Member
+    unlisted: bool
 
 
 async def create_link_code(
@@ -70,8 +80,11 @@ async def discard_link_code(db: Database, code: str) -> bool:
         return cur.rowcount > 0
 
 
-async def redeem_link_code(db: Database, code: str, identity: Identity, now: float) -> Member:
-    """Merge identity's member (if any) into the code owner's member; LinkError otherwise."""
+async def redeem_link_code(db: Database, code: str, identity: Identity, now: float) -> Linked:
+    """Merge identity's member (if any) into the code owner's member; LinkError otherwise.
+
+    The merged member is never listed: a listed member who links must say /listed yes again
+    before the new identity is published."""
     code = "".join(code.split()).upper()
     if len(code) != LINK_CODE_LENGTH or any(c not in LINK_CODE_ALPHABET for c in code):
         raise LinkError(f"That is not a link code: codes are {LINK_CODE_LENGTH} characters.")
@@ -97,15 +110,26 @@ async def redeem_link_code(db: Database, code: str, identity: Identity, now: flo
         if own is None:
             if identity.network.value in target_networks:
                 raise LinkError(_taken(identity.network))
+            was_listed = await _any_listed(conn, target)
             await member_rows.insert_identity(conn, target, identity, now)
         else:
             if target_networks & await member_rows.member_networks(conn, own):
                 raise LinkError(_taken(identity.network))
+            was_listed = await _any_listed(conn, target, own)
             await _merge(conn, own, target)
         await conn.execute("DELETE FROM link_codes WHERE code = ?", (code,))
         member = await member_rows.load_member(conn, target)
     log.info("linked identities into member %d", member.id)
-    return member
+    return Linked(member, unlisted=was_listed)
+
+
+async def _any_listed(conn: aiosqlite.Connection, *member_ids: int) -> bool:
+    """Whether one of these members is in the web directory (before the link unlists it)."""
+    async with conn.execute(
+        "SELECT 1 FROM members WHERE listed = 1 AND id IN (SELECT value FROM json_each(?))",
+        (json.dumps(member_ids),),
+    ) as cur:
+        return await cur.fetchone() is not None
 
 
 async def _merge(conn: aiosqlite.Connection, source: int, target: int) -> None:

@@ -18,7 +18,7 @@ from bridge.identity import irc_key, parse_irc_key
 from bridge.model import Author, Network
 from storage import cleaning, link_codes, member_rows, search
 from storage.db import Database
-from storage.link_codes import LinkCode
+from storage.link_codes import LinkCode, Linked
 from storage.roster_model import (
     MAX_INTERESTS,
     Identity,
@@ -186,8 +186,8 @@ class RosterStore:
     async def discard_link_code(self, code: str) -> bool:
         return await link_codes.discard_link_code(self.db, code)
 
-    async def redeem_link_code(self, code: str, identity: Identity) -> Member:
-        """The merged member; LinkError with the reason shown to the user otherwise."""
+    async def redeem_link_code(self, code: str, identity: Identity) -> Linked:
+        """The merged member (unlisted); LinkError with the reason shown to the user otherwise."""
         return await link_codes.redeem_link_code(self.db, code, identity, self._clock())
 
     # ----------------------------------------------------------------- cleaning

@@ -188,11 +188,49 @@ async def test_linking_an_unlisted_identity_unlists_the_member(stores: Stores) -
     await add(s, tg(1, "Alice"), ["python"], listed=True)
     await add(s, irc("alice_irc"), ["rust"], listed=False)
     code = await s.roster.create_link_code(tg(1, "Alice"))
-    merged = await s.roster.redeem_link_code(code.code, irc("alice_irc"))
+    linked = await s.roster.redeem_link_code(code.code, irc("alice_irc"))
+    merged = linked.member
+    assert linked.unlisted
     assert len(merged.identities) == 2
     assert not await s.directory.is_listed(merged.id)
     assert (await s.directory.members_page()).total == 0
     assert (await s.directory.tags()).tags == ()
+
+
+async def test_linking_into_a_listed_member_never_publishes(stores: Stores) -> None:
+    """Issue 21: a new identity, or one moved from a listed member, unlists the merged
+    member, and the counts the triggers keep follow; /listed yes lists both identities."""
+    s = stores
+    await add(s, tg(1, "Alice"), ["python"], listed=True)
+    code = await s.roster.create_link_code(tg(1, "Alice"))
+    linked = await s.roster.redeem_link_code(code.code, irc("alice_irc"))  # never joined
+    assert linked.unlisted and len(linked.member.identities) == 2
+    assert (await s.directory.members_page()).total == 0
+    assert await s.directory.listed_count() == 0 and (await s.directory.tags()).tags == ()
+    assert "alice_irc" not in await everything_visible(s.directory)
+
+    await add(s, tg(2, "Bob"), ["rust"], listed=True)  # both listed: still unlisted
+    await add(s, irc("bob_irc"), ["lua"], listed=True)
+    code = await s.roster.create_link_code(irc("bob_irc"))
+    linked = await s.roster.redeem_link_code(code.code, tg(2, "Bob"))
+    assert linked.unlisted and not await s.directory.is_listed(linked.member.id)
+    assert await s.directory.listed_count() == 0 and (await s.directory.tags()).tags == ()
+
+    await add(s, tg(3, "Carol"), ["go"], listed=True)  # listed into unlisted: told too
+    await add(s, irc("carol_irc"), ["c"], listed=False)
+    code = await s.roster.create_link_code(irc("carol_irc"))
+    assert (await s.roster.redeem_link_code(code.code, tg(3, "Carol"))).unlisted
+    assert await s.directory.listed_count() == 0
+
+    await add(s, tg(4, "Dan"), ["go"], listed=False)  # nothing was listed: nothing to tell
+    code = await s.roster.create_link_code(tg(4, "Dan"))
+    assert not (await s.roster.redeem_link_code(code.code, irc("dan_irc"))).unlisted
+
+    await s.directory.set_listed(irc("alice_irc"), True)
+    page = await s.directory.members_page()
+    assert [len(m.identities) for m in page.members] == [2]
+    assert await s.directory.listed_count() == 1
+    assert (await s.directory.tags()).tags == (("python", 1),)
 
 
 async def test_version_changes_with_every_roster_write(stores: Stores) -> None:

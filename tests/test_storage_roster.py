@@ -299,7 +299,7 @@ async def test_link_merges_members(store: RosterStore, clock: Clock) -> None:
     await store.join_with_interests(ALICE_IRC, ["lua", "translation"], edit=False)
     code = await store.create_link_code(ALICE_IRC)
     assert len(code.code) == 6 and code.expires_at == clock.now + 600
-    merged = await store.redeem_link_code(code.code.lower(), ALICE_TG)
+    merged = (await store.redeem_link_code(code.code.lower(), ALICE_TG)).member
     assert merged.id == irc.id
     assert {i.network for i in merged.identities} == {Network.TELEGRAM, Network.IRC}
     assert merged.interests == ("lua", "translation", "python")
@@ -321,7 +321,7 @@ async def test_link_new_identity_and_refusals(store: RosterStore, clock: Clock) 
     with pytest.raises(LinkError, match="expired"):
         await store.redeem_link_code(code.code, ALICE_IRC)
     code = await store.create_link_code(ALICE_TG)
-    member = await store.redeem_link_code(code.code, ALICE_IRC)  # IRC side never joined
+    member = (await store.redeem_link_code(code.code, ALICE_IRC)).member  # never joined
     assert len(member.identities) == 2
     code = await store.create_link_code(ALICE_TG)
     with pytest.raises(LinkError, match="already has an IRC identity"):
