@@ -62,7 +62,7 @@ class TelegramConnector:
 
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
-        # One TLS context for both clients: each would load the CA bundle (~50 ms at start).
+        # One TLS context for the three clients: each would load the CA bundle (~50 ms).
         tls = httpx.create_ssl_context()
         self._poll_request = _AnsweredRequest(
             ssl_context=tls,
@@ -94,8 +94,9 @@ class TelegramConnector:
         self._admins: dict[str, tuple[float, frozenset[int]]] = {}
         self._membership = Membership(self.bot)
         self._poller = Poller(self.bot, self._poll_request, config, self._parse)
-        self.files = TelegramFiles(self.bot)
-        """Bytes of media for the web face's links (the token stays in here)."""
+        self.files = TelegramFiles(config, tls)
+        """Bytes of media for the web face's links, on a client of their own (the token
+        stays in there)."""
 
     # --------------------------------------------------------------- start / poll
 
@@ -172,6 +173,7 @@ class TelegramConnector:
         """Close the HTTP clients, after the last delivery."""
         with contextlib.suppress(tg_error.TelegramError):
             await self.bot.shutdown()
+        await self.files.close()
 
     # ------------------------------------------------------- delivery (a Sender)
 

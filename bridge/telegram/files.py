@@ -2,33 +2,60 @@
 
 getFile answers with a path that, joined to the file URL, contains the bot token: the path
 stays inside this module (never logged, never in an error), and only the bytes leave it.
+
+Files come through an HTTP client of their own (its own aiohttp session and connections),
+not the bot's: a download held by a slow file server never takes a connection that
+sendMessage, getUpdates or a lookup is waiting for. How many run at once is the web face's
+to bound ([web] media_fetches, bridge/web/media.py); this client adds no limit of its own.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 
 import telegram
 from telegram import error as tg_error
 
+from bridge.config import TelegramConfig
 from bridge.media_links import FetchError
+from bridge.telegram.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT = 60.0
 """20 MB on a slow link; the IRC user's browser waits this long at most."""
+UNLIMITED = 0
+"""aiohttp's TCPConnector limit meaning "no limit": the web face's slots are the limit."""
 
 
 class TelegramFiles:
-    """A FileSource (bridge/media_links.py) backed by the bot's own HTTP client."""
+    """A FileSource (bridge/media_links.py) on its own HTTP client: getFile and the download
+    both go through a Bot of its own, on the same token, so the bot's pool never sees them."""
 
-    def __init__(self, bot: telegram.Bot) -> None:
-        self._bot = bot
+    def __init__(self, config: TelegramConfig, ssl_context: ssl.SSLContext) -> None:
+        self._request = AiohttpRequest(
+            ssl_context=ssl_context,
+            connection_pool_size=UNLIMITED,
+            read_timeout=config.request_timeout,
+            write_timeout=config.request_timeout,
+            connect_timeout=config.request_timeout,
+        )
+        # The request serves both slots: this Bot never polls, and a Bot left to make its
+        # own getUpdates request would build an httpx client for nothing.
+        self._bot = telegram.Bot(
+            config.token,
+            base_url=config.api_url,
+            base_file_url=config.file_url,
+            request=self._request,
+            get_updates_request=self._request,
+        )
         self.fetched = 0
         """Files downloaded from Telegram (for /metrics: cache misses)."""
 
     async def fetch(self, file_id: str, max_bytes: int) -> bytes:
         try:
+            await self._request.initialize()  # opens the session once; no getMe needed
             file = await self._bot.get_file(file_id)
             if file.file_size is not None and file.file_size > max_bytes:
                 raise FetchError(f"file is {file.file_size} bytes, above {max_bytes}")
@@ -44,6 +71,10 @@ class TelegramFiles:
             raise FetchError(f"file is {len(data)} bytes, above {max_bytes}")
         self.fetched += 1
         return bytes(data)
+
+    async def close(self) -> None:
+        """Close the file client's connections (after the web face stopped)."""
+        await self._request.shutdown()
 
 
 def _first_line(exc: Exception) -> str:

@@ -40,7 +40,13 @@ class WebFace:
         self.links = links
         self.secrets = secrets
         self.cache = MediaCache(cache_folder(db_path), config.media_cache_mb * MIB)
-        self.media = MediaService(links, files, self.cache, load_secret=secrets.get_or_create)
+        self.media = MediaService(
+            links,
+            files,
+            self.cache,
+            load_secret=secrets.get_or_create,
+            fetches=config.media_fetches,
+        )
         self.media.add_routes(self.server.app)
         add_health(self.server.app, health)
         metrics = replace(metrics, media=self.media, cache=self.cache)
@@ -53,5 +59,7 @@ class WebFace:
         await self.server.start()
 
     async def stop(self) -> None:
-        await self.server.stop()
+        # Fetches first: the requests waiting on them are answered 503 at once, so the
+        # server's stop does not wait out a slow download (or a wait for a slot) for them.
         await self.media.close()
+        await self.server.stop()

@@ -4,6 +4,11 @@ A link is checked (404 when tampered, 410 when expired), the file taken from the
 or fetched once from the Bot API (concurrent requests for one file share that fetch; a Bot
 API failure is a 502 and caches nothing) and served by aiohttp's FileResponse, which does
 Content-Length, ETag, Range and HEAD. Nothing under /m/ lists anything.
+
+At most ``fetches`` downloads ([web] media_fetches) run at once; a fetch past that waits for
+a slot, and a request whose fetch has had none for ``slot_wait`` seconds is answered 503
+with Retry-After (a fetch nobody waits for any more gives its place up). Anyone holding a
+link can open it, so many opened at once must not crowd out anything else.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import mimetypes
 import time
 from collections.abc import Awaitable, Callable
@@ -46,6 +52,8 @@ RISKY_TYPES = frozenset(
     }
 )
 """Types a browser would run or parse as a page: served as plain bytes instead."""
+SLOT_WAIT = 30.0
+"""Seconds a request waits for its fetch to get a download slot before a 503."""
 SECRET_REFRESH = 30.0
 """How often the signing secret is read again, so `rotate-web-secret` takes effect on a
 running bridge within half a minute."""
@@ -53,17 +61,34 @@ PAGES = {
     404: ("Not found", "There is no file at this address."),
     410: ("Link expired", "This media link has expired; ask for the file again on Telegram."),
     502: ("File unavailable", "Telegram did not hand out this file; try again later."),
+    503: ("Busy", "Too many files are being fetched right now; try again in a minute."),
 }
 
 
-def page(status: int) -> web.Response:
+def page(status: int, headers: dict[str, str] | None = None) -> web.Response:
     """A short HTML page for an error, the same for every cause (nothing to probe)."""
     title, words = PAGES[status]
     body = (
         f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
         f"<h1>{title}</h1><p>{words}</p></html>\n"
     )
-    return web.Response(status=status, text=body, content_type="text/html")
+    return web.Response(status=status, text=body, content_type="text/html", headers=headers)
+
+
+class Busy(Exception):
+    """No download slot came in time, or the service is closing: 503, try again later."""
+
+
+class _Fetch:
+    """One file's fetch and the requests waiting for it."""
+
+    __slots__ = ("begun", "task", "waiters")
+
+    def __init__(self) -> None:
+        self.begun = asyncio.Event()
+        """Set once the fetch has a slot (or ended without one)."""
+        self.waiters = 0
+        self.task: asyncio.Task[Path | bytes] | None = None
 
 
 def content_type(name: str) -> str:
@@ -88,16 +113,26 @@ class MediaService:
         cache: MediaCache,
         *,
         load_secret: Callable[[], Awaitable[bytes]] | None = None,
+        fetches: int = 4,
+        slot_wait: float = SLOT_WAIT,
     ) -> None:
         self.links = links
         self.source = source
         self.cache = cache
         self._load_secret = load_secret
         self._secret_read = time.monotonic()
-        self._fetching: dict[str, asyncio.Task[Path | bytes]] = {}
+        self._fetching: dict[str, _Fetch] = {}
+        self._slots = asyncio.Semaphore(fetches)
+        self.slot_wait = slot_wait
+        """Seconds a request waits for its fetch to get a slot before a 503."""
+        self._closing = False
         self.served = 0
         self.fetched = 0
         self.failed = 0
+        self.busy = 0
+        """Requests answered 503 (no slot in time, or stopping)."""
+        self.running = 0
+        """Fetches holding a slot now."""
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/m/{token}/{name}", self.serve)
@@ -122,6 +157,9 @@ class MediaService:
             self.failed += 1
             log.warning("web: %s could not be fetched from Telegram: %s", ref.kind, exc)
             return page(502)
+        except Busy:
+            self.busy += 1
+            return page(503, {"Retry-After": str(max(1, math.ceil(self.slot_wait)))})
         ctype = content_type(ref.name)
         headers = {
             "Content-Type": ctype,
@@ -136,32 +174,72 @@ class MediaService:
 
     async def _file(self, ref: MediaRef) -> Path | bytes:
         """The cached file, or the bytes fetched once for every request waiting on them; a
-        browser that gives up does not cancel the fetch the others wait for."""
+        browser that gives up does not cancel a fetch under way. Busy when the fetch had no
+        slot within slot_wait (it is given up when no request waits for it any more)."""
         key = cache_key(ref.file_id)
         path = self.cache.get(key)
         if path is not None:
             return path
-        task = self._fetching.get(key)
-        if task is None:
-            task = asyncio.create_task(self._fetch(ref, key), name=f"fetch {ref.kind}")
-            self._fetching[key] = task
-            task.add_done_callback(lambda done: self._fetched(key, done))
-        return await asyncio.shield(task)
+        if self._closing:
+            raise Busy("stopping")
+        fetch = self._fetching.get(key)
+        if fetch is None:
+            fetch = self._fetching[key] = _Fetch()
+            task = asyncio.create_task(self._fetch(ref, key, fetch), name=f"fetch {ref.kind}")
+            fetch.task = task
+            task.add_done_callback(lambda done: self._fetched(key, fetch, done))
+        assert fetch.task is not None
+        fetch.waiters += 1
+        try:
+            if not fetch.begun.is_set():
+                try:
+                    await asyncio.wait_for(fetch.begun.wait(), self.slot_wait)
+                except TimeoutError:
+                    raise Busy("no download slot") from None
+            return await asyncio.shield(fetch.task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if fetch.task.cancelled() and not (current and current.cancelling()):
+                raise Busy("fetch stopped") from None  # closing: the fetch, not this request
+            raise
+        finally:
+            fetch.waiters -= 1
+            if fetch.waiters == 0 and not fetch.begun.is_set():
+                # nobody waits for it: its place in the queue goes, and the next request
+                # for this file starts a fetch of its own
+                fetch.task.cancel()
+                if self._fetching.get(key) is fetch:
+                    del self._fetching[key]
 
-    async def _fetch(self, ref: MediaRef, key: str) -> Path | bytes:
-        data = await self.source.fetch(ref.file_id, self.links.max_bytes)
+    async def _fetch(self, ref: MediaRef, key: str, fetch: _Fetch) -> Path | bytes:
+        async with self._slots:
+            fetch.begun.set()
+            self.running += 1
+            try:
+                data = await self.source.fetch(ref.file_id, self.links.max_bytes)
+            finally:
+                self.running -= 1
         self.fetched += 1
         stored = await self.cache.put(key, data)
         return stored if stored is not None else data
 
-    def _fetched(self, key: str, task: asyncio.Task[Path | bytes]) -> None:
-        self._fetching.pop(key, None)
+    def _fetched(self, key: str, fetch: _Fetch, task: asyncio.Task[Path | bytes]) -> None:
+        if self._fetching.get(key) is fetch:
+            del self._fetching[key]
+        fetch.begun.set()  # a fetch that ended without a slot: its waiters see how it ended
         if not task.cancelled():
             task.exception()  # seen by every waiter; retrieved here for when none is left
 
+    @property
+    def waiting(self) -> int:
+        """Fetches waiting for a slot now."""
+        return sum(not fetch.begun.is_set() for fetch in self._fetching.values())
+
     async def close(self) -> None:
-        """Stop fetches still running (their browsers get the server's own stop)."""
-        tasks = list(self._fetching.values())
+        """Stop fetches, running or waiting for a slot: their requests, and any that come
+        after, are answered 503 at once, so the server's own stop waits for none of them."""
+        self._closing = True
+        tasks = [fetch.task for fetch in self._fetching.values() if fetch.task is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
