@@ -70,7 +70,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
 
-    tg = Section("telegram", data.get("telegram", {}), problems)
+    tg = Section("telegram", data.get("telegram", {}), problems, TelegramConfig)
     if "telegram" not in data:
         problems.append("telegram: missing required table")
     telegram = TelegramConfig(
@@ -87,7 +87,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     check_url(tg, "file_url", telegram.file_url)
     tg.finish()
 
-    ir = Section("irc", data.get("irc", {}), problems)
+    ir = Section("irc", data.get("irc", {}), problems, IrcConfig)
     if "irc" not in data:
         problems.append("irc: missing required table")
     tls = ir.boolean("tls", True)
@@ -138,7 +138,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         bridges.append(BridgePair(telegram_chat=chat, irc_channel=channel, telegram_topic=topic))
     check_unique_pairs(bridges, problems)
 
-    rl = Section("relay", data.get("relay", {}), problems)
+    rl = Section("relay", data.get("relay", {}), problems, RelayConfig)
     relay = RelayConfig(
         name_format=rl.string("name_format", "<{name}>"),
         anti_highlight=rl.choice("anti_highlight", "auto", ("auto", "always", "never")),
@@ -162,7 +162,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     storage = StorageConfig(path=st.string("path", DEFAULT_DB_PATH))
     st.finish()
 
-    ro = Section("roster", data.get("roster", {}), problems)
+    ro = Section("roster", data.get("roster", {}), problems, RosterConfig)
     roster = RosterConfig(
         moderators=ro.strings("moderators"),
         telegram_admins_are_moderators=ro.boolean("telegram_admins_are_moderators", False),
@@ -178,7 +178,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
             )
     ro.finish()
 
-    de = Section("delivery", data.get("delivery", {}), problems)
+    de = Section("delivery", data.get("delivery", {}), problems, DeliveryConfig)
     delivery = DeliveryConfig(
         horizon_hours=de.number("horizon_hours", 24.0),
         shutdown_grace=de.number("shutdown_grace", 5.0, zero_ok=True),
@@ -210,7 +210,7 @@ def _web(data: dict[str, Any], problems: list[str]) -> WebConfig | None:
     """[web] is optional: without it the bridge runs no web server, as before."""
     if "web" not in data:
         return None
-    we = Section("web", data["web"], problems)
+    we = Section("web", data["web"], problems, WebConfig)
     web = WebConfig(
         public_url=(we.string("public_url", "", required=True) or "").rstrip("/"),
         listen=we.string("listen", "127.0.0.1:8787"),

@@ -8,13 +8,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal, TypeVar
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_REALNAME = "tgirc-bridge: Telegram <-> IRC relay bot"
 DEFAULT_DB_PATH = "data/tgirc-bridge.sqlite3"
 AntiHighlight = Literal["auto", "always", "never"]
+N = TypeVar("N", int, float)
+
+BOUND: Final = "bound"
+"""The metadata key of a numeric field's Bound."""
+DAY: Final = 86_400
+YEAR_HOURS: Final = 8_760
+UNPACED: Final = 100_000
+"""Lines or messages a second (or in a burst) that mean "no pacing at all": for a test server
+or a benchmark; any real network disconnects a bot long before."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The largest value a numeric key may take, and why: check-config refuses more (a value
+    that would only fail at run time, such as a link's expiry beyond its 32 bits)."""
+
+    most: int | float
+    why: str
+    least: float | None = None
+    """Only where a tiny positive value breaks the arithmetic (a rate that reaches 0)."""
+    least_why: str = ""
+
+
+def bounded(default: N, most: N, why: str, *, least: float | None = None, least_why: str = "") -> N:
+    """A numeric key's default with its bounds beside it (enforced for the key of the same
+    name by bridge/config_reader.py; without least, the lower bound is the reader's: count
+    >= 1, number > 0, or >= 0 where 0 means "at once")."""
+    return field(default=default, metadata={BOUND: Bound(most, why, least, least_why)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +50,14 @@ class TelegramConfig:
     token: str
     api_url: str = DEFAULT_API_URL
     file_url: str = DEFAULT_FILE_URL
-    poll_timeout: int = 30
+    poll_timeout: int = bounded(30, 50, "the Bot API holds a long poll 50 s at most")
     """Long-polling timeout in seconds handed to getUpdates."""
-    messages_per_minute: float = 20.0
+    messages_per_minute: float = bounded(
+        20.0, 60.0 * UNPACED, "no pacing at all", least=0.1, least_why="one in ten minutes"
+    )
     """Per-group send rate; Telegram allows a bot about 20 messages a minute in a group."""
-    burst: int = 3
-    request_timeout: float = 15.0
+    burst: int = bounded(3, UNPACED, "no pacing at all")
+    request_timeout: float = bounded(15.0, 600.0, "ten minutes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +76,17 @@ class IrcConfig:
     sasl_password: str | None = None
     nickserv_password: str | None = None
     command_prefix: str = "!"
-    send_burst: int = 4
+    send_burst: int = bounded(4, UNPACED, "no pacing at all")
     """Lines sent back to back before pacing starts (token bucket size)."""
-    send_rate: float = 1.0
+    send_rate: float = bounded(
+        1.0, float(UNPACED), "no pacing at all", least=0.01, least_why="a line in 100 s"
+    )
     """Lines per second after the burst; 1/s is safe on Libera.Chat."""
-    ping_interval: float = 60.0
-    ping_timeout: float = 120.0
+    ping_interval: float = bounded(60.0, 3600.0, "an hour")
+    ping_timeout: float = bounded(120.0, float(DAY), "a day")
     """No line from the server for this long counts as a disconnect."""
-    reconnect_min: float = 1.0
-    reconnect_max: float = 60.0
+    reconnect_min: float = bounded(1.0, 3600.0, "an hour")
+    reconnect_max: float = bounded(60.0, 3600.0, "an hour: an outage is retried hourly at least")
     bot_mode: bool = True
 
 
@@ -73,7 +105,7 @@ class RelayConfig:
     anti_highlight: AntiHighlight = "auto"
     ignore: tuple[str, ...] = ()
     no_relay_prefix: str = "//"
-    edit_debounce: float = 3.0
+    edit_debounce: float = bounded(3.0, 3600.0, "an hour")
     irc_joins: bool = False
     irc_parts: bool = False
     irc_quits: bool = False
@@ -91,19 +123,19 @@ class StorageConfig:
 class RosterConfig:
     moderators: tuple[str, ...] = ()
     telegram_admins_are_moderators: bool = False
-    commands_per_minute: int = 6
-    commands_in_flight: int = 8
+    commands_per_minute: int = bounded(6, 10_000, "more is no limit at all")
+    commands_in_flight: int = bounded(8, 100, "25 times as many may wait besides")
     """Commands that run at once per network (each may wait on a lookup); more wait their
     turn beside the relay, which never waits for them."""
-    unverified_per_host_per_hour: int = 5
+    unverified_per_host_per_hour: int = bounded(5, 10_000, "more is no limit at all")
     """New IRC members not logged in to services, per host an hour: clones change nicks, not
     hosts (several people behind one NAT or web gateway fit under 5)."""
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryConfig:
-    horizon_hours: float = 24.0
-    shutdown_grace: float = 5.0
+    horizon_hours: float = bounded(24.0, float(YEAR_HOURS), "a year")
+    shutdown_grace: float = bounded(5.0, 3600.0, "an hour")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +145,12 @@ class WebConfig:
     public_url: str
     """What media links start with (behind the operator's TLS proxy); no trailing slash."""
     listen: str = "127.0.0.1:8787"
-    media_ttl_hours: float = 72.0
-    media_cache_mb: int = 500
-    media_max_mb: int = 20
+    media_ttl_hours: float = bounded(72.0, float(YEAR_HOURS), "a year")
+    """The link carries its expiry in 32 bits (bridge/media_links.py): a year fits until 2105."""
+    media_cache_mb: int = bounded(500, 1_048_576, "1 TiB")
+    media_max_mb: int = bounded(20, 2000, "what a self-hosted Bot API server hands out")
     """Telegram's Bot API downloads at most 20 MB; larger files get no link."""
-    media_fetches: int = 4
+    media_fetches: int = bounded(4, 64, "each holds up to media_max_mb in memory")
     """Downloads from Telegram for media links at once; more requests wait for a slot
     (503 with Retry-After after a while). Downloads have their own HTTP client anyway."""
 

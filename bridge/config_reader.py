@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import fields
 from typing import Any, TypeVar, cast
+
+from bridge.config_model import BOUND, Bound
 
 T = TypeVar("T")
 
 
 class Section:
-    """Reads one TOML table, remembering which keys were used and every problem found."""
+    """Reads one TOML table, remembering which keys were used and every problem found.
 
-    def __init__(self, name: str, data: Any, problems: list[str]) -> None:
+    model is the table's dataclass (config_model.py): a numeric key whose field was declared
+    with ``bounded()`` is refused outside its bounds."""
+
+    def __init__(
+        self, name: str, data: Any, problems: list[str], model: type | None = None
+    ) -> None:
         self.name = name
         self.problems = problems
+        self.bounds: dict[str, Bound] = {
+            f.name: f.metadata[BOUND]
+            for f in (fields(model) if model is not None else ())
+            if BOUND in f.metadata
+        }
         if not isinstance(data, dict):
             problems.append(f"{name}: expected a table")
             data = {}
@@ -53,21 +67,36 @@ class Section:
     def count(self, key: str, default: int) -> int:
         """A size or rate in whole units: 0 would mean never (nothing sent, nothing run)."""
         value = cast(int, self._get(key, int, "an integer", default, False))
+        bound = self.bounds.get(key)
         if value < 1:
-            self.problems.append(f"{self.name}.{key}: must be at least 1")
-            return default
-        return value
+            problem = "must be at least 1"
+        elif bound is not None and value > bound.most:
+            problem = _too_large(bound, "1 to")
+        else:
+            return value
+        self.problems.append(f"{self.name}.{key}: {problem}")
+        return default
 
     def number(self, key: str, default: float, *, zero_ok: bool = False) -> float:
         """A duration or rate; 0 only where it means "at once" (zero_ok), never negative."""
         value = self._get(key, (int, float), "a number", default, False)
-        if value < 0 and zero_ok:
-            self.problems.append(f"{self.name}.{key}: must not be negative")
-            return default
-        if value <= 0 and not zero_ok:
-            self.problems.append(f"{self.name}.{key}: must be greater than 0")
-            return default
-        return float(value)
+        bound = self.bounds.get(key)
+        least = None if bound is None else bound.least
+        low = f"{_show(least)} to" if least is not None else "0 to" if zero_ok else "above 0 up to"
+        if isinstance(value, float) and math.isnan(value):  # TOML has nan
+            problem = "expected a number, got nan" + _allowed(bound, low)
+        elif value < 0 and zero_ok:
+            problem = "must not be negative"
+        elif value <= 0 and not zero_ok:
+            problem = "must be greater than 0"
+        elif bound is not None and least is not None and value < least:
+            problem = f"must be at least {_show(least)} ({bound.least_why})" + _allowed(bound, low)
+        elif bound is not None and value > bound.most:  # inf too
+            problem = _too_large(bound, low)
+        else:
+            return float(value)
+        self.problems.append(f"{self.name}.{key}: {problem}")
+        return default
 
     def boolean(self, key: str, default: bool) -> bool:
         return cast(bool, self._get(key, bool, "true or false", default, False))
@@ -89,6 +118,20 @@ class Section:
     def finish(self) -> None:
         for key in sorted(set(self.data) - self.used):
             self.problems.append(f"{self.name}.{key}: unknown key")
+
+
+def _too_large(bound: Bound, low: str) -> str:
+    return f"must be at most {_show(bound.most)} ({bound.why})" + _allowed(bound, low)
+
+
+def _allowed(bound: Bound | None, low: str) -> str:
+    """The range named in a problem: "; allowed: 1 to 100"."""
+    return "" if bound is None else f"; allowed: {low} {_show(bound.most)}"
+
+
+def _show(number: float) -> str:
+    """8760, not 8760.0 or 8.76e+03."""
+    return str(int(number)) if float(number).is_integer() else repr(number)
 
 
 def check_url(section: Section, key: str, value: str) -> None:
