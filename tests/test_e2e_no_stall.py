@@ -65,6 +65,11 @@ async def test_a_slow_lookup_holds_no_group_message(
         line = await bob.wait_for(relayed_to(CHANNEL, "still here?"), timeout=2.0)
         assert line.text == "<Dave> still here?"
         assert time.monotonic() - began < 2.0
+        began = time.monotonic()  # and the other way: lookups have connections of their own
+        bob.privmsg(CHANNEL, "yes")
+        [sent] = await fake_tg.wait_sent(in_chat(GROUP), timeout=2.0)
+        assert sent.visible_text == "bob: yes"
+        assert time.monotonic() - began < 2.0
         # The commands were not dropped: once the lookups answer, both are answered.
         fake_tg.slow("getChatMember", 0)
         fake_tg.slow("getChatAdministrators", 0)

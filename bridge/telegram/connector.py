@@ -20,6 +20,7 @@ import telegram
 from telegram import error as tg_error
 
 from bridge.config import TelegramConfig
+from bridge.lru import Lru
 from bridge.model import Message, MessageKind, split_telegram_chat
 from bridge.outbox import Progress, Queued, Sent
 from bridge.pacing import backoff_delay
@@ -40,6 +41,14 @@ from bridge.telegram.polling import (
 log = logging.getLogger(__name__)
 
 __all__ = ["FatalTelegramError", "OnMessage", "SetAside", "TelegramConnector"]
+
+GROUPS_MAX = 1_000
+LOOKUP_CONNECTIONS = 8
+"""Lookups at once (getChatMember, getChatAdministrators, getChat): as many as commands may
+run (roster.commands_in_flight, 8 by default); more wait for a connection, beside the relay."""
+"""Groups whose title and administrators are kept: anyone may add the bot to groups, and
+those written in least recently are forgotten first (a bridged group's title is read again
+with its next message)."""
 
 
 class _AnsweredRequest(AiohttpRequest):
@@ -84,15 +93,31 @@ class TelegramConnector:
             ),
             get_updates_request=self._poll_request,
         )
-        self.titles: dict[str, str] = {}
+        self.titles: Lru[str, str] = Lru(GROUPS_MAX)
         """Titles of the groups the bot has seen, by chat id (for /names)."""
         self.bot_id: int | None = None
         self.username = ""
         self._login_state = "starting"
         self._ready = asyncio.Event()
         self._delivery = TelegramDelivery(self.bot, config, self._ready)
-        self._admins: dict[str, tuple[float, frozenset[int]]] = {}
-        self._membership = Membership(self.bot)
+        self._admins: Lru[str, tuple[float, frozenset[int]]] = Lru(GROUPS_MAX)
+        # Lookups (who is a member, an administrator; a group's title and size) wait on
+        # Telegram for commands, never for the relay: a client of their own, so a slow
+        # lookup never holds a connection a sendMessage waits for.
+        self._lookup_request = AiohttpRequest(
+            ssl_context=tls,
+            connection_pool_size=LOOKUP_CONNECTIONS,
+            read_timeout=config.request_timeout,
+            write_timeout=config.request_timeout,
+            connect_timeout=config.request_timeout,
+        )
+        self._lookups = telegram.Bot(
+            config.token,
+            base_url=config.api_url,
+            request=self._lookup_request,
+            get_updates_request=self._lookup_request,  # never polls
+        )
+        self._membership = Membership(self._lookups)
         self._poller = Poller(self.bot, self._poll_request, config, self._parse)
         self.files = TelegramFiles(config, tls)
         """Bytes of media for the web face's links, on a client of their own (the token
@@ -123,6 +148,7 @@ class TelegramConnector:
         while not self._ready.is_set():
             try:
                 await self.bot.initialize()
+                await self._lookup_request.initialize()
                 me = await self.bot.get_me()
             except (tg_error.InvalidToken, tg_error.Forbidden):
                 raise FatalTelegramError(TOKEN_REJECTED) from None
@@ -173,6 +199,7 @@ class TelegramConnector:
         """Close the HTTP clients, after the last delivery."""
         with contextlib.suppress(tg_error.TelegramError):
             await self.bot.shutdown()
+        await self._lookup_request.shutdown()
         await self.files.close()
 
     # ------------------------------------------------------- delivery (a Sender)
@@ -195,7 +222,7 @@ class TelegramConnector:
     async def check_chat(self, chat: int) -> str | None:
         """None when the bot can see the group, else why not (one clear line at start-up)."""
         try:
-            info = await self.bot.get_chat(chat)
+            info = await self._lookups.get_chat(chat)
         except (tg_error.BadRequest, tg_error.Forbidden) as exc:
             return f"telegram_chat {chat}: {exc} (is the bot a member of the group?)"
         except tg_error.TelegramError:
@@ -208,7 +235,7 @@ class TelegramConnector:
 
     async def member_count(self, chat: str) -> int | None:
         try:
-            return await self.bot.get_chat_member_count(int(split_telegram_chat(chat)[0]))
+            return await self._lookups.get_chat_member_count(int(split_telegram_chat(chat)[0]))
         except tg_error.TelegramError:
             return None
 
@@ -220,7 +247,7 @@ class TelegramConnector:
         if cached is not None and time.monotonic() - cached[0] < max_age:
             return cached[1]
         try:
-            admins = await self.bot.get_chat_administrators(int(chat))
+            admins = await self._lookups.get_chat_administrators(int(chat))
         except tg_error.TelegramError as exc:
             log.info("Telegram: cannot list administrators of %s: %s", chat, exc)
             return cached[1] if cached else frozenset()
