@@ -119,7 +119,7 @@ class _Presence:
     async def telegram_member_count(self, chat: ChatId) -> int | None:
         return None
 
-    def telegram_recent_speakers(self, chat: ChatId) -> list[str]:
+    def telegram_recent_speakers(self, channel: ChatId) -> list[str]:
         return []
 
 

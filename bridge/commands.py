@@ -27,6 +27,7 @@ from bridge.audience import Audience
 from bridge.casemap import irc_casefold
 from bridge.config import Config
 from bridge.identity import limit_key
+from bridge.lru import Lru
 from bridge.model import Author, Message, MessageKind, Network, split_telegram_chat
 from bridge.outbox import NewItem, Outgoing
 from bridge.pairs import Pairs
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 
 HINT_INTERVAL = 3600.0
 """Chatter in a private chat gets one pointer to /help this often, not one per message."""
+HINTED_MAX = 10_000
+"""People remembered as pointed to /help lately; the longest ago are forgotten first (a
+forgotten one may get a second pointer within the hour)."""
 PRIVATE_ANSWER_TIMEOUT = 30.0
 """How long a command waits for the fate of its private Telegram answer or file. Telegram
 refuses a user who never pressed Start in one request (bounded by telegram.request_timeout,
@@ -93,7 +97,7 @@ class CommandGateway:
         self.irc = irc
         self.telegram = telegram
         self._clock = clock
-        self._hinted: dict[str, float] = {}
+        self._hinted: Lru[str, float] = Lru(HINTED_MAX)
         self._asked = PerMinute(config.roster.commands_per_minute, clock)
         self._warned = PerMinute(1, clock)
         self._private_answers = PerMinute(PRIVATE_ANSWERS_PER_MINUTE, clock)

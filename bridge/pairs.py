@@ -44,6 +44,9 @@ class Pairs:
             irc_casefold(b.irc_channel): telegram_chat_key(b.telegram_chat, b.telegram_topic)
             for b in pairs
         }
+        self._pair_of = {
+            irc_casefold(b.irc_channel): (str(b.telegram_chat), b.telegram_topic) for b in pairs
+        }
         self._groups = tuple(dict.fromkeys(str(b.telegram_chat) for b in pairs))
 
     @property
@@ -77,6 +80,11 @@ class Pairs:
     def group_for(self, irc_channel: str) -> str | None:
         """The Telegram chat key (group, or group/topic) of an IRC channel, in any case."""
         return self._to_telegram.get(irc_casefold(irc_channel))
+
+    def telegram_of(self, irc_channel: str) -> tuple[str, int | None] | None:
+        """(group, telegram_topic as configured: None for a whole-group pair) of an IRC
+        channel, in any case; unlike group_for, a pair of General is not its whole group."""
+        return self._pair_of.get(irc_casefold(irc_channel))
 
     def paired(self, chat: ChatRef) -> ChatRef | None:
         """The other side of chat's pair (without a title), or None when chat is not bridged."""

@@ -9,7 +9,17 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bridge.identity import irc_key
-from bridge.model import Author, ChatId, Message, MessageKind, Network, split_telegram_chat
+from bridge.lru import Lru
+from bridge.model import (
+    Author,
+    ChatId,
+    Message,
+    MessageKind,
+    Network,
+    split_telegram_chat,
+    telegram_chat_key,
+)
+from bridge.pairs import Pairs
 from bridge.sides import IrcSide, TelegramSide
 from storage.roster_store import RosterStore, identity_from_author
 
@@ -18,7 +28,11 @@ log = logging.getLogger(__name__)
 SEEN_NAMES_MAX = 10_000
 """Identities whose last seen names are remembered; the oldest are forgotten first."""
 SPEAKERS_MAX = 20
-"""Recent speakers remembered per Telegram group (/names shows a few of them)."""
+"""Recent speakers remembered per Telegram chat, a group or one forum topic of it (/names
+shows a few of them)."""
+SPEAKER_CHATS_MAX = 1_000
+"""Telegram chats (groups, forum topics) whose speakers are remembered; those spoken in
+least recently are forgotten first (a forum's members may open topics without end)."""
 SPEAKERS_WINDOW = 3600.0
 """How recently someone must have spoken to count as a recent speaker, in seconds."""
 
@@ -90,30 +104,56 @@ class SeenNames:
 
 class Presence:
     """Who is on each side of a pair right now: answers /names (handlers.context.Presence)
-    from the connectors' live state and the Telegram speakers seen here."""
+    from the connectors' live state and the Telegram speakers seen here, per chat key: a
+    pair of one forum topic counts that topic's speakers, a whole-group pair the group's."""
 
     def __init__(
-        self, irc: IrcSide, telegram: TelegramSide, clock: Callable[[], float] = time.time
+        self,
+        irc: IrcSide,
+        telegram: TelegramSide,
+        pairs: Pairs,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.irc = irc
         self.telegram = telegram
+        self.pairs = pairs
         self._clock = clock
-        self._speakers: dict[str, OrderedDict[str, float]] = {}
+        # chat key ("<group>" or "<group>/<topic>") → name → when last heard, oldest first
+        self._speakers: Lru[str, OrderedDict[str, float]] = Lru(SPEAKER_CHATS_MAX)
 
     def note_speaker(self, chat: str, name: str) -> None:
-        """name spoke in Telegram group chat just now (Telegram cannot list a group's members)."""
-        # a forum's topics are one group: /names counts who spoke anywhere in it
-        speakers = self._speakers.setdefault(split_telegram_chat(chat)[0], OrderedDict())
+        """name spoke in Telegram chat (a group's or one topic's key) just now: Telegram
+        cannot list a group's members. Only bridged groups are remembered."""
+        if not self.pairs.is_bridged_group(chat):
+            return
+        speakers = self._speakers.get(chat)
+        if speakers is None:
+            speakers = OrderedDict()
+        self._speakers[chat] = speakers  # the most recently spoken in is kept longest
         speakers.pop(name, None)
         speakers[name] = self._clock()
         while len(speakers) > SPEAKERS_MAX:
             speakers.popitem(last=False)
 
-    def recent_speakers(self, chat: str, window: float = SPEAKERS_WINDOW) -> list[str]:
-        """Who spoke in chat within window seconds, newest first."""
+    def recent_speakers(
+        self, chat: str, *, whole_group: bool = False, window: float = SPEAKERS_WINDOW
+    ) -> list[str]:
+        """Who spoke in chat (a group or one topic of it; with whole_group, anywhere in its
+        group) within window seconds, newest first."""
         cutoff = self._clock() - window
-        speakers = self._speakers.get(split_telegram_chat(chat)[0], OrderedDict())
-        return [name for name, at in reversed(speakers.items()) if at >= cutoff]
+        if not whole_group:
+            spoke = self._speakers.get(chat)
+            if spoke is None:
+                return []
+            return [name for name, at in reversed(spoke.items()) if at >= cutoff]
+        group = split_telegram_chat(chat)[0]
+        heard: dict[str, float] = {}
+        for key, speakers in self._speakers.items():
+            if split_telegram_chat(key)[0] == group:
+                for name, at in speakers.items():
+                    heard[name] = max(at, heard.get(name, at))
+        newest = sorted(heard.items(), key=lambda item: item[1], reverse=True)
+        return [name for name, at in newest if at >= cutoff]
 
     def irc_nicks(self, channel: ChatId) -> list[str]:
         return self.irc.nicks(channel)
@@ -121,5 +161,12 @@ class Presence:
     async def telegram_member_count(self, chat: ChatId) -> int | None:
         return await self.telegram.member_count(chat)
 
-    def telegram_recent_speakers(self, chat: ChatId) -> list[str]:
-        return self.recent_speakers(chat)
+    def telegram_recent_speakers(self, channel: ChatId) -> list[str]:
+        """Who spoke recently in what channel carries: its topic, or its whole group."""
+        pair = self.pairs.telegram_of(channel)
+        if pair is None:
+            return []
+        group, topic = pair
+        if topic is None:
+            return self.recent_speakers(group, whole_group=True)
+        return self.recent_speakers(telegram_chat_key(group, topic))

@@ -61,7 +61,7 @@ class Router:
         self.irc = irc
         self.telegram = telegram
         pairs = Pairs(config.bridges)
-        self.presence = Presence(irc, telegram)
+        self.presence = Presence(irc, telegram, pairs)
         self.names = SeenNames(roster, irc)
         self.relay = Relay(config.relay, pairs, outbox, message_map, irc, topics, links=links)
         self.commands = CommandGateway(

@@ -6,7 +6,7 @@ connector (or its network library), and tests hand them small fakes with the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Protocol
 
@@ -45,8 +45,10 @@ class TelegramSide(Protocol):
 
     bot_id: int | None
     username: str
-    titles: dict[str, str]
-    """Group titles by chat id, as Telegram last told them."""
+
+    @property
+    def titles(self) -> Mapping[str, str]:
+        """Group titles by chat id, as Telegram last told them (bounded: the latest ones)."""
 
     async def member_count(self, chat: str) -> int | None: ...
 

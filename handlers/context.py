@@ -23,8 +23,9 @@ class Presence(Protocol):
     async def telegram_member_count(self, chat: ChatId) -> int | None:
         """Members of a bridged Telegram group, or None when Telegram does not say."""
 
-    def telegram_recent_speakers(self, chat: ChatId) -> list[str]:
-        """Display names of who spoke in the Telegram group recently, newest first."""
+    def telegram_recent_speakers(self, channel: ChatId) -> list[str]:
+        """Display names of who spoke recently, newest first, in what the bridged IRC
+        channel carries: its one forum topic, or its whole Telegram group."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ async def names(ctx: CommandContext, args: str) -> None:
         await ctx.reply(f"{len(nicks)} on IRC in {pair.chat_id}: {', '.join(shown)}{tail}")
         return
     count = await ctx.presence.telegram_member_count(pair.chat_id)
-    speakers = ctx.presence.telegram_recent_speakers(pair.chat_id)[:RECENT_SPEAKERS]
+    speakers = ctx.presence.telegram_recent_speakers(ctx.chat.chat_id)[:RECENT_SPEAKERS]
     group = pair.title or "The Telegram group"
     size = (
         f"{group} has {count} members." if count is not None else f"{group}: member count unknown."

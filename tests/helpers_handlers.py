@@ -107,7 +107,7 @@ class FakePresence:
         self.asked.append(chat)
         return self.member_count
 
-    def telegram_recent_speakers(self, chat: ChatId) -> list[str]:
+    def telegram_recent_speakers(self, channel: ChatId) -> list[str]:
         return list(self.speakers)
 
 

@@ -206,9 +206,19 @@ async def test_people_in_any_topic_of_a_bridged_group_are_the_community(
     assert not await who.includes(tg("-1009999/16", "").chat, ALICE, moderator=False)
 
 
-def test_recent_speakers_are_the_groups_whatever_the_topic() -> None:
-    presence = Presence(FakeIrc(), FakeTelegramSide())
+def test_recent_speakers_are_the_topics_of_a_topic_pair_and_the_groups_of_a_whole_pair() -> None:
+    ticks = iter(range(100))
+    pairs = Pairs(parse_config(CONFIG).bridges)
+    presence = Presence(FakeIrc(), FakeTelegramSide(), pairs, clock=lambda: float(next(ticks)))
     presence.note_speaker(f"{G}/16", "Alice")
-    presence.note_speaker(G, "Bob")
-    assert presence.recent_speakers(f"{G}/20") == ["Bob", "Alice"]
-    assert presence.recent_speakers(G) == ["Bob", "Alice"]
+    presence.note_speaker(f"{G}/30", "Staff")  # a topic without a pair
+    presence.note_speaker(G, "Bob")  # General
+    presence.note_speaker(f"{H}/7", "Carol")
+    presence.note_speaker(H, "Dan")
+    presence.note_speaker("-1009999/3", "Stranger")  # a group nobody bridged: not kept
+    assert presence.telegram_recent_speakers(ChatId("#HELP")) == ["Alice"]
+    assert presence.telegram_recent_speakers(ChatId("#events")) == []
+    assert presence.telegram_recent_speakers(ChatId("#all")) == ["Dan", "Carol"]
+    assert presence.telegram_recent_speakers(ChatId("#elsewhere")) == []
+    assert presence.recent_speakers(G, whole_group=True) == ["Bob", "Staff", "Alice"]
+    assert presence.recent_speakers("-1009999/3", whole_group=True) == []

@@ -20,6 +20,9 @@ from collections.abc import Set as AbstractSet
 from bridge.casemap import irc_casefold
 
 NICK_PREFIXES = "~&@%+!"
+MEMBERS_MAX = 10_000
+"""Nicks tracked per channel: a flood of clones beyond it is not tracked, so costs no memory;
+the bot then believes nothing about them (no account, no mask), as for any nick unseen."""
 _NOBODY: dict[str, str] = {}
 
 
@@ -73,7 +76,10 @@ class ChannelState:
         return any(key in members for members in self._members.values())
 
     def add(self, channel: str, nick: str) -> None:
-        self._members.setdefault(irc_casefold(channel), {})[irc_casefold(nick)] = nick
+        members = self._members.setdefault(irc_casefold(channel), {})
+        key = irc_casefold(nick)
+        if len(members) < MEMBERS_MAX or key in members:
+            members[key] = nick
 
     def add_names(self, channel: str, names: str) -> None:
         """Load a RPL_NAMREPLY list ("@op +voiced plain")."""

@@ -27,6 +27,7 @@ import telegram
 from telegram import error as tg_error
 
 from bridge.config import TelegramConfig
+from bridge.lru import Lru
 from bridge.model import Posted, split_telegram_chat
 from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket
@@ -40,6 +41,9 @@ T = TypeVar("T")
 TELEGRAM_LIMIT = 4096
 TOPIC_RECHECK = 300.0
 """Seconds between tries of a topic Telegram said is closed or gone."""
+PACED_CHATS_MAX = 10_000
+"""Chats (groups, private chats) whose pace is kept; the least recently sent to are forgotten
+first, and one forgotten starts again with a full burst."""
 NO_PREVIEW = {"is_disabled": True}
 """link_preview_options of every relayed message: a link is the sender's, not a preview."""
 TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
@@ -83,7 +87,7 @@ class TelegramDelivery:
         self.bot = bot
         self.config = config
         self._ready = ready  # set once the bot is logged in
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: Lru[str, TokenBucket] = Lru(PACED_CHATS_MAX)
         self._global = TokenBucket(30, 30.0)
         self._waited: set[str] = set()  # chats whose pace held a message back: merge
         self._unavailable: dict[str, tuple[str, float]] = {}
@@ -98,7 +102,7 @@ class TelegramDelivery:
             private = not group.startswith("-")
             rate = 1.0 if private else self.config.messages_per_minute / 60.0
             bucket = TokenBucket(self.config.burst, rate)
-            self._buckets[group] = bucket
+        self._buckets[group] = bucket  # in use: the last to be forgotten
         return bucket
 
     @property
