@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from bridge.model import (
     SpanKind,
     UserId,
 )
-from bridge.telegram.inbound import decode, group_title, translate
+from bridge.telegram.inbound import UnreadableUpdate, decode, group_title, translate
 
 BOT_ID = 4242
 GROUP_ID = -1001000000001
@@ -213,7 +212,7 @@ def test_a_title_change_is_noted_though_nothing_is_relayed() -> None:
     assert group_title(update(message=message_json("hi", chat=PRIVATE_CHAT))) is None
 
 
-def test_unhandled_and_unreadable_updates(caplog: pytest.LogCaptureFixture) -> None:
+def test_unhandled_and_unreadable_updates() -> None:
     member = {"status": "member", "user": BRIDGE_BOT}
     odd = update(
         my_chat_member={
@@ -226,8 +225,6 @@ def test_unhandled_and_unreadable_updates(caplog: pytest.LogCaptureFixture) -> N
     )
     assert translate(odd, BOT_ID) is None
     assert group_title(odd) is None
-    with caplog.at_level(logging.WARNING, logger="bridge.telegram"):
-        assert decode({"update_id": 9, "message": {"message_id": 1}}, None) is None
-    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
-        "Telegram: skipping update 9 that cannot be parsed"
-    ]
+    # unreadable: raised for the poller to set aside (tests/test_e2e_unparsable_update.py)
+    with pytest.raises(UnreadableUpdate, match=r"^python-telegram-bot cannot parse it \(\w+"):
+        decode({"update_id": 9, "message": {"message_id": 1}}, None)

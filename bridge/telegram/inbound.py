@@ -40,16 +40,20 @@ log = logging.getLogger(__name__)
 ME = "/me "
 
 
+class UnreadableUpdate(ValueError):
+    """python-telegram-bot cannot build an Update from this JSON (a field of a shape it does
+    not expect): the poller sets the update aside with its raw JSON, like any poison input."""
+
+
 def decode(raw: dict[str, Any], bot: telegram.Bot | None) -> telegram.Update | None:
-    """PTB's Update from getUpdates JSON; None (logged) when PTB cannot read it, so one odd
-    update does not block the ones behind it."""
+    """PTB's Update from getUpdates JSON; raises UnreadableUpdate when PTB cannot read it, so
+    the update is kept for a person to look at while the ones behind it go on."""
     try:
         return telegram.Update.de_json(raw, bot)
     except Exception as exc:
-        log.warning(
-            "Telegram: skipping update %s that cannot be parsed (%s)", raw.get("update_id"), exc
-        )
-        return None
+        raise UnreadableUpdate(
+            f"python-telegram-bot cannot parse it ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def _handled(update: telegram.Update) -> tuple[telegram.Message, telegram.User] | None:
