@@ -55,6 +55,9 @@ class Sent:
 class TransientError(Exception):
     """The destination is unavailable for now: keep the item and retry later."""
 
+    reported = False
+    """The sender logs this outage itself, once: the retries are logged at DEBUG only."""
+
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
@@ -249,8 +252,13 @@ class Outbox:
             delay = failure.retry_after
             if delay is None:
                 delay = backoff_delay(failures - 1, random.random(), high=self.max_backoff)
-            log.warning(
-                "%s %s: delivery failed (%s); retrying in %.1fs", network, chat, failure, delay
+            log.log(
+                logging.DEBUG if failure.reported else logging.WARNING,
+                "%s %s: delivery failed (%s); retrying in %.1fs",
+                network,
+                chat,
+                failure,
+                delay,
             )
             if self._stopping:
                 return

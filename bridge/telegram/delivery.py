@@ -8,9 +8,9 @@ PTB's errors are sorted here into retry-worthy or not, the only thing the outbox
 A chat key "<group>/<topic>" is one forum topic: sent to the group with message_thread_id,
 paced with the group (Telegram's limit is per group), queued apart (the outbox keeps each
 topic's order). A topic that is closed or deleted makes its messages wait, not vanish: the
-problem is logged once and reported by `status`, the queue is tried again every
-TOPIC_RECHECK seconds or as soon as the topic is reopened, and the horizon drops what waits
-too long, as for any outage.
+problem is logged once per closing (the outbox's retries only at DEBUG) and reported by
+`status`, the queue is tried again every TOPIC_RECHECK seconds or as soon as the topic is
+reopened, and the horizon drops what waits too long, as for any outage.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ case of the description, so these are compared in lower case."""
 
 class TopicUnavailable(TransientError):
     """The forum topic is closed or deleted: its messages wait for it."""
+
+    reported = True
+    """Logged here once per closing (TelegramDelivery._sent): not at each recheck."""
 
 
 def seconds(value: int | float | dtm.timedelta) -> float:
