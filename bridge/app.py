@@ -87,7 +87,11 @@ class App:
         self.roster = RosterStore(
             db, unverified_per_host_per_hour=config.roster.unverified_per_host_per_hour
         )
-        self.irc = IrcConnector(config.irc, [b.irc_channel for b in config.bridges])
+        self.irc = IrcConnector(
+            config.irc,
+            [b.irc_channel for b in config.bridges],
+            {b.irc_channel: b.irc_key for b in config.bridges if b.irc_key},
+        )
         self.telegram = TelegramConnector(config.telegram)
         self.outbox = Outbox(
             self.store,

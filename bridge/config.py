@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config_checks import (
+    check_channel_key,
     check_irc,
     check_pair,
     check_relay,
@@ -134,8 +135,12 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         check_pair(i, chat, channel, problems)
         topic = sec.integer("telegram_topic")
         check_topic(i, topic, problems)
+        key = sec.string("irc_key")
+        check_channel_key(i, key, problems)
         sec.finish()
-        bridges.append(BridgePair(telegram_chat=chat, irc_channel=channel, telegram_topic=topic))
+        bridges.append(
+            BridgePair(telegram_chat=chat, irc_channel=channel, telegram_topic=topic, irc_key=key)
+        )
     check_unique_pairs(bridges, problems)
 
     rl = Section("relay", data.get("relay", {}), problems, RelayConfig)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import ssl
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +64,21 @@ def check_topic(index: int, topic: int | None, problems: list[str]) -> None:
             f"bridge[{index}].telegram_topic: expected a topic's message_thread_id "
             "(1 or more; 1 is General)"
         )
+
+
+def check_channel_key(index: int, key: str | None, problems: list[str]) -> None:
+    """A key is one JOIN parameter in a comma-separated list: a space, a comma or a leading
+    ':' would change the line, a control character would end it. The problem never quotes
+    the key, which is a secret."""
+    if key is None:
+        return
+    if not key or any(c.isspace() or c == "," or unicodedata.category(c) == "Cc" for c in key):
+        problems.append(
+            f"bridge[{index}].irc_key: expected the channel's key as one word "
+            "(no spaces, commas or control characters)"
+        )
+    elif key.startswith(":"):
+        problems.append(f"bridge[{index}].irc_key: must not start with ':'")
 
 
 def check_unique_pairs(bridges: Sequence[BridgePair], problems: list[str]) -> None:

@@ -96,6 +96,8 @@ class BridgePair:
     irc_channel: str
     telegram_topic: int | None = None
     """One forum topic (its message_thread_id; 1 = General) instead of the whole group."""
+    irc_key: str | None = None
+    """The channel's key (+k), sent with each JOIN; a secret, never logged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,5 +184,6 @@ class Config:
             self.irc.password,
             self.irc.sasl_password,
             self.irc.nickserv_password,
+            *(pair.irc_key for pair in self.bridges),
         ]
         return [v for v in values if v]

@@ -20,7 +20,7 @@ relay core's view (nick, nicks, payload_budget, accounts) and the outbox's Sende
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 from bridge.casemap import irc_casefold
@@ -46,7 +46,13 @@ STOP_DRAIN_TIMEOUT = 5.0
 class IrcConnector:
     """One IRC connection serving every bridged channel."""
 
-    def __init__(self, config: IrcConfig, channels: Sequence[str]) -> None:
+    def __init__(
+        self,
+        config: IrcConfig,
+        channels: Sequence[str],
+        keys: Mapping[str, str] | None = None,
+    ) -> None:
+        """keys: channel → its key (+k), for the channels that have one."""
         self.config = config
         bucket = LineBudget(config.send_burst, config.send_rate)
         self.link = Link(config.nick)
@@ -71,7 +77,7 @@ class IrcConnector:
         self.supervisor = Supervisor(
             config, self.link, self.negotiation, events, on_lost=self._forget_connection
         )
-        self.joins = Joins(config, channels, self.link, self.channel_state, self.commands)
+        self.joins = Joins(config, channels, self.link, self.channel_state, self.commands, keys)
         self.registration = Registration(
             config,
             self.joins,

@@ -5,6 +5,9 @@ After registration the channels are joined several per JOIN line, as many as the
 says it takes (ISUPPORT TARGMAX JOIN, else MAXTARGETS, else DEFAULT_TARGETS) within its
 LINELEN: a server counts a line against the client's flood allowance, not its targets, so 50
 pairs join in three lines instead of fifty paced ones. Retries go one channel at a time.
+A channel with a key (`irc_key`, for +k) is joined with it: keyed channels come first in a
+line and their keys follow in the same order (``JOIN #a,#b,#c ka,kb``), as RFC 2812 pairs
+them; the key is never put in a log line or the status (the log filter hides it as well).
 
 Without this a banned or kicked bot sits outside silently while messages wait for the
 delivery horizon. What keeps the bot out is logged once (retries only at DEBUG) and kept
@@ -18,7 +21,7 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -56,6 +59,8 @@ REFUSALS: Final = {
 @dataclass
 class _Channel:
     name: str
+    key: str = ""
+    """The channel key (+k) sent with every JOIN; "" for none. Never logged."""
     problem: str = ""
     """Why the bot is out of the channel ("" while nothing is known against it)."""
     logged: str = ""
@@ -81,13 +86,18 @@ def join_limits(features: dict[str, Any]) -> tuple[int, int]:
     )
 
 
-def join_lines(names: Sequence[str], targets: int, linelen: int) -> list[list[str]]:
-    """Channel names grouped into JOIN lines of at most targets names and linelen bytes."""
+def join_lines(
+    names: Sequence[str], targets: int, linelen: int, keys: Mapping[str, str] | None = None
+) -> list[list[str]]:
+    """Channel names grouped into JOIN lines of at most targets names and linelen bytes,
+    counting the keys of those in keys (sent after the names: " ka,kb")."""
     room = linelen - len("JOIN \r\n")
     lines: list[list[str]] = []
     size = 0
     for name in names:
         cost = len(name.encode()) + 1  # with its comma
+        if keys and keys.get(name):
+            cost += len(keys[name].encode()) + 1  # with its comma (or the space before)
         if not lines or len(lines[-1]) >= targets or size + cost > room + 1:
             lines.append([])
             size = 0
@@ -106,6 +116,7 @@ class Joins:
         link: Link,
         state: ChannelState,
         commands: CommandQueue,
+        keys: Mapping[str, str] | None = None,
     ) -> None:
         self._config = config
         self._link = link
@@ -113,7 +124,10 @@ class Joins:
         self._commands = commands
         # once each, in the configured spelling (the last one wins)
         names = {irc_casefold(c): c for c in channels}
-        self._channels = {key: _Channel(name) for key, name in names.items()}
+        secret = {irc_casefold(c): k for c, k in (keys or {}).items() if k}
+        self._channels = {
+            folded: _Channel(name, secret.get(folded, "")) for folded, name in names.items()
+        }
 
     def join_all(self) -> None:
         """Registered: queue JOINs for every bridged channel, several per line as the server
@@ -122,11 +136,17 @@ class Joins:
             self._cancel_retry(channel)
         features = getattr(self._link.conn, "features", None)
         targets, linelen = join_limits(vars(features) if features is not None else {})
-        for names in join_lines([c.name for c in self._channels.values()], targets, linelen):
-            self._commands.send(functools.partial(self._join_line, ",".join(names)))
+        # keyed channels first, so that the keys pair with the first names of each line
+        ordered = sorted(self._channels.values(), key=lambda c: not c.key)
+        keys = {c.name: c.key for c in ordered if c.key}
+        for names in join_lines([c.name for c in ordered], targets, linelen, keys):
+            line = [",".join(names)]
+            if any(name in keys for name in names):
+                line.append(",".join(keys[name] for name in names if name in keys))
+            self._commands.send(functools.partial(self._join_line, *line))
 
-    def _join_line(self, channels: str) -> None:
-        self._link.conn.join(channels)
+    def _join_line(self, channels: str, keys: str = "") -> None:
+        self._link.conn.join(channels, keys)
 
     def reset(self) -> None:
         """The connection is lost: no retry belongs to the next one (join_all starts it)."""
@@ -146,8 +166,8 @@ class Joins:
         return result
 
     def _join(self, channel: _Channel) -> None:
-        name = channel.name
-        self._commands.send(lambda: self._link.conn.join(name))
+        name, key = channel.name, channel.key
+        self._commands.send(lambda: self._link.conn.join(name, key))
 
     def _cancel_retry(self, channel: _Channel) -> None:
         if channel.retry is not None:
