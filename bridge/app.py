@@ -123,7 +123,8 @@ class App:
         from storage.directory import DirectoryStore
 
         assert self.config.web is not None
-        channels = list(dict.fromkeys(b.irc_channel for b in self.config.bridges))
+        # a card names the channels its member was seen in, never one marked directory = false
+        channels = [b.irc_channel for b in self.config.bridges if b.directory]
         add_directory(
             face.server.app, DirectoryStore(self.db), self.config.web.public_url, channels
         )

@@ -137,9 +137,16 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         check_topic(i, topic, problems)
         key = sec.string("irc_key")
         check_channel_key(i, key, problems)
+        directory = sec.boolean("directory", True)
         sec.finish()
         bridges.append(
-            BridgePair(telegram_chat=chat, irc_channel=channel, telegram_topic=topic, irc_key=key)
+            BridgePair(
+                telegram_chat=chat,
+                irc_channel=channel,
+                telegram_topic=topic,
+                irc_key=key,
+                directory=directory,
+            )
         )
     check_unique_pairs(bridges, problems)
 

@@ -98,6 +98,9 @@ class BridgePair:
     """One forum topic (its message_thread_id; 1 = General) instead of the whole group."""
     irc_key: str | None = None
     """The channel's key (+k), sent with each JOIN; a secret, never logged."""
+    directory: bool = True
+    """Whether the web directory may name this channel on a member's card (one the member
+    was seen in); false keeps a private channel's name off the public page."""
 
 
 @dataclass(frozen=True, slots=True)

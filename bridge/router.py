@@ -6,6 +6,7 @@ own modules:
     bridge/command_lanes.py  commands run beside the relay, never in its way
     bridge/relay.py      relay decisions and rendering for the other side of the pair
     bridge/presence.py   names kept current, recent speakers, /names
+    bridge/seen_channels.py  where IRC members were seen (their directory card)
     bridge/pairs.py      the group↔channel pairs
 """
 
@@ -26,11 +27,13 @@ from bridge.model import Author, Message, MessageKind, Network
 from bridge.pairs import Pairs
 from bridge.presence import Presence, SeenNames
 from bridge.relay import Relay
+from bridge.seen_channels import SeenChannels
 from bridge.sides import IrcSide, OutboxQueue, TelegramSide
 from handlers.registry import CommandRegistry
 from storage.message_map import MessageMap
 from storage.pending_commands import PendingCommands
 from storage.roster_store import RosterStore
+from storage.seen_channels import SeenChannelStore
 from storage.topics import TopicStore
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ class Router:
         pairs = Pairs(config.bridges)
         self.presence = Presence(irc, telegram, pairs)
         self.names = SeenNames(roster, irc)
+        self.seen_channels = SeenChannels(SeenChannelStore(roster.db), config.bridges)
         self.relay = Relay(config.relay, pairs, outbox, message_map, irc, topics, links=links)
         self.commands = CommandGateway(
             config, registry, roster, outbox, pairs, self.presence, irc, telegram
@@ -91,6 +95,7 @@ class Router:
         else:
             await self.relay.relay(msg)
         await self.names.note(msg)  # after the relay: a rename costs no relay latency
+        await self.seen_channels.note(msg)
 
     async def _accept(self, msg: Message, command: Command) -> None:
         """Count the command against its person's limit, keep it (so a crash does not lose
@@ -127,6 +132,8 @@ class Router:
         try:
             await self.names.note(msg)
             await self.commands.run(msg, command)
+            self.seen_channels.forget(msg)  # /join, /leave or /link may have changed them
+            await self.seen_channels.note(msg)
         except Exception:
             log.exception("command %s from %s failed", command.name, limit_key(msg.author))
         await self.pending.done(row)

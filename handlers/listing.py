@@ -75,8 +75,8 @@ SPEC = CommandSpec(
     usage="listed [yes|no]",
     summary="show or choose whether the web directory lists you",
     details="Off by default. {p}listed yes publishes your display names, how to reach you "
-    "(Telegram @username, IRC nick and channel), your interests and your member-since date "
-    "on the directory web page; {p}listed no removes you from it at once; {p}listed alone "
-    "shows your choice. {p}leave removes you from everything.",
+    "(Telegram @username, IRC nick and the channels you were seen in), your interests and "
+    "your member-since date on the directory web page; {p}listed no removes you from it at "
+    "once; {p}listed alone shows your choice. {p}leave removes you from everything.",
     handler=listed,
 )

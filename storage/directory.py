@@ -10,12 +10,15 @@ every roster write: the web cache compares it before serving a page.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import aiosqlite
 
 from storage import member_rows, search
 from storage.db import Database
 from storage.roster_model import Identity, Member
+from storage.seen_channels import member_channels
 from storage.tags import TagError, normalise_tag
 
 PAGE_SIZE = 50
@@ -34,6 +37,8 @@ class Page:
     total: int
     page: int
     pages: int
+    channels: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    """The IRC channels each member was seen in, by member id (storage.seen_channels)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,13 @@ class TagPage:
 
 def _pages(total: int, size: int) -> int:
     return max(1, -(-total // size))
+
+
+async def _page(conn: aiosqlite.Connection, ids: Sequence[int], total: int, page: int) -> Page:
+    """The members with these ids, in this order, with where they were seen on IRC."""
+    members = await member_rows.load_members(conn, ids)
+    channels = await member_channels(conn, ids)
+    return Page(tuple(members), total, page, _pages(total, PAGE_SIZE), channels)
 
 
 class DirectoryStore:
@@ -103,8 +115,7 @@ class DirectoryStore:
             "LIMIT ? OFFSET ?",
             (PAGE_SIZE, (page - 1) * PAGE_SIZE),
         )
-        members = await member_rows.load_members(self.db.conn, [int(r[0]) for r in rows])
-        return Page(tuple(members), total, page, _pages(total, PAGE_SIZE))
+        return await _page(self.db.conn, [int(r[0]) for r in rows], total, page)
 
     async def search(self, query: str, page: int = 1) -> Page:
         """Listed members found by query with the ranking of /whois: exact names first, then
@@ -129,9 +140,7 @@ class DirectoryStore:
             ids = [i for i, _ in names]
             total = len(ids)
         total = min(total, MAX_SEARCH_RESULTS)
-        shown = ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        members = await member_rows.load_members(conn, shown)
-        return Page(tuple(members), total, page, _pages(total, PAGE_SIZE))
+        return await _page(conn, ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], total, page)
 
     async def tag_members(self, tag: str, page: int = 1) -> Page:
         """Listed members with exactly this tag, in /whois order (their own placing of the
@@ -150,8 +159,7 @@ class DirectoryStore:
             "ORDER BY position, member_id LIMIT ? OFFSET ?",
             (tag, PAGE_SIZE, (page - 1) * PAGE_SIZE),
         )
-        members = await member_rows.load_members(self.db.conn, [int(r[0]) for r in rows])
-        return Page(tuple(members), total, page, _pages(total, PAGE_SIZE))
+        return await _page(self.db.conn, [int(r[0]) for r in rows], total, page)
 
     async def tags(self, page: int = 1) -> TagPage:
         """Every tag a listed member lists, with how many listed members list it."""

@@ -28,6 +28,7 @@ from storage.db import Database
 from storage.directory import DirectoryStore
 from storage.roster_model import Identity
 from storage.roster_store import RosterStore
+from storage.seen_channels import SeenChannelStore
 from tests.support.browser import PHONE, axe_violations, chromium, require_chromium, screenshot
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
@@ -65,6 +66,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
             await roster.redeem_link_code(
                 code.code, Identity(Network.IRC, f"account:{nick}", nick, nick, True)
             )
+            await SeenChannelStore(db).record(f"account:{nick}", "#collab")
         if listed:
             await directory.set_listed(ident, True)
     app = web.Application(middlewares=[security_headers])

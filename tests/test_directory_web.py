@@ -19,6 +19,7 @@ from storage.db import Database
 from storage.directory import DirectoryStore
 from storage.roster_model import Identity
 from storage.roster_store import RosterStore
+from storage.seen_channels import SeenChannelStore
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = '"><img src=x onerror=alert(1)>'
@@ -134,7 +135,13 @@ async def test_irc_members_show_nick_and_channel_never_host(site: Site) -> None:
     ident = Identity(Network.IRC, "mask:zed!~z@secret-host.example", "zed", "zed", False)
     await member(site, ident, ["lua"])
     html = await site.text("/members")
+    assert "<dt>IRC</dt>\n      <dd><bdi>zed</bdi></dd>" in html  # seen in no channel yet
+    seen = SeenChannelStore(site.roster.db)
+    await seen.record(ident.key, "#collab")
+    await seen.record(ident.key, "#staff")  # a channel the directory may not name
+    html = await site.text("/members")
     assert "<dt>IRC</dt>\n      <dd><bdi>zed</bdi> on #collab</dd>" in html
+    assert "#staff" not in html
     assert "secret-host" not in html and "~z" not in html
     assert "secret-host" not in await site.text("/members.json")
 

@@ -1,22 +1,41 @@
 """End to end over HTTP, issue 21: what the members directory must not publish.
 
-A real bridge with [web] (ngircd, the fake Bot API): an identity added by /link to a listed
-member takes the member off /members and /members.json until they say /listed yes again,
-and the bot says so in the private chat where the code was redeemed; both directions.
+A real bridge with [web] (ngircd, the fake Bot API): a member's card names only the bridged
+channels the member was seen in, never one marked `directory = false`; an identity added by
+/link to a listed member takes the member off /members and /members.json until they say
+/listed yes again, and the bot says so in the private chat where the code was redeemed
+(both directions).
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from tests.harness import ALICE, BOT_NICK, CAROL, CHANNEL, RunningBridge, human
+from tests.harness import (
+    ALICE,
+    BOT_NICK,
+    CAROL,
+    CHANNEL,
+    GROUP,
+    RunningBridge,
+    human,
+    noting,
+    running_bridge,
+    toml_table,
+    write_config,
+)
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer
+from tests.support.ports import free_port
 from tests.test_e2e_roster import in_chat, irc_one, link_code, tg_one
-from tests.test_e2e_web import base, bridge_with_web
+from tests.test_e2e_web import PUBLIC, base, bridge_with_web
+
+SECRET = "#staff-secret"
+RANDOM = "#random"
 
 
 def unlisted_notice(prefix: str) -> str:
@@ -35,6 +54,60 @@ async def directory(bridge: RunningBridge, http: aiohttp.ClientSession) -> tuple
     async with http.get(base(bridge) + "/members.json") as resp:
         assert resp.status == 200
         return html, await resp.json()
+
+
+async def test_cards_name_only_channels_the_member_was_seen_in_and_never_a_hidden_one(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    staff, other = -1002000000002, -1002000000003
+    fake_tg.add_chat(staff, title="Staff")
+    fake_tg.add_chat(other, title="Random")
+    path = write_config(
+        tmp_path / "config.toml",
+        fake_tg,
+        ngircd,
+        pairs=((GROUP, CHANNEL), (staff, SECRET), (other, RANDOM)),
+        telegram={"messages_per_minute": 600.0},
+    )
+    text = path.read_text(encoding="utf-8")
+    hidden = f'irc_channel = "{SECRET}"\n'
+    assert text.count(hidden) == 1
+    text = text.replace(hidden, hidden + "directory = false\n")
+    web = {"public_url": PUBLIC, "listen": f"127.0.0.1:{free_port()}"}
+    path.write_text(text + "\n" + toml_table("web", web), encoding="utf-8")
+    routed: asyncio.Queue[str] = asyncio.Queue()
+    async with running_bridge(path, wrap_router=noting(routed)) as b:
+        bob = await human(ngircd, "bob", CHANNEL)
+        carol = await human(ngircd, "carol", CHANNEL, SECRET)
+        try:
+            # bob is only in #bridge; carol is in both and speaks in both.
+            assert (await irc_one(bob, CHANNEL, "!listed yes")).startswith("Done: you are listed")
+            carol.privmsg(SECRET, "!listed yes")
+            [done] = await carol.expect_privmsgs(SECRET, 1, source_nick=BOT_NICK)
+            assert done.text.startswith("Done: you are listed")
+            carol.privmsg(SECRET, "only staff read this")
+            carol.privmsg(CHANNEL, "hello all")
+            waiting = {"only staff read this", "hello all"}
+            async with asyncio.timeout(10):
+                while waiting:  # routed: where carol spoke is noted
+                    waiting.discard(await routed.get())
+                await b.app.router.lanes.idle()  # so is where each command was typed
+            async with aiohttp.ClientSession() as http:
+                async with http.get(base(b) + "/members.json") as resp:
+                    assert resp.status == 200
+                    body = await resp.text()
+                    data = await resp.json()
+                async with http.get(base(b) + "/members") as resp:
+                    html = await resp.text()
+            cards = {m["irc"]["nick"]: m["irc"]["channels"] for m in data["members"]}
+            assert cards == {"bob": [CHANNEL], "carol": [CHANNEL]}
+            assert f"<dd><bdi>bob</bdi> on {CHANNEL}</dd>" in html
+            assert f"<dd><bdi>carol</bdi> on {CHANNEL}</dd>" in html
+            for page in (html, body):
+                assert "staff-secret" not in page and RANDOM not in page
+        finally:
+            await bob.close()
+            await carol.close()
 
 
 async def test_irc_identity_linked_into_a_listed_telegram_member_unlists_it(

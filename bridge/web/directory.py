@@ -25,6 +25,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from bridge.casemap import irc_casefold
 from bridge.web.directory_view import Links, member_view, tag_page_view
 from storage.directory import DirectoryStore, Page
 from storage.roster_model import Member
@@ -44,6 +45,8 @@ MAX_PAGE = 100_000
 Clock = Callable[[], float]
 Rendered = tuple[bytes, str]
 """(body, content type)"""
+Card = tuple[Member, tuple[str, ...]]
+"""A member and the channels their card names"""
 
 
 def _environment() -> jinja2.Environment:
@@ -129,9 +132,10 @@ class DirectoryPages:
     ) -> None:
         self.directory = directory
         self.links = Links(urlsplit(public_url).path.rstrip("/"))
-        self.channels = tuple(channels)
+        self.channels = tuple((irc_casefold(c), c) for c in channels)
+        """(folded, as configured): the channels a card may name, in the config's order"""
         self.cache = PageCache(directory, clock)
-        self._cards: OrderedDict[Member, tuple[dict[str, Any], Markup]] = OrderedDict()
+        self._cards: OrderedDict[Card, tuple[dict[str, Any], Markup]] = OrderedDict()
         self.env = _environment()
         self.stylesheet = (resources.files("bridge.web") / "static" / "style.css").read_bytes()
         self.stylesheet_etag = '"' + hashlib.sha256(self.stylesheet).hexdigest()[:32] + '"'
@@ -189,11 +193,13 @@ class DirectoryPages:
 
     def _page_view(self, found: Page) -> dict[str, Any]:
         """The page's values and its cards' HTML, each card made once per distinct member
-        value (a Member equal in every field shows the same card; a renamed one a new one)."""
+        value (a Member equal in every field, seen in the same channels, shows the same card;
+        a renamed one a new one)."""
         views, cards = [], []
         for member in found.members:
-            made = self._cards.pop(member, None) or self._card(member)
-            self._cards[member] = made
+            key = (member, self._shown(found.channels.get(member.id, frozenset())))
+            made = self._cards.pop(key, None) or self._card(*key)
+            self._cards[key] = made
             views.append(made[0])
             cards.append(made[1])
         while len(self._cards) > CARD_ENTRIES:
@@ -206,8 +212,15 @@ class DirectoryPages:
             "cards": cards,
         }
 
-    def _card(self, member: Member) -> tuple[dict[str, Any], Markup]:
-        view = member_view(member, self.channels, self.links)
+    def _shown(self, seen: frozenset[str]) -> tuple[str, ...]:
+        """The channels a member was seen in that the directory may name, in config order."""
+        if not seen:
+            return ()
+        folded = {irc_casefold(c) for c in seen}
+        return tuple(name for fold, name in self.channels if fold in folded)
+
+    def _card(self, member: Member, channels: tuple[str, ...]) -> tuple[dict[str, Any], Markup]:
+        view = member_view(member, channels, self.links)
         return view, Markup(self.env.get_template("_card.html").render(m=view))
 
     async def _members(self, q: str, page: int) -> Rendered:
@@ -276,9 +289,10 @@ def add_directory(
     clock: Clock = time.monotonic,
 ) -> DirectoryPages:
     """Register the directory's routes on app (before it starts); channels are the bridged
-    IRC channels shown beside each member's nick. Like the media links, routes are at the
-    root and links start with public_url's path: a proxy publishing the bridge under a
-    prefix strips it."""
+    IRC channels the directory may name (not `directory = false`): a member's card names
+    those the member was seen in (storage.seen_channels). Like the media links, routes are
+    at the root and links start with public_url's path: a proxy publishing the bridge under
+    a prefix strips it."""
     pages = DirectoryPages(directory, public_url, channels, clock)
     app.router.add_get("/members", pages.members)
     app.router.add_get("/members.json", pages.members_json)

@@ -1,7 +1,8 @@
 """What the directory shows of a listed member, as plain values for the templates and JSON.
 
 Never an IRC host or a key: display names, the Telegram @username (a t.me link only when it
-is a valid username), the IRC nick with the bridged channels, interests, member since.
+is a valid username), the IRC nick with the bridged channels the member was seen in (never
+one marked `directory = false`), interests, member since.
 Bidirectional controls are taken out of every name (an RLO in a name must not reverse the
 page around it); the templates also wrap names in <bdi> and Jinja2 escapes everything.
 """
@@ -52,7 +53,8 @@ class Links:
 
 
 def member_view(member: Member, channels: Sequence[str], links: Links) -> dict[str, Any]:
-    """One member card: the same keys in the HTML and in /members.json."""
+    """One member card: the same keys in the HTML and in /members.json; channels are those
+    the member's IRC identity was seen in that the directory may name."""
     telegram: dict[str, str | None] | None = None
     irc: dict[str, Any] | None = None
     for identity in member.identities:
