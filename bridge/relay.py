@@ -12,6 +12,7 @@ import logging
 from dataclasses import replace
 
 from bridge.config import RelayConfig
+from bridge.display_names import clean_name
 from bridge.media_links import MediaLinks
 from bridge.model import (
     Attachment,
@@ -87,15 +88,14 @@ class Relay:
 
     async def _to_irc(self, msg: Message, channel: str, label: str | None = None) -> None:
         relay = self.config
-        name = anti_highlight(
-            msg.author.display_name, self.irc.folded_nicks(channel), relay.anti_highlight
-        )
+        shown = clean_name(msg.author.display_name)  # an RLO in it would reverse the line
+        name = anti_highlight(shown, self.irc.folded_nicks(channel), relay.anti_highlight)
         action = msg.kind is MessageKind.ACTION
         if msg.kind in (MessageKind.JOIN, MessageKind.PART):
             if not relay.telegram_joins:
                 return
             went = "joined" if msg.kind is MessageKind.JOIN else "left"
-            lines = [f"* {msg.text} {went} the Telegram group"]
+            lines = [f"* {clean_name(msg.text)} {went} the Telegram group"]  # their names
             prefix = ""
         else:
             # "/me " from Telegram arrives as an ACTION already (bridge/telegram/inbound.py)
@@ -152,7 +152,7 @@ class Relay:
         return replace(reply, author_name=nick, text=text) if sep and nick else reply
 
     async def _to_telegram(self, msg: Message, chat: str) -> None:
-        nick = msg.author.nick or msg.author.display_name
+        nick = clean_name(msg.author.nick or msg.author.display_name)
         notice = self._notice(msg, nick)
         if notice is not None:
             enabled, text = notice

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bridge.display_names import clean_name
 from bridge.model import Network
 from handlers.context import CommandContext
 from handlers.replies import prefix_for
@@ -40,7 +41,7 @@ async def names(ctx: CommandContext, args: str) -> None:
         f"{group} has {count} members." if count is not None else f"{group}: member count unknown."
     )
     spoke = (
-        f" Spoke there recently: {', '.join(speakers)}."
+        f" Spoke there recently: {', '.join(map(clean_name, speakers))}."
         if speakers
         else " No one spoke there recently."
     )

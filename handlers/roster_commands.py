@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bridge.display_names import clean_name
 from bridge.errors import PermissionDenied, UsageError
 from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.model import Network
@@ -172,7 +172,7 @@ async def whois(ctx: CommandContext, args: str) -> None:
     if len(query) > MAX_QUERY:
         await ctx.reply(f"That is too long to search for (at most {MAX_QUERY} characters).")
         return
-    if any(unicodedata.category(c)[0] == "C" for c in query):
+    if clean_name(query) != query:  # emoji, joiners and unassigned code points are fine
         await ctx.reply("Please search for plain text: control characters are not allowed.")
         return
     exact = [m.member for m in await ctx.roster.find_members(query, exact_only=True)]

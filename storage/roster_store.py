@@ -9,11 +9,11 @@ Database.transaction(), and user text only ever reaches SQL as a bound parameter
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 
 import aiosqlite
 
+from bridge.display_names import clean_name
 from bridge.identity import irc_key, parse_irc_key
 from bridge.model import Author, Network
 from storage import cleaning, link_codes, member_rows, search
@@ -44,9 +44,9 @@ def identity_from_author(author: Author) -> Identity:
 
 
 def _clean_name(text: str) -> str:
-    """Network names may carry controls or be huge; store a printable, bounded form."""
-    cleaned = "".join(c for c in text if unicodedata.category(c)[0] != "C").strip()
-    return cleaned[:MAX_NAME_LENGTH] or "?"
+    """Network names may carry controls or be huge; store the form the relay shows, bounded."""
+    cut = clean_name(text).strip()[:MAX_NAME_LENGTH]
+    return clean_name(cut).strip() or "?"  # a cut through a flag's tags leaves stray tags
 
 
 class RosterStore:

@@ -16,6 +16,7 @@ from collections.abc import Set as AbstractSet
 from typing import Final, Literal
 
 from bridge.casemap import irc_casefold
+from bridge.display_names import clean_name
 from bridge.model import Attachment, ReplyRef, Span, SpanKind
 from bridge.render.irc_codes import (
     BOLD,
@@ -225,7 +226,7 @@ def _plain_line(text: str) -> str:
 
 def format_reply_prefix(reply: ReplyRef, max_quote_chars: int = 50) -> str:
     """``[re Alice: "quote…"] `` (or ``[re Alice] `` without text) shown before an IRC reply."""
-    name = _plain_line(reply.author_name) or "?"
+    name = clean_name(_plain_line(reply.author_name)) or "?"
     quote = _plain_line(reply.text)
     if not quote:
         return f"[re {name}] "
@@ -234,7 +235,7 @@ def format_reply_prefix(reply: ReplyRef, max_quote_chars: int = 50) -> str:
 
 def format_forward_prefix(origin: str) -> str:
     """``[fwd from Carol] `` shown before a forwarded message: who wrote it first."""
-    name = truncate_words(_plain_line(origin), MAX_FORWARD_NAME) or "?"
+    name = truncate_words(clean_name(_plain_line(origin)), MAX_FORWARD_NAME) or "?"
     return f"[fwd from {name}] "
 
 

@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 import json
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
@@ -26,6 +25,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bridge.casemap import irc_casefold
+from bridge.display_names import clean_name
 from bridge.web.directory_view import Links, member_view, tag_page_view
 from storage.directory import DirectoryStore, Page
 from storage.roster_model import Member
@@ -265,9 +265,8 @@ class DirectoryPages:
 
 
 def _query(request: web.Request) -> str:
-    """The search as typed, made plain: controls dropped, spaces collapsed, bounded."""
-    raw = request.query.get("q", "")
-    text = "".join(c for c in raw if unicodedata.category(c)[0] != "C")
+    """The search as typed, made plain as names are (emoji kept), spaces collapsed, bounded."""
+    text = clean_name(request.query.get("q", ""))
     return " ".join(text.split())[:MAX_QUERY]
 
 

@@ -3,8 +3,8 @@
 Never an IRC host or a key: display names, the Telegram @username (a t.me link only when it
 is a valid username), the IRC nick with the bridged channels the member was seen in (never
 one marked `directory = false`), interests, member since.
-Bidirectional controls are taken out of every name (an RLO in a name must not reverse the
-page around it); the templates also wrap names in <bdi> and Jinja2 escapes everything.
+Names go through bridge.display_names (an RLO in a name must not reverse the page around
+it); the templates also wrap names in <bdi> and Jinja2 escapes everything.
 """
 
 from __future__ import annotations
@@ -16,17 +16,18 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from bridge.display_names import clean_name
 from bridge.model import Network
 from storage.directory import TagPage
 from storage.roster_model import Member
 
-BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TELEGRAM_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 
 
 def plain(text: str) -> str:
-    """A user-supplied name without bidi controls (emoji and joiners are kept)."""
-    return BIDI_CONTROLS.sub("", text)
+    """A user-supplied name as the relay shows it: bidi and other invisible format characters
+    out, emoji and joiners kept (bridge.display_names, the one sanitiser)."""
+    return clean_name(text)
 
 
 @dataclass(frozen=True, slots=True)
