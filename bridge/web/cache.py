@@ -3,7 +3,8 @@
 A file is written whole to a temporary name and renamed into place, so a crash never leaves
 half a photo to be served; a hit sets the file's access time (never its modification time,
 which the ETag is made from), and the folder is scanned at start in access order, so the
-order survives a restart. Nothing here knows Telegram.
+order survives a restart. A hit hands out the file already open, never a name to open later:
+a file evicted while it is being served is unlinked, not cut short. Nothing here knows Telegram.
 """
 
 from __future__ import annotations
@@ -70,20 +71,21 @@ class MediaCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: str) -> Path | None:
-        """The cached file, now the most recently used; None when not cached."""
+    def open_file(self, key: str) -> int | None:
+        """The cached file opened for reading (the caller closes the descriptor), now the most
+        recently used; None when not cached. Opened before anything else: an eviction may
+        unlink it the moment after, but an open file stays whole, so a hit is never a 404."""
         if key not in self._entries:
             return None
-        path = self.folder / key
         try:
-            os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
-        except FileNotFoundError:  # removed behind our back
+            fd = os.open(self.folder / key, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # removed behind our back (or by an eviction still under way)
             self.size -= self._entries.pop(key)
             return None
-        except OSError:
-            pass  # a read-only touch only loses the order across restarts
+        with contextlib.suppress(OSError):  # a failed touch only loses the order on restart
+            os.utime(fd, ns=(time.time_ns(), os.fstat(fd).st_mtime_ns))
         self._entries.move_to_end(key)
-        return path
+        return fd
 
     async def put(self, key: str, data: bytes) -> Path | None:
         """Store data under key and evict beyond the cap; None when the file alone is over

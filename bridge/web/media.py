@@ -3,7 +3,9 @@
 A link is checked (404 when tampered, 410 when expired), the file taken from the disk cache
 or fetched once from the Bot API (concurrent requests for one file share that fetch; a Bot
 API failure is a 502 and caches nothing) and served by aiohttp's FileResponse, which does
-Content-Length, ETag, Range and HEAD. Nothing under /m/ lists anything.
+Content-Length, ETag, Range and HEAD. A cached file is served from the descriptor the cache
+opened it with, so an eviction meanwhile cannot turn a valid link into a 404. Nothing under
+/m/ lists anything.
 
 At most ``fetches`` downloads ([web] media_fetches) run at once; a fetch past that waits for
 a slot, and a request whose fetch has had none for ``slot_wait`` seconds is answered 503
@@ -18,11 +20,13 @@ import contextlib
 import logging
 import math
 import mimetypes
+import os
 import time
+import weakref
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 
 from bridge.media_links import (
     FetchError,
@@ -88,7 +92,7 @@ class _Fetch:
         self.begun = asyncio.Event()
         """Set once the fetch has a slot (or ended without one)."""
         self.waiters = 0
-        self.task: asyncio.Task[Path | bytes] | None = None
+        self.task: asyncio.Task[bytes] | None = None
 
 
 def content_type(name: str) -> str:
@@ -101,6 +105,26 @@ def disposition(name: str, ctype: str) -> str:
     plain form and the ``filename*`` form say the same."""
     how = "inline" if ctype in INLINE_TYPES else "attachment"
     return f"{how}; filename=\"{name}\"; filename*=UTF-8''{name}"
+
+
+FD_FOLDER = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+"""Where an open descriptor has a name that opens the same file, unlinked or not."""
+
+
+class OpenFileResponse(web.FileResponse):
+    """FileResponse for a file the cache has already opened: aiohttp opens it again by its
+    descriptor's name, which reaches the same file even once evicted; the descriptor is
+    closed once the response is prepared (or, never prepared, when it is dropped)."""
+
+    def __init__(self, fd: int, *, headers: dict[str, str]) -> None:
+        super().__init__(f"{FD_FOLDER}/{fd}", headers=headers)
+        self._close = weakref.finalize(self, os.close, fd)
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        try:
+            return await super().prepare(request)
+        finally:
+            self._close()
 
 
 class MediaService:
@@ -168,18 +192,19 @@ class MediaService:
             "Cache-Control": f"private, max-age={max(0, int(ref.expires - self.links.clock()))}",
         }
         self.served += 1
-        if isinstance(got, bytes):  # larger than the whole cache: from memory, whole
+        if isinstance(got, bytes):  # not in the cache (larger than it, or already evicted)
             return web.Response(body=got, headers=headers)
-        return web.FileResponse(got, headers=headers)
+        return OpenFileResponse(got, headers=headers)
 
-    async def _file(self, ref: MediaRef) -> Path | bytes:
-        """The cached file, or the bytes fetched once for every request waiting on them; a
-        browser that gives up does not cancel a fetch under way. Busy when the fetch had no
-        slot within slot_wait (it is given up when no request waits for it any more)."""
+    async def _file(self, ref: MediaRef) -> int | bytes:
+        """The cached file opened, or the bytes fetched once for every request waiting on
+        them (opened from the cache when it kept them); a browser that gives up does not
+        cancel a fetch under way. Busy when the fetch had no slot within slot_wait (it is
+        given up when no request waits for it any more)."""
         key = cache_key(ref.file_id)
-        path = self.cache.get(key)
-        if path is not None:
-            return path
+        fd = self.cache.open_file(key)
+        if fd is not None:
+            return fd
         if self._closing:
             raise Busy("stopping")
         fetch = self._fetching.get(key)
@@ -196,7 +221,7 @@ class MediaService:
                     await asyncio.wait_for(fetch.begun.wait(), self.slot_wait)
                 except TimeoutError:
                     raise Busy("no download slot") from None
-            return await asyncio.shield(fetch.task)
+            data = await asyncio.shield(fetch.task)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if fetch.task.cancelled() and not (current and current.cancelling()):
@@ -210,8 +235,10 @@ class MediaService:
                 fetch.task.cancel()
                 if self._fetching.get(key) is fetch:
                     del self._fetching[key]
+        fd = self.cache.open_file(key)
+        return data if fd is None else fd
 
-    async def _fetch(self, ref: MediaRef, key: str, fetch: _Fetch) -> Path | bytes:
+    async def _fetch(self, ref: MediaRef, key: str, fetch: _Fetch) -> bytes:
         async with self._slots:
             fetch.begun.set()
             self.running += 1
@@ -220,10 +247,10 @@ class MediaService:
             finally:
                 self.running -= 1
         self.fetched += 1
-        stored = await self.cache.put(key, data)
-        return stored if stored is not None else data
+        await self.cache.put(key, data)
+        return data
 
-    def _fetched(self, key: str, fetch: _Fetch, task: asyncio.Task[Path | bytes]) -> None:
+    def _fetched(self, key: str, fetch: _Fetch, task: asyncio.Task[bytes]) -> None:
         if self._fetching.get(key) is fetch:
             del self._fetching[key]
         fetch.begun.set()  # a fetch that ended without a slot: its waiters see how it ended
