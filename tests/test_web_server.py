@@ -206,6 +206,51 @@ async def test_metrics_read_the_parts_at_scrape_time(http: aiohttp.ClientSession
             await server.stop()
 
 
+async def test_private_queues_are_summed_per_network_without_a_name(
+    http: aiohttp.ClientSession,
+) -> None:
+    rows = [
+        QueueStats("irc", "#a", 5, 940.0),
+        QueueStats("irc", "&local", 1, 990.0),
+        QueueStats("irc", "bob", 2, 950.0),  # private answers to nicks
+        QueueStats("irc", "carol", 1, 900.0),
+        QueueStats("telegram", "-1001", 3, 980.0),  # a group, one of its forum topics
+        QueueStats("telegram", "-1001/7", 1, 995.0),
+        QueueStats("telegram", "4242", 2, 970.0),  # private chats: their ids are users' ids
+        QueueStats("telegram", "5353", 1, 800.0),
+    ]
+    server = WebServer(config())
+    add_metrics(server.app, metric_parts(Outbox(), Queues(rows)))
+    url = await started(server)
+    try:
+        async with http.get(url + "/metrics") as resp:
+            body = await resp.text()
+        queues = {
+            (s.name.removeprefix("tgirc_queue_"), s.labels["network"], s.labels["chat"]): s.value
+            for family in text_string_to_metric_families(body)
+            for s in family.samples
+            if s.name.startswith("tgirc_queue_")
+        }
+        assert queues == {
+            ("depth", "irc", "#a"): 5,
+            ("depth", "irc", "&local"): 1,
+            ("depth", "irc", "private"): 3,
+            ("depth", "telegram", "-1001"): 3,
+            ("depth", "telegram", "-1001/7"): 1,
+            ("depth", "telegram", "private"): 3,
+            ("oldest_age_seconds", "irc", "#a"): 60,
+            ("oldest_age_seconds", "irc", "&local"): 10,
+            ("oldest_age_seconds", "irc", "private"): 100,
+            ("oldest_age_seconds", "telegram", "-1001"): 20,
+            ("oldest_age_seconds", "telegram", "-1001/7"): 5,
+            ("oldest_age_seconds", "telegram", "private"): 200,
+        }
+        for person in ("bob", "carol", "4242", "5353"):
+            assert person not in body
+    finally:
+        await server.stop()
+
+
 # -------------------------------------------------------------------------- media
 
 

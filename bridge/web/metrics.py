@@ -2,7 +2,8 @@
 
 One CollectorRegistry per web server (tests run many bridges in one process, so nothing is
 global). A custom collector reads the parts' own counters at scrape time; what needs the
-database (queue depths, roster size) is read just before, in the request.
+database (queue depths, roster size) is read just before, in the request. No label names a
+person: every private destination of a network is summed under chat="private".
 """
 
 from __future__ import annotations
@@ -22,6 +23,19 @@ from bridge.web.health import QueueRow, QueueView
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DIRECTIONS = {"irc": "telegram_to_irc", "telegram": "irc_to_telegram"}
 """A relayed item delivered to a network went in this direction."""
+PRIVATE = "private"
+"""The chat label of every destination that is a person: a Telegram private chat (its id is
+the user's), an IRC nick."""
+IRC_CHANNEL_PREFIXES = ("#", "&", "+", "!")
+
+
+def chat_label(network: str, chat: str) -> str:
+    """A group, forum topic or channel as it is; anything else is a person: PRIVATE."""
+    if network == "telegram" and chat.startswith("-"):  # groups and channels are negative
+        return chat
+    if network == "irc" and chat.startswith(IRC_CHANNEL_PREFIXES):
+        return chat
+    return PRIVATE
 
 
 class OutboxCounts(Protocol):
@@ -129,9 +143,14 @@ class BridgeCollector(Collector):
             "Age of the oldest waiting item per destination",
             labels=["network", "chat"],
         )
+        queues: dict[tuple[str, str], tuple[int, float]] = {}  # summed per label
         for row in snap.queues:
-            depth.add_metric([row.network, row.chat], row.depth)
-            age.add_metric([row.network, row.chat], max(0.0, snap.taken_at - row.oldest_created_at))
+            dest = (row.network, chat_label(row.network, row.chat))
+            count, oldest = queues.get(dest, (0, row.oldest_created_at))
+            queues[dest] = (count + row.depth, min(oldest, row.oldest_created_at))
+        for (network, chat), (count, oldest) in queues.items():
+            depth.add_metric([network, chat], count)
+            age.add_metric([network, chat], max(0.0, snap.taken_at - oldest))
         yield depth
         yield age
         up = GaugeMetricFamily("tgirc_connected", "1 when the network is ready", labels=["network"])
