@@ -122,7 +122,12 @@ async def test_healthz_names_each_reason(http: aiohttp.ClientSession) -> None:
             }
         irc.channels["#a"] = "banned (474)"
         tg.polled_at = 50.0
-        queues.rows = [QueueStats("telegram", "-100", 3, 600.0), QueueStats("irc", "#a", 1, 990.0)]
+        queues.rows = [
+            QueueStats("telegram", "-100", 3, 600.0),
+            QueueStats("irc", "#a", 1, 990.0),
+            QueueStats("telegram", "4242", 1, 500.0),
+            QueueStats("irc", "bob", 1, 500.0),
+        ]
         async with http.get(url) as resp:
             assert resp.status == 503
             body = await resp.json()
@@ -130,6 +135,8 @@ async def test_healthz_names_each_reason(http: aiohttp.ClientSession) -> None:
             "irc: #a not joined (banned (474))",
             "telegram: getUpdates has not answered for 80s",
             "queue telegram -100: oldest message waiting 400s",
+            "queue telegram private: oldest message waiting 500s",
+            "queue irc private: oldest message waiting 500s",
         ]
         irc.connection_state, tg.connection_state = "disconnected", "retrying"
         async with http.get(url) as resp:

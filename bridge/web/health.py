@@ -21,6 +21,21 @@ POLL_SLACK = 30.0
 """Beyond poll timeout + request timeout, how late an answer to getUpdates may be."""
 
 
+PRIVATE = "private"
+"""The chat label of every destination that is a person: a Telegram private chat (its id is
+the user's), an IRC nick."""
+IRC_CHANNEL_PREFIXES = ("#", "&", "+", "!")
+
+
+def chat_label(network: str, chat: str) -> str:
+    """A group, forum topic or channel as it is; anything else is a person: PRIVATE."""
+    if network == "telegram" and chat.startswith("-"):  # groups and channels are negative
+        return chat
+    if network == "irc" and chat.startswith(IRC_CHANNEL_PREFIXES):
+        return chat
+    return PRIVATE
+
+
 class IrcView(Protocol):
     @property
     def connection_state(self) -> str: ...
@@ -85,7 +100,8 @@ async def check(parts: HealthParts) -> tuple[bool, dict[str, object]]:
         age = max(0.0, now - row.oldest_created_at)
         oldest = max(oldest, age)
         if age > MAX_QUEUE_AGE:
-            reasons.append(f"queue {row.network} {row.chat}: oldest message waiting {age:.0f}s")
+            where = chat_label(row.network, row.chat)  # a person's queue names nobody
+            reasons.append(f"queue {row.network} {where}: oldest message waiting {age:.0f}s")
     body: dict[str, object] = {
         "status": "unhealthy" if reasons else "ok",
         "irc": parts.irc.connection_state,

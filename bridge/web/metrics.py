@@ -18,24 +18,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bridge.web.health import QueueRow, QueueView
+from bridge.web.health import QueueRow, QueueView, chat_label
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DIRECTIONS = {"irc": "telegram_to_irc", "telegram": "irc_to_telegram"}
 """A relayed item delivered to a network went in this direction."""
-PRIVATE = "private"
-"""The chat label of every destination that is a person: a Telegram private chat (its id is
-the user's), an IRC nick."""
-IRC_CHANNEL_PREFIXES = ("#", "&", "+", "!")
-
-
-def chat_label(network: str, chat: str) -> str:
-    """A group, forum topic or channel as it is; anything else is a person: PRIVATE."""
-    if network == "telegram" and chat.startswith("-"):  # groups and channels are negative
-        return chat
-    if network == "irc" and chat.startswith(IRC_CHANNEL_PREFIXES):
-        return chat
-    return PRIVATE
 
 
 class OutboxCounts(Protocol):
