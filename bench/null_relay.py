@@ -24,8 +24,7 @@ import aiohttp
 import irc.client
 import irc.client_aio
 
-import bridge.irc.library  # noqa: F401  (the irc package, imported quickly)
-from bridge.irc.tcp import ack_promptly
+from bridge.irc.tcp import PromptAckIrcProtocol
 
 NICK = "nullrelay"
 
@@ -78,8 +77,9 @@ async def main(host: str, port: int, channel: str, api_url: str, token: str, gro
         reactor.add_global_handler("welcome", lambda c, e: c.join(channel))
         reactor.add_global_handler("join", relay.on_join)
         reactor.add_global_handler("pubmsg", relay.on_pubmsg)
-        relay.conn = await reactor.server().connect(host, port, NICK)
-        ack_promptly(relay.conn.transport, relay.conn.protocol)
+        conn = reactor.server()
+        conn.protocol_class = PromptAckIrcProtocol
+        relay.conn = await conn.connect(host, port, NICK)
         poller = asyncio.create_task(relay.poll())
         await relay.joined.wait()
         print("ready", flush=True)

@@ -210,23 +210,12 @@ async def _roster_clean(config: Config, action: str, target: str) -> int:
         await db.close()
 
 
-UNUSED_IMPORTS = ("httpx._main", "trio")
-"""Imported by httpx (its command line: rich, click) and httpcore (trio support) whenever
-they are installed (here by dev tools); the bridge uses neither, and together they cost
-~0.3 s of start-up (issue 12). Marked missing, they are skipped as on a plain install."""
-
-
 def settle_heap() -> None:
     """Keep what the imports built (~66k objects: the libraries, the bridge's modules) out of
     the garbage collector's full passes: a full pass over them took 30–55 ms on the benchmark's
     machine, in the middle of whatever the bridge was relaying (issue 12). Done once per
     process, before the bridge starts; everything created later is collected as before."""
     gc.freeze()
-
-
-def _skip_unused_imports() -> None:
-    for name in UNUSED_IMPORTS:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -243,7 +232,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(config.logging.level, config.secrets())
     try:
         if args.command == "run":
-            _skip_unused_imports()
             from bridge.app import run_bridge
 
             settle_heap()

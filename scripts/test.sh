@@ -7,5 +7,6 @@ scripts/bootstrap.sh dev
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports
+.venv/bin/python scripts/check_private.py  # no library's private name outside bridge/compat.py
 # the tests mostly wait on servers and sockets: four workers on two cores halve the time
 exec .venv/bin/python -m pytest -q -n "${TEST_WORKERS:-4}" "$@"

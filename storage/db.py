@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import aiosqlite
 
+from bridge.compat import in_db_thread
 from storage.migrate import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -161,8 +162,7 @@ class Database:
         thread waking up. work runs in that thread and must only touch the connection it is
         given. Tried again as a whole while another process holds the write lock."""
 
-        def run() -> T:
-            raw = self.conn._conn  # the sqlite3 connection; only ever used in its thread
+        def run(raw: sqlite3.Connection) -> T:
             raw.execute("BEGIN IMMEDIATE")
             try:
                 result = work(raw)
@@ -174,9 +174,8 @@ class Database:
             return result
 
         async with self._writing():
-            # aiosqlite has no public call for this; _execute is what its own methods use
-            # (aiosqlite is pinned in pyproject.toml).
-            return await self.retrying(lambda: self.conn._execute(run))
+            # aiosqlite has no public call for this: see bridge/compat.py.
+            return await self.retrying(lambda: in_db_thread(self.conn, run))
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[Writer]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bridge.irc.library  # noqa: F401  (first: the library's quick import)
 from bridge.irc.connector import IrcConnector
 
 __all__ = ["IrcConnector"]

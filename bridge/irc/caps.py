@@ -16,7 +16,6 @@ from typing import Any
 
 from bridge.config import IrcConfig
 from bridge.irc.link import Handlers
-from bridge.irc.tcp import ack_promptly
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,6 @@ class CapFirstFactory:
     async def __call__(self, protocol: Any, address: tuple[str, int]) -> Any:
         loop = asyncio.get_running_loop()
         transport, proto = await loop.create_connection(lambda: protocol, *address, **self.kwargs)
-        ack_promptly(transport, proto)
         transport.write(b"CAP LS 302\r\n")
         return transport, proto
 

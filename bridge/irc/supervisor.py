@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import irc.client
 import irc.client_aio
 from jaraco.stream.buffer import LenientDecodingLineBuffer
 
 from bridge.config import IrcConfig
 from bridge.irc.caps import CapFirstFactory, CapNegotiation
+from bridge.irc.ctcp import WholeMessages
 from bridge.irc.link import Handler, Handlers, Link
+from bridge.irc.tcp import PromptAckIrcProtocol
 from bridge.pacing import backoff_delay
 
 log = logging.getLogger(__name__)
@@ -32,26 +33,6 @@ STABLE_AFTER = 60.0
 
 class IrcGaveUp(Exception):
     """The server refuses what only the operator can change; reconnecting cannot help."""
-
-
-class TextFirstConnection(irc.client_aio.AioConnection):
-    """The library splits every message at each \\x01 (the 1990s CTCP spec): the text after
-    a CTCP in the middle of a line came out as a "ctcp" event and was lost. As clients do
-    today, a message is a CTCP only when it starts with \\x01; anything else is text, whole."""
-
-    def _handle_message(self, arguments: Any, command: str, source: Any, tags: Any) -> None:
-        target, text = arguments[:2]
-        if not text.startswith("\x01"):
-            where = "pub" if irc.client.is_channel(target) else "priv"
-            kind = where + ("msg" if command == "privmsg" else "notice")
-            self._handle_event(irc.client.Event(kind, source, target, [text], tags))
-            return
-        tag, _, data = text[1:].removesuffix("\x01").partition(" ")
-        kind = "ctcp" if command == "privmsg" else "ctcpreply"
-        args = [tag, data] if data else [tag]
-        self._handle_event(irc.client.Event(kind, source, target, args, tags))
-        if kind == "ctcp" and tag == "ACTION":
-            self._handle_event(irc.client.Event("action", source, target, args[1:], tags))
 
 
 class Supervisor:
@@ -69,7 +50,7 @@ class Supervisor:
         self._config = config
         self._link = link
         self._caps = caps
-        self._events = events
+        self._events = WholeMessages(events)
         self._on_lost = on_lost
         self._reactor: Any = None
         self._disconnected = asyncio.Event()
@@ -149,10 +130,10 @@ class Supervisor:
     async def _connect_once(self) -> None:
         if self._reactor is None:  # inside a coroutine: the reactor takes the running loop
             self._reactor = irc.client_aio.AioReactor(loop=asyncio.get_running_loop())
-            self._reactor.connection_class = TextFirstConnection
             self._reactor.add_global_handler("all_events", self._on_any_event, 0)
             self._link.conn = self._reactor.server()
             self._link.conn.buffer_class = LenientDecodingLineBuffer
+            self._link.conn.protocol_class = PromptAckIrcProtocol
         self._disconnected.clear()
         self._link.registered = False
         self._caps.reset()
@@ -237,7 +218,8 @@ class Supervisor:
                     conn.ping(str(int(time.time())))
 
     def _on_any_event(self, conn: Any, event: Any) -> None:
-        """Every IRC event passes here: any line at all proves the link alive."""
+        """Every IRC event passes here: any line at all proves the link alive. A PRIVMSG or
+        NOTICE goes on whole, not split at each \\x01 (bridge.irc.ctcp)."""
         self._last_rx = time.monotonic()
         self._events(conn, event)
 

@@ -18,25 +18,18 @@ import re
 import ssl
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
-from telegram.request._baserequest import DefaultValue
-from telegram.request._requestparameter import RequestParameter
+
+from bridge.compat import request_data as request_data  # the calls posted by hand
 
 _TOKEN_IN_URL = re.compile(r"/bot[^/\s]+")
 FORM = "application/x-www-form-urlencoded"
 DEFAULT_POOL_TIMEOUT = 1.0
 """Seconds a request waits for a free connection (HTTPXRequest's default)."""
-
-
-def request_data(params: Mapping[str, object]) -> RequestData:
-    """A Bot API call's parameters as PTB's request takes them, for the calls the bridge
-    posts itself (getUpdates, sendMessage) without PTB's object round trip."""
-    return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
 
 
 def redact(text: str) -> str:
@@ -110,13 +103,14 @@ class AiohttpRequest(BaseRequest):
     ) -> aiohttp.ClientTimeout:
         """aiohttp has no write timeout: the whole request is bounded by the sum of the
         four instead, and the answer's reading by the read timeout alone."""
-        if isinstance(read, DefaultValue):
+        unset = BaseRequest.DEFAULT_NONE  # PTB: "use `is BaseRequest.DEFAULT_NONE`"
+        if read is unset:
             read = self._read_timeout
-        if isinstance(write, DefaultValue):
+        if write is unset:
             write = self._media_write_timeout if has_files else self._write_timeout
-        if isinstance(connect, DefaultValue):
+        if connect is unset:
             connect = self._connect_timeout
-        if isinstance(pool, DefaultValue):
+        if pool is unset:
             pool = self._pool_timeout
         parts = (read, write, connect, pool)
         total = None if any(p is None for p in parts) else sum(parts)

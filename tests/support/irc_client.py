@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from bridge.irc.tcp import ack_promptly
+from bridge.irc.tcp import PromptAcks
 
 DEFAULT_TIMEOUT = 10.0
 MAX_LINE_BYTES = 512  # RFC 1459 limit incl. CRLF (tags have their own budget)
@@ -478,6 +478,19 @@ class IrcClient:
         return welcome.prefix if welcome else None
 
 
+class _PromptAckStream(PromptAcks, asyncio.StreamReaderProtocol):
+    """asyncio's stream protocol, acknowledging every read at once."""
+
+
+async def _open_acking(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """asyncio.open_connection with _PromptAckStream as the protocol."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    protocol = _PromptAckStream(reader)
+    transport, _ = await loop.create_connection(lambda: protocol, host, port)
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+
 async def connect(
     host: str,
     port: int,
@@ -497,12 +510,13 @@ async def connect(
     see ``client.enabled_caps``) / ``CAP END``.  Waits for 001 and, if ``wait_motd``, for
     the end of the MOTD (376/422) so ISUPPORT is complete.  Raises ``IrcClientError`` on
     nick collision or registration error. ``prompt_ack`` acknowledges every read at once
-    (see ``bridge.irc.tcp.ack_promptly``), so that what a benchmark measures is not the
+    (see ``bridge.irc.tcp.PromptAcks``), so that what a benchmark measures is not the
     receiving kernel's delayed-ACK timer.
     """
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     if prompt_ack:
-        ack_promptly(writer.transport, writer.transport.get_protocol())
+        reader, writer = await asyncio.wait_for(_open_acking(host, port), timeout)
+    else:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     client = IrcClient(reader, writer, nick)
     try:
         caps = tuple(caps)
