@@ -71,7 +71,7 @@ def _tokenize(payload: str, max_bytes: int) -> tuple[list[tuple[str, str, str]],
     def add_text(chunk: str) -> None:
         """Queue visible text as clusters (code points when one cluster alone is too big)."""
         for cluster in iter_clusters(chunk):
-            units = [cluster] if utf8_len(cluster) < max_bytes else list(cluster)
+            units = [cluster] if utf8_len(cluster) <= max_bytes else list(cluster)
             for unit in units:
                 items.append(("".join(pending), state.reopen(), unit))
                 pending.clear()

@@ -16,7 +16,12 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from bridge.model import Span, SpanKind
-from bridge.render.text import LINE_BREAK_RE, cut_back_to_cluster, utf16_len
+from bridge.render.text import (
+    LINE_BREAK_RE,
+    cut_back_to_cluster,
+    last_cluster_boundary,
+    utf16_len,
+)
 
 TELEGRAM_LIMIT: Final = 4096
 
@@ -280,8 +285,8 @@ def split_plain_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
             )
             if breaks:
                 end = start + breaks[-1]
-            elif space >= 0:
-                end = start + space + 1
+            elif space >= 0 and (at := last_cluster_boundary(text, start, start + space + 1)):
+                end = at  # after the space, or before it when a mark joins the next character
             else:
                 end = cut_back_to_cluster(text, start, end)
         chunks.append(text[start:end])

@@ -6,8 +6,9 @@ Pure functions over ``str`` and ``bridge.model`` types; no network library is im
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
+
+import regex
 
 from bridge.model import Span
 
@@ -21,7 +22,6 @@ IRC_CODE_RE = re.compile(
 )
 """One IRC control sequence (colour codes with their digits) or any other control character."""
 
-ZWJ = "\u200d"
 ELLIPSIS = "…"
 
 
@@ -44,60 +44,54 @@ def is_control(ch: str) -> bool:
     return _CONTROL_RE.match(ch) is not None
 
 
-def _is_extender(ch: str) -> bool:
-    """True for code points that belong to the preceding character in a grapheme cluster."""
-    o = ord(ch)
-    if o >= 0x300 and unicodedata.category(ch) in ("Mn", "Me", "Mc"):
-        return True
-    return (
-        o == 0x200D
-        or 0xFE00 <= o <= 0xFE0F
-        or 0x1F3FB <= o <= 0x1F3FF
-        or 0xE0020 <= o <= 0xE007F
-        or 0xE0100 <= o <= 0xE01EF
-    )
+_CLUSTER_RE = regex.compile(r"\X")
+"""One extended grapheme cluster (UAX #29, as the regex module implements it): Hangul
+syllables written in jamo, Indic conjuncts, emoji ZWJ sequences, flags and CR LF stay whole."""
+_SIMPLE = "\u0300"
+"""Below U+0300 no character joins the next one into a cluster and none is joined to the
+previous one (the first extenders, prepends, jamo and regional indicators come later), so
+between two such characters there is always a cluster boundary, CR LF excepted."""
 
 
-def _is_regional(ch: str) -> bool:
-    """True for regional indicator letters, which pair up into flag emoji."""
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+def _simple_boundary(text: str, i: int) -> bool:
+    """True when i (0 < i < len(text)) is a boundary found without the regex: both
+    neighbours below U+0300 and not CR LF. The shortcut that keeps Latin text cheap."""
+    before, after = text[i - 1], text[i]
+    return before < _SIMPLE and after < _SIMPLE and not (before == "\r" and after == "\n")
 
 
 def cluster_end(text: str, i: int) -> int:
-    """Index just after the (approximate) grapheme cluster starting at i, so cuts keep marks."""
-    n = len(text)
+    """Index just after the grapheme cluster (regex's \\X) starting at i, so cuts keep marks."""
     j = i + 1
-    if text[i] == "\r" and text[j : j + 1] == "\n":
-        return j + 1
-    if j < n and _is_regional(text[i]) and _is_regional(text[j]):
-        j += 1
-    while j < n and _is_extender(text[j]):
-        joined = text[j] == ZWJ
-        j += 1
-        if joined and j < n and not is_control(text[j]):
-            j += 1
-    return j
+    if j >= len(text) or _simple_boundary(text, j):
+        return j
+    match = _CLUSTER_RE.match(text, i)
+    return match.end() if match else j
 
 
 def iter_clusters(text: str) -> Iterator[str]:
-    """Yield grapheme clusters so splitters never separate a base from its combining marks."""
-    i = 0
-    while i < len(text):
-        j = cluster_end(text, i)
-        yield text[i:j]
-        i = j
+    """Yield grapheme clusters (regex's \\X) so splitters never cut a cluster in two."""
+    if text.isascii() and "\r\n" not in text:  # one character each: no regex needed
+        return iter(text)
+    return (m.group() for m in _CLUSTER_RE.finditer(text))
+
+
+def last_cluster_boundary(text: str, start: int, cut: int) -> int | None:
+    """Largest cluster boundary in (start, cut], counting clusters from start; None if none."""
+    if cut > start and (cut >= len(text) or _simple_boundary(text, cut)):
+        return cut
+    best = None
+    for m in _CLUSTER_RE.finditer(text, start):
+        if m.end() > cut:
+            break
+        best = m.end()
+    return best
 
 
 def cut_back_to_cluster(text: str, start: int, cut: int) -> int:
     """Largest cluster boundary in (start, cut]; cut itself when no boundary lies in range."""
-    i = start
-    best = start
-    while i < cut:
-        j = cluster_end(text, i)
-        if j > cut:
-            break
-        best = i = j
-    return best if best > start else cut
+    best = last_cluster_boundary(text, start, cut)
+    return cut if best is None else best
 
 
 def clip_spans(spans: Sequence[Span], start: int, end: int) -> list[Span]:
