@@ -445,10 +445,15 @@ def _ok(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _duration(ms: float) -> str:
+    """Milliseconds under a second (the fixed relay's figures), seconds above (the stalls)."""
+    return f"{ms:.1f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
+
+
 def _pair_s(d: dict[str, Any]) -> str:
     if d.get("p50_ms") is None:
         return "nothing arrived"
-    text = f"{d['p50_ms'] / 1000:.2f} s / {d['p99_ms'] / 1000:.2f} s"
+    text = " / ".join(_duration(d[k]) for k in ("p50_ms", "p99_ms"))
     if d["delivered"] < d["sent"]:
         text += f" ({d['delivered']} of {d['sent']} arrived within {d['bound_s']:.0f} s)"
     return text
