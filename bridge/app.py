@@ -169,6 +169,7 @@ class App:
         ConfigError before anything connects when web.listen cannot be bound."""
         if self.web is not None:
             await self.web.start()
+        await self.outbox.drop_senders(self.router.ignores)  # queued before a new ignore rule
         set_aside = functools.partial(self._set_aside, "telegram")
         await self.router.resume_commands()  # those a crash or a stop left unanswered
         tasks = {

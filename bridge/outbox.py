@@ -1,7 +1,8 @@
 """Per-destination ordered delivery from the durable outbox, retried until confirmed.
 
 The outbox engine knows nothing about either network: a Sender (one per network, in the
-connectors) writes rendered payloads and says whether the failure is worth retrying.
+connectors) writes rendered payloads and says whether the failure is worth retrying. Within
+a destination senders take turns, in the order the store gives (OutboxStore.due()).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from bridge.model import Posted
+from bridge.model import Author, Posted
 from bridge.outbox_mirror import Mirrors
 from bridge.outbox_mirror import maybe_seen as maybe_seen
 from bridge.pacing import backoff_delay
 from bridge.payloads import Payload, decode_payload, encode_payload
 from storage.db import Database, StorageError
 from storage.outbox_store import NewItem as NewItem
-from storage.outbox_store import OutboxItem, OutboxStore
+from storage.outbox_store import OutboxItem, OutboxStore, author_of_sender
+from storage.outbox_store import sender_of as sender_of
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +179,26 @@ class Outbox:
             self._idle.setdefault(dest, asyncio.Event()).set()
         return dropped
 
+    async def drop_senders(self, unwanted: Callable[[Author], bool]) -> int:
+        """Forget what is queued from the senders unwanted names (the ignore list, asked at
+        start about what an earlier run stored) and has not begun to go out; returns how
+        many items were dropped. A message already handed to its worker still goes."""
+        doomed = []
+        for sender, name in await self.store.senders():
+            author = author_of_sender(sender, name)
+            if author is not None and unwanted(author):
+                doomed.append((sender, name))
+        if not doomed:
+            return 0
+        keys = await self.store.drop_senders(doomed)
+        for key in keys:
+            future = self._outcomes.get(key)
+            if future is not None and not future.done():
+                future.set_result(False)
+        if keys:
+            log.info("outbox: %d queued messages from ignored senders dropped", len(keys))
+        return len(keys)
+
     def _settle(self, items: list[Queued], delivered: bool) -> None:
         for item in items:
             future = self._outcomes.get(item.dedup_key)
@@ -191,9 +213,12 @@ class Outbox:
 
     async def run(self) -> None:
         """Deliver until cancelled; resumes whatever a previous run left in the store."""
+        # Read before any worker starts: a destination discard()ed while this read was in
+        # flight would otherwise get a second worker, reading rows not yet dropped.
+        stored = await self.store.destinations()
         async with asyncio.TaskGroup() as group:
             self._group = group
-            for dest in {*self._wake, *await self.store.destinations()}:
+            for dest in {*self._wake, *stored}:
                 self._poke(dest)
             self._started.set()
             await asyncio.Event().wait()
@@ -270,13 +295,14 @@ class Outbox:
         """One look at the queue: deliver its head, or wait for work; a transient failure
         is returned for the caller to back off."""
         network, chat = dest
-        mirror = self._mirror.get(dest)
+        mirror = self._mirror.take(dest, 64)
         if mirror is not None:
-            items = mirror[:64]
+            items = mirror
         else:
             await self._mirror.written(dest)  # a row sent early is read back once written
             items = await self.store.due(network, chat, limit=64)
-        if items and items[0].created_at < self.store.clock() - self.horizon:
+        # Senders take turns, so the oldest waiting item need not be the first.
+        if items and min(i.created_at for i in items) < self.store.clock() - self.horizon:
             self._mirror.drop(dest)
             await self._drop_expired(network, chat)  # rare: only after a long outage
             return None
@@ -328,9 +354,7 @@ class Outbox:
         await self.store.complete(await self._mirror.rows(delivered), sent.posted)
         self.delivered.update((network, item.kind) for item in delivered)
         self._settle(delivered, delivered=True)
-        mirror = self._mirror.get(dest)
-        if mirror is not None:
-            del mirror[: len(delivered)]
+        self._mirror.done(dest, len(delivered))
         return None
 
     async def _progress(self, item: Queued, lines_done: int) -> None:

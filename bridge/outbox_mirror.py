@@ -19,6 +19,12 @@ the past (a bouncer's playback).
 The write waits (briefly, EARLY_SEND_WAIT) for the worker's attempt at a message that heads
 its queue: once woken, the database thread competes for the GIL and a CPU with the event loop
 that is writing the message (bench/PROFILE.md, issue 12).
+
+Only an idle queue is kept here: besides what its worker is writing, at most one message
+waits in it, whose turn is next whoever sent it. A second one waiting means the order is the
+store's to give (senders take turns, OutboxStore.due()), so the queue is read from the store
+until it drains again. A backlog is therefore always read from the store, where a moderator's
+/remove also drops what waits in it.
 """
 
 from __future__ import annotations
@@ -38,8 +44,6 @@ from storage.outbox_store import NewItem, OutboxItem
 Queued = OutboxItem[Payload]
 Dest = tuple[str, str]
 
-MIRROR_LIMIT = 1000
-"""Beyond this many waiting items (a long outage) a queue is read from the store in pages."""
 SEEN_KEPT = 10_000
 """Keys remembered as offered in this process: one offered again is not sent early."""
 EARLY_SEND_WAIT = 0.01
@@ -79,13 +83,15 @@ class Provisional(OutboxItem[Payload]):
 
 
 class Mirrors:
-    """Per destination, its whole queue in memory in send order, or nothing (read the store).
+    """Per idle destination, its queue in memory in send order (what its worker is writing,
+    then at most one waiting message), or nothing (read the store).
 
     Provisional items (negative ids) are in the queue before their row exists; stored()
     resolves one to its row, or to None when the store found its key already known."""
 
     def __init__(self) -> None:
         self._queues: dict[Dest, list[Queued]] = {}
+        self._taken: dict[Dest, int] = {}  # the first items, handed to the worker
         self._writing: dict[Dest, set[asyncio.Future[Queued | None]]] = {}
         self._seen: set[str] = set()
         self._seen_order: collections.deque[str] = collections.deque()
@@ -96,6 +102,27 @@ class Mirrors:
     def drop(self, dest: Dest) -> None:
         """Any doubt about a queue (a retry, an edit, the horizon): read the store instead."""
         self._queues.pop(dest, None)
+        self._taken.pop(dest, None)
+
+    def take(self, dest: Dest, limit: int) -> list[Queued] | None:
+        """The first items of a mirrored queue, for its worker to write (None: read the
+        store)."""
+        queue = self._queues.get(dest)
+        if queue is None:
+            return None
+        self._taken[dest] = len(items := queue[:limit])
+        return items
+
+    def done(self, dest: Dest, count: int) -> None:
+        """The worker is through with what it took; the first count items went out."""
+        taken = self._taken.pop(dest, 0)
+        queue = self._queues.get(dest)
+        if queue is not None:
+            del queue[: min(count, taken)]
+
+    def _waiting(self, queue: list[Queued], dest: Dest) -> bool:
+        """Whether a message waits in queue besides what its worker took."""
+        return len(queue) > self._taken.get(dest, 0)
 
     def start(self, dest: Dest) -> None:
         """The store holds nothing for dest: from now on its queue is kept here."""
@@ -105,16 +132,17 @@ class Mirrors:
         return set(self._queues)
 
     def send_early(self, items: list[NewItem[Payload]], now: float) -> list[Provisional]:
-        """Provisional items for the new messages whose queue is mirrored, already queued
-        there; the caller writes the rows and calls settle()."""
+        """Provisional items for the new messages whose queue is mirrored with nothing waiting,
+        already queued there; the caller writes the rows and calls settle()."""
         early: list[Provisional] = []
         loop = asyncio.get_running_loop()
         replay = _maybe_seen.get()
         for new in items:
             if self._offered_before(new.dedup_key) or replay:
                 continue
-            queue = self._queues.get((new.network, new.chat))
-            if queue is None or not is_plain(new) or len(queue) >= MIRROR_LIMIT:
+            dest = (new.network, new.chat)
+            queue = self._queues.get(dest)
+            if queue is None or self._waiting(queue, dest) or not is_plain(new):
                 continue
             head = not queue
             row: asyncio.Future[Queued | None] = loop.create_future()
@@ -131,6 +159,7 @@ class Mirrors:
                 created_at=now,
                 not_before=now,
                 progress=0,
+                sender=new.sender,
                 row=row,
                 attempted=loop.create_future() if head else None,
             )
@@ -178,6 +207,9 @@ class Mirrors:
                     if queue[index] is item:
                         if row is None:
                             del queue[index]
+                            dest = (item.network, item.chat)
+                            if index < self._taken.get(dest, 0):
+                                self._taken[dest] -= 1
                         else:
                             queue[index] = row
                         break
@@ -192,16 +224,16 @@ class Mirrors:
             _resolve(item, None)
 
     def add(self, row: Queued) -> None:
-        """A stored row that was not sent early: appended to its mirrored queue, or the
-        queue is read from the store from now on."""
+        """A stored row that was not sent early: the one message waiting in its mirrored
+        queue, or (behind another, or an edit) the queue is read from the store from now on."""
         dest = (row.network, row.chat)
         queue = self._queues.get(dest)
         if queue is None:
             return
-        if is_plain(row) and len(queue) < MIRROR_LIMIT:
+        if is_plain(row) and not self._waiting(queue, dest):
             queue.append(row)
         else:
-            del self._queues[dest]
+            self.drop(dest)
 
     def progressed(self, item: Queued, row: Queued | None, lines_done: int) -> None:
         """Lines of the head item went out: its queued copy says so too."""

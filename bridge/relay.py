@@ -3,6 +3,7 @@
 A message is dropped (no-relay prefix, unbridged chat, a notice switched off, nothing to
 say) or rendered for the other network and queued in the outbox. Edits of a Telegram message
 replace the rendering still waiting for its debounce, so a burst of fixes goes out once.
+Each queued item names its author as its sender: within a destination senders take turns.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bridge.model import (
     ReplyRef,
     split_telegram_chat,
 )
-from bridge.outbox import NewItem
+from bridge.outbox import NewItem, sender_of
 from bridge.pairs import Pairs
 from bridge.payloads import IrcLines, TelegramHtml
 from bridge.render.irc_format import anti_highlight, message_to_irc_lines
@@ -116,6 +117,7 @@ class Relay:
         budget = self.irc.payload_budget(channel, action=action)
         payload = IrcLines(tuple(format_relay_lines(prefix, lines, budget)), action=action)
         base = msg.source_id.split(":e", 1)[0]
+        sender, sender_name = sender_of(msg.author)
         await self.outbox.enqueue(
             [
                 NewItem(
@@ -126,6 +128,8 @@ class Relay:
                     payload=payload,
                     replace_key=f"edit:{base}>irc:{channel}" if msg.is_edit else None,
                     delay=relay.edit_debounce if msg.is_edit else 0.0,
+                    sender=sender,
+                    sender_name=sender_name,
                 )
             ]
         )
@@ -166,6 +170,7 @@ class Relay:
             action = msg.kind is MessageKind.ACTION
             parts = irc_to_telegram_parts(nick, msg.text, msg.spans, action=action)
         key = f"{msg.source_id}>tg:{chat}"
+        sender, sender_name = sender_of(msg.author)
         await self.outbox.enqueue(
             [
                 NewItem(
@@ -174,6 +179,8 @@ class Relay:
                     f"{key}:{i}" if i else key,
                     "relay",
                     TelegramHtml(body, mergeable=True, author=nick, text=text),
+                    sender=sender,
+                    sender_name=sender_name,
                 )
                 for i, (body, text) in enumerate(parts)
             ]

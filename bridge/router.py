@@ -161,6 +161,10 @@ class Router:
             return bot_id is not None and author.user_id == str(bot_id)
         return irc_casefold(author.nick or "") == irc_casefold(self.irc.nick)
 
+    def ignores(self, author: Author) -> bool:
+        """Whether relay.ignore names author (also asked at start about what was queued)."""
+        return self._ignored(author)
+
     def _ignored(self, author: Author) -> bool:
         """relay.ignore: "telegram:<id or @username>", "irc:<nick glob or nick!user@host glob>"."""
         for rule in self.ignore:

@@ -1,5 +1,6 @@
-"""Moderators' commands: /export (the whole roster, only ever privately), /remove (a member)
-and /untag (a tag from everyone). Each is recorded with who did it."""
+"""Moderators' commands: /export (the whole roster, only ever privately), /remove (a member,
+and what of theirs still waits to be relayed) and /untag (a tag from everyone). Each is
+recorded with who did it."""
 
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ SPECS = (
         usage="remove <#number, name, @username or nick>",
         summary="delete a member from the roster, for good",
         details="Deletes the member with every linked identity and interest, as {p}leave "
-        "would. When several match, lists them with their numbers: {p}remove #12. "
+        "would, and drops their messages still waiting to be relayed. When several match, "
+        "lists them with their numbers: {p}remove #12. "
         "Recorded (who, when), like exports; also: tgirc-bridge roster remove.",
         handler=remove,
         moderator_only=True,

@@ -4,15 +4,21 @@ everyone, and the one a moderator means found by number, name, @username or nick
 Each change and its line in roster_cleaning (who, what, how much) commit together, so no
 cleaning goes unrecorded and nothing is recorded that did not happen. Like the export log,
 the record keeps no member's data: the member number (the export's member_id) or the tag.
+A removed member's messages still waiting in the outbox go with them, in the same commit.
 """
 
 from __future__ import annotations
+
+import logging
 
 import aiosqlite
 
 from storage import member_rows, search
 from storage.db import Database
+from storage.outbox_store import drop_unsent, identity_sender
 from storage.roster_model import Member
+
+log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 10
 
@@ -39,7 +45,8 @@ async def find_members(conn: aiosqlite.Connection, query: str) -> list[int]:
 
 async def remove_member(db: Database, member_id: int, actor: str, now: float) -> Member | None:
     """Delete the member (identities, interests and link codes go by ON DELETE CASCADE) and
-    record it; the member as it was, or None when there was no such member."""
+    what they said that waits in the outbox unsent (a message partly written to IRC
+    finishes), and record it; the member as it was, or None when there was no such member."""
     async with db.transaction() as conn:
         try:
             member = await member_rows.load_member(conn, member_id)
@@ -47,6 +54,10 @@ async def remove_member(db: Database, member_id: int, actor: str, now: float) ->
             return None
         await conn.execute("DELETE FROM members WHERE id = ?", (member_id,))
         await _record(conn, actor, "remove", f"member {member_id}", len(member.identities), now)
+        senders = [identity_sender(i.network.value, i.key) for i in member.identities]
+        dropped = await drop_unsent(conn, senders)
+    if dropped:
+        log.info("member %d: %d queued messages dropped with them", member_id, len(dropped))
     return member
 
 
