@@ -26,6 +26,24 @@ TAG_PAGE_SIZE = 200
 MAX_SEARCH_RESULTS = 1000
 """A search shows at most this many members (20 pages): a longer query narrows it down."""
 
+# The reads' queries, named here (the searches are search.DIRECTORY's): each states that
+# only listed members count, by a condition on members.listed or by reading a table the
+# triggers keep for listed members only (listed_tag_counts, directory_state). The members
+# shown are then loaded by the ids these chose (member_rows.load_members, member_channels).
+# tests/test_directory_listed_only.py checks every one, and that no read runs another.
+VERSION = "SELECT version FROM directory_state"
+LISTED_COUNT = "SELECT listed FROM directory_state"
+MEMBERS_PAGE = (
+    "SELECT id FROM members WHERE listed = 1 ORDER BY active_at DESC, id DESC LIMIT ? OFFSET ?"
+)
+TAG_COUNT = "SELECT members FROM listed_tag_counts WHERE tag = ?"
+TAG_MEMBERS = (
+    "SELECT member_id FROM interests WHERE tag = ? "
+    "AND EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
+    "ORDER BY position, member_id LIMIT ? OFFSET ?"
+)
+TAGS_COUNT = "SELECT COUNT(*) FROM listed_tag_counts"
+TAGS_PAGE = "SELECT tag, members FROM listed_tag_counts ORDER BY members DESC, tag LIMIT ? OFFSET ?"
 Clock = Callable[[], float]
 
 
@@ -97,12 +115,12 @@ class DirectoryStore:
 
     async def version(self) -> int:
         """Changes with every roster write (triggers of migration 0009)."""
-        async with self.db.conn.execute("SELECT version FROM directory_state") as cur:
+        async with self.db.conn.execute(VERSION) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
     async def listed_count(self) -> int:
-        async with self.db.conn.execute("SELECT listed FROM directory_state") as cur:
+        async with self.db.conn.execute(LISTED_COUNT) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
@@ -111,9 +129,7 @@ class DirectoryStore:
         total = await self.listed_count()
         page = max(1, page)
         rows = await self.db.conn.execute_fetchall(
-            "SELECT id FROM members WHERE listed = 1 ORDER BY active_at DESC, id DESC "
-            "LIMIT ? OFFSET ?",
-            (PAGE_SIZE, (page - 1) * PAGE_SIZE),
+            MEMBERS_PAGE, (PAGE_SIZE, (page - 1) * PAGE_SIZE)
         )
         return await _page(self.db.conn, [int(r[0]) for r in rows], total, page)
 
@@ -123,7 +139,9 @@ class DirectoryStore:
         page = max(1, page)
         limit = min(page * PAGE_SIZE, MAX_SEARCH_RESULTS)
         conn = self.db.conn
-        exact = await search.rank_names(conn, query, limit, exact_only=True, listed_only=True)
+        exact = await search.rank_names(
+            conn, query, limit, exact_only=True, queries=search.DIRECTORY
+        )
         ids = [i for i, _ in exact]
         total = len(ids)
         try:
@@ -131,12 +149,14 @@ class DirectoryStore:
         except TagError:
             tag = None
         if tag is not None:
-            count, ranked = await search.rank_interest(conn, tag, limit, listed_only=True)
+            count, ranked = await search.rank_interest(conn, tag, limit, queries=search.DIRECTORY)
             seen = set(ids)
             ids += [i for i, _ in ranked if i not in seen]
             total += count - sum(1 for i, _ in ranked if i in seen)
         if not ids:
-            names = await search.rank_names(conn, query, limit, exact_only=False, listed_only=True)
+            names = await search.rank_names(
+                conn, query, limit, exact_only=False, queries=search.DIRECTORY
+            )
             ids = [i for i, _ in names]
             total = len(ids)
         total = min(total, MAX_SEARCH_RESULTS)
@@ -146,31 +166,24 @@ class DirectoryStore:
         """Listed members with exactly this tag, in /whois order (their own placing of the
         tag, then member number): straight off the interests_tag index."""
         page = max(1, page)
-        async with self.db.conn.execute(
-            "SELECT members FROM listed_tag_counts WHERE tag = ?", (tag,)
-        ) as cur:
+        async with self.db.conn.execute(TAG_COUNT, (tag,)) as cur:
             row = await cur.fetchone()
         total = int(row[0]) if row else 0
         if not total:
             return Page((), 0, page, 1)
         rows = await self.db.conn.execute_fetchall(
-            "SELECT member_id FROM interests WHERE tag = ? AND EXISTS "
-            "(SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
-            "ORDER BY position, member_id LIMIT ? OFFSET ?",
-            (tag, PAGE_SIZE, (page - 1) * PAGE_SIZE),
+            TAG_MEMBERS, (tag, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         )
         return await _page(self.db.conn, [int(r[0]) for r in rows], total, page)
 
     async def tags(self, page: int = 1) -> TagPage:
         """Every tag a listed member lists, with how many listed members list it."""
         page = max(1, page)
-        async with self.db.conn.execute("SELECT COUNT(*) FROM listed_tag_counts") as cur:
+        async with self.db.conn.execute(TAGS_COUNT) as cur:
             row = await cur.fetchone()
         total = int(row[0]) if row else 0
         rows = await self.db.conn.execute_fetchall(
-            "SELECT tag, members FROM listed_tag_counts ORDER BY members DESC, tag "
-            "LIMIT ? OFFSET ?",
-            (TAG_PAGE_SIZE, (page - 1) * TAG_PAGE_SIZE),
+            TAGS_PAGE, (TAG_PAGE_SIZE, (page - 1) * TAG_PAGE_SIZE)
         )
         tags = tuple((str(r[0]), int(r[1])) for r in rows)
         return TagPage(tags, total, page, _pages(total, TAG_PAGE_SIZE))

@@ -164,14 +164,16 @@ async def test_search_ranks_like_whois_over_listed_members(stores: Stores) -> No
     for prefix in ("py", "python", "p", "rust", "go"):
         _, full = await search.rank_interest(conn, prefix, 1000)
         expected = [i for i, _ in full if i in listed]
-        got_total, got = await search.rank_interest(conn, prefix, 1000, listed_only=True)
+        got_total, got = await search.rank_interest(conn, prefix, 1000, queries=search.DIRECTORY)
         assert [i for i, _ in got] == expected
         assert got_total == len(expected)
-        short_total, short = await search.rank_interest(conn, prefix, 5, listed_only=True)
+        short_total, short = await search.rank_interest(conn, prefix, 5, queries=search.DIRECTORY)
         assert [i for i, _ in short] == expected[:5] and short_total == len(expected)
         page = await s.directory.search(prefix)
         assert [m.id for m in page.members] == expected[:PAGE_SIZE]
-    names = await search.rank_names(conn, "person 1", 100, exact_only=False, listed_only=True)
+    names = await search.rank_names(
+        conn, "person 1", 100, exact_only=False, queries=search.DIRECTORY
+    )
     assert names and {i for i, _ in names} <= listed
 
 
