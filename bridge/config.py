@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,11 @@ from bridge.config_model import (
 from bridge.config_model import (
     WebConfig as WebConfig,
 )
-from bridge.config_reader import Section, check_url
+from bridge.config_reader import Section, check_url, read_table
 from bridge.errors import ConfigError
+
+PLAIN_PORT = 6667
+"""irc.port when tls = false and no port is given (6697, the field's default, is for TLS)."""
 
 
 def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
@@ -74,15 +78,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     tg = Section("telegram", data.get("telegram", {}), problems, TelegramConfig)
     if "telegram" not in data:
         problems.append("telegram: missing required table")
-    telegram = TelegramConfig(
-        token=tg.string("token", "", required="telegram" in data),
-        api_url=tg.string("api_url", DEFAULT_API_URL),
-        file_url=tg.string("file_url", DEFAULT_FILE_URL),
-        poll_timeout=tg.count("poll_timeout", 30),
-        messages_per_minute=tg.number("messages_per_minute", 20.0),
-        burst=tg.count("burst", 3),
-        request_timeout=tg.number("request_timeout", 15.0),
-    )
+    telegram = read_table(tg, TelegramConfig, required="telegram" in data)
     check_token(telegram.token, problems)
     check_url(tg, "api_url", telegram.api_url)
     check_url(tg, "file_url", telegram.file_url)
@@ -91,29 +87,9 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     ir = Section("irc", data.get("irc", {}), problems, IrcConfig)
     if "irc" not in data:
         problems.append("irc: missing required table")
-    tls = ir.boolean("tls", True)
-    irc = IrcConfig(
-        host=ir.string("host", "", required="irc" in data),
-        nick=ir.string("nick", "", required="irc" in data),
-        port=ir.integer("port", 6697 if tls else 6667),
-        tls=tls,
-        tls_verify=ir.boolean("tls_verify", True),
-        tls_ca_file=ir.string("tls_ca_file"),
-        username=ir.string("username", "tgircbridge"),
-        realname=ir.string("realname", DEFAULT_REALNAME),
-        password=ir.string("password"),
-        sasl_username=ir.string("sasl_username"),
-        sasl_password=ir.string("sasl_password"),
-        nickserv_password=ir.string("nickserv_password"),
-        command_prefix=ir.string("command_prefix", "!"),
-        send_burst=ir.count("send_burst", 4),
-        send_rate=ir.number("send_rate", 1.0),
-        ping_interval=ir.number("ping_interval", 60.0),
-        ping_timeout=ir.number("ping_timeout", 120.0),
-        reconnect_min=ir.number("reconnect_min", 1.0),
-        reconnect_max=ir.number("reconnect_max", 60.0),
-        bot_mode=ir.boolean("bot_mode", True),
-    )
+    irc = read_table(ir, IrcConfig, required="irc" in data)
+    if "port" not in ir.data and not irc.tls:
+        irc = replace(irc, port=PLAIN_PORT)  # the default follows tls
     if not 0 < irc.port < 65536:
         problems.append("irc.port: expected a port number from 1 to 65535")
     check_irc(irc, problems)
@@ -127,78 +103,37 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         problems.append("bridge: expected at least one [[bridge]] table")
         raw_bridges = []
     for i, raw in enumerate(raw_bridges):
-        sec = Section(f"bridge[{i}]", raw, problems)
-        chat = sec.integer("telegram_chat", 0, required=True)
-        channel = sec.string("irc_channel", "", required=True)
+        sec = Section(f"bridge[{i}]", raw, problems, BridgePair)
+        pair = read_table(sec, BridgePair)
+        channel = pair.irc_channel
         if channel and (channel[0] not in "#&+!" or any(c in channel for c in " ,\x07\r\n\0")):
             problems.append(f"bridge[{i}].irc_channel: not a valid IRC channel name")
-        check_pair(i, chat, channel, problems)
-        topic = sec.integer("telegram_topic")
-        check_topic(i, topic, problems)
-        key = sec.string("irc_key")
-        check_channel_key(i, key, problems)
-        directory = sec.boolean("directory", True)
+        check_pair(i, pair.telegram_chat, channel, problems)
+        check_topic(i, pair.telegram_topic, problems)
+        check_channel_key(i, pair.irc_key, problems)
         sec.finish()
-        bridges.append(
-            BridgePair(
-                telegram_chat=chat,
-                irc_channel=channel,
-                telegram_topic=topic,
-                irc_key=key,
-                directory=directory,
-            )
-        )
+        bridges.append(pair)
     check_unique_pairs(bridges, problems)
 
     rl = Section("relay", data.get("relay", {}), problems, RelayConfig)
-    relay = RelayConfig(
-        name_format=rl.string("name_format", "<{name}>"),
-        anti_highlight=rl.choice("anti_highlight", "auto", ("auto", "always", "never")),
-        ignore=rl.strings("ignore"),
-        no_relay_prefix=rl.string("no_relay_prefix", "//"),
-        edit_debounce=rl.number("edit_debounce", 3.0, zero_ok=True),
-        irc_joins=rl.boolean("irc_joins", False),
-        irc_parts=rl.boolean("irc_parts", False),
-        irc_quits=rl.boolean("irc_quits", False),
-        irc_kicks=rl.boolean("irc_kicks", True),
-        irc_nick_changes=rl.boolean("irc_nick_changes", False),
-        telegram_joins=rl.boolean("telegram_joins", True),
-    )
+    relay = read_table(rl, RelayConfig)  # ignore rules parsed here (bridge/rules.py)
     check_relay(relay, problems)
-    for rule in relay.ignore:
-        if not rule.startswith(("telegram:", "irc:")):
-            problems.append(f"relay.ignore: {rule!r} must start with telegram: or irc:")
     rl.finish()
 
-    st = Section("storage", data.get("storage", {}), problems)
-    storage = StorageConfig(path=st.string("path", DEFAULT_DB_PATH))
+    st = Section("storage", data.get("storage", {}), problems, StorageConfig)
+    storage = read_table(st, StorageConfig)
     st.finish()
 
     ro = Section("roster", data.get("roster", {}), problems, RosterConfig)
-    roster = RosterConfig(
-        moderators=ro.strings("moderators"),
-        telegram_admins_are_moderators=ro.boolean("telegram_admins_are_moderators", False),
-        commands_per_minute=ro.count("commands_per_minute", 6),
-        commands_in_flight=ro.count("commands_in_flight", 8),
-        unverified_per_host_per_hour=ro.count("unverified_per_host_per_hour", 5),
-    )
-    for rule in roster.moderators:
-        if not rule.startswith(("telegram:", "irc:account:", "irc:mask:")):
-            problems.append(
-                f"roster.moderators: {rule!r} must be telegram:<id>, irc:account:<name> "
-                "or irc:mask:<glob>"
-            )
+    roster = read_table(ro, RosterConfig)  # moderator rules parsed here
     ro.finish()
 
     de = Section("delivery", data.get("delivery", {}), problems, DeliveryConfig)
-    delivery = DeliveryConfig(
-        horizon_hours=de.number("horizon_hours", 24.0),
-        shutdown_grace=de.number("shutdown_grace", 5.0, zero_ok=True),
-    )
+    delivery = read_table(de, DeliveryConfig)
     de.finish()
 
-    lg = Section("logging", data.get("logging", {}), problems)
-    level = lg.choice("level", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+    lg = Section("logging", data.get("logging", {}), problems, LoggingConfig)
+    logging = read_table(lg, LoggingConfig)
     lg.finish()
 
     web = _web(data, problems)
@@ -213,7 +148,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         storage=storage,
         roster=roster,
         delivery=delivery,
-        logging=LoggingConfig(level=level),
+        logging=logging,
         web=web,
     )
 
@@ -223,14 +158,8 @@ def _web(data: dict[str, Any], problems: list[str]) -> WebConfig | None:
     if "web" not in data:
         return None
     we = Section("web", data["web"], problems, WebConfig)
-    web = WebConfig(
-        public_url=(we.string("public_url", "", required=True) or "").rstrip("/"),
-        listen=we.string("listen", "127.0.0.1:8787"),
-        media_ttl_hours=we.number("media_ttl_hours", 72.0),
-        media_cache_mb=we.count("media_cache_mb", 500),
-        media_max_mb=we.count("media_max_mb", 20),
-        media_fetches=we.count("media_fetches", 4),
-    )
+    web = read_table(we, WebConfig)
+    web = replace(web, public_url=(web.public_url or "").rstrip("/"))
     check_web(web, "public_url" in we.data, problems)
     we.finish()
     return web

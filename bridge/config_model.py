@@ -1,24 +1,34 @@
 """The configuration as frozen dataclasses: what every part is given, never a global.
 
-bridge/config.py builds these from the TOML file and refuses bad values; the checks in
-bridge/config_checks.py read these types, so both sit above this module.
+Each key is written once, here: its type, its default and (``bounded()``) its bounds.
+bridge/config_reader.py ``read_table()`` reads a TOML table by these fields, so a key added
+here is read, typed and checked with no other change; bridge/config.py adds only the checks
+across fields, and bridge/config_checks.py the values that would break at run time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
+
+from bridge.rules import Rule, parse_ignore, parse_moderator
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_REALNAME = "tgirc-bridge: Telegram <-> IRC relay bot"
 DEFAULT_DB_PATH = "data/tgirc-bridge.sqlite3"
 AntiHighlight = Literal["auto", "always", "never"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 N = TypeVar("N", int, float)
 
 BOUND: Final = "bound"
 """The metadata key of a numeric field's Bound."""
+ZERO_OK: Final = "zero_ok"
+"""The metadata key saying 0 is allowed (it means "at once") for a duration."""
+PARSE: Final = "parse"
+"""The metadata key of a list's parser: each string becomes a value, or raises RuleError."""
 DAY: Final = 86_400
 YEAR_HOURS: Final = 8_760
 UNPACED: Final = 100_000
@@ -38,11 +48,26 @@ class Bound:
     least_why: str = ""
 
 
-def bounded(default: N, most: N, why: str, *, least: float | None = None, least_why: str = "") -> N:
+def bounded(
+    default: N,
+    most: N,
+    why: str,
+    *,
+    least: float | None = None,
+    least_why: str = "",
+    zero_ok: bool = False,
+) -> N:
     """A numeric key's default with its bounds beside it (enforced for the key of the same
     name by bridge/config_reader.py; without least, the lower bound is the reader's: count
-    >= 1, number > 0, or >= 0 where 0 means "at once")."""
-    return field(default=default, metadata={BOUND: Bound(most, why, least, least_why)})
+    >= 1, number > 0, or >= 0 where 0 means "at once" (zero_ok))."""
+    bound = Bound(most, why, least, least_why)
+    return field(default=default, metadata={BOUND: bound, ZERO_OK: zero_ok})
+
+
+def rules(parse: Callable[[str], Rule]) -> Any:
+    """A list of rules, each string parsed at load (bridge/rules.py) and refused with the
+    parser's RuleError."""
+    return field(default=(), metadata={PARSE: parse})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +133,9 @@ class RelayConfig:
     name_format: str = "<{name}>"
     """How a Telegram sender is shown on IRC; {name} is the display name."""
     anti_highlight: AntiHighlight = "auto"
-    ignore: tuple[str, ...] = ()
+    ignore: tuple[Rule, ...] = rules(parse_ignore)
     no_relay_prefix: str = "//"
-    edit_debounce: float = bounded(3.0, 3600.0, "an hour")
+    edit_debounce: float = bounded(3.0, 3600.0, "an hour", zero_ok=True)
     irc_joins: bool = False
     irc_parts: bool = False
     irc_quits: bool = False
@@ -126,7 +151,7 @@ class StorageConfig:
 
 @dataclass(frozen=True, slots=True)
 class RosterConfig:
-    moderators: tuple[str, ...] = ()
+    moderators: tuple[Rule, ...] = rules(parse_moderator)
     telegram_admins_are_moderators: bool = False
     commands_per_minute: int = bounded(6, 10_000, "more is no limit at all")
     commands_in_flight: int = bounded(8, 100, "25 times as many may wait besides")
@@ -140,7 +165,7 @@ class RosterConfig:
 @dataclass(frozen=True, slots=True)
 class DeliveryConfig:
     horizon_hours: float = bounded(24.0, float(YEAR_HOURS), "a year")
-    shutdown_grace: float = bounded(5.0, 3600.0, "an hour")
+    shutdown_grace: float = bounded(5.0, 3600.0, "an hour", zero_ok=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +187,7 @@ class WebConfig:
 
 @dataclass(frozen=True, slots=True)
 class LoggingConfig:
-    level: str = "INFO"
+    level: LogLevel = "INFO"
 
 
 @dataclass(frozen=True, slots=True)

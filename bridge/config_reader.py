@@ -1,12 +1,16 @@
-"""Reads one TOML table into typed values, naming the key of every problem it finds."""
+"""Reads one TOML table into typed values, naming the key of every problem it finds.
+
+read_table() reads a table by its dataclass's fields (config_model.py): the type says which
+reader, the field's default is the key's default, a field without one is required."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import fields
-from typing import Any, TypeVar, cast
+from dataclasses import MISSING, Field, fields
+from typing import Any, Literal, TypeVar, cast, get_args, get_origin, get_type_hints
 
-from bridge.config_model import BOUND, Bound
+from bridge.config_model import BOUND, PARSE, ZERO_OK, Bound
+from bridge.rules import RuleError
 
 T = TypeVar("T")
 
@@ -108,6 +112,16 @@ class Section:
             return ()
         return tuple(value)
 
+    def rules(self, key: str, parse: Any) -> tuple[Any, ...]:
+        """A list of strings, each parsed (bridge/rules.py); a refused one is named."""
+        parsed = []
+        for text in self.strings(key):
+            try:
+                parsed.append(parse(text))
+            except RuleError as exc:
+                self.problems.append(f"{self.name}.{key}: {exc}")
+        return tuple(parsed)
+
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> Any:
         value = self.string(key, default)
         if value not in choices:
@@ -118,6 +132,42 @@ class Section:
     def finish(self) -> None:
         for key in sorted(set(self.data) - self.used):
             self.problems.append(f"{self.name}.{key}: unknown key")
+
+
+def read_table(section: Section, model: type[T], *, required: bool = True) -> T:
+    """The table as model, every field read by its declared type and default; required=False
+    when the table itself is missing (reported once, as the table)."""
+    hints = get_type_hints(model)
+    table = cast(Any, model)  # a dataclass; T says which
+    values = {f.name: _read_field(section, f, hints[f.name], required) for f in fields(table)}
+    return model(**values)
+
+
+def _read_field(section: Section, f: Field[Any], kind: Any, required: bool) -> Any:
+    key = f.name
+    must = f.default is MISSING and f.default_factory is MISSING
+    default: Any = None if must else f.default
+    if PARSE in f.metadata:
+        return section.rules(key, f.metadata[PARSE])
+    if kind is bool:
+        return section.boolean(key, default)
+    if kind is int and BOUND in f.metadata:
+        return section.count(key, default)
+    if kind is int:
+        return section.integer(key, 0 if must else default, required=must and required)
+    if kind is float:
+        return section.number(key, default, zero_ok=f.metadata.get(ZERO_OK, False))
+    if kind is str:
+        return section.string(key, "" if must else default, required=must and required)
+    if kind == str | None:
+        return section.string(key)
+    if kind == int | None:
+        return section.integer(key)
+    if get_origin(kind) is Literal:
+        return section.choice(key, default, get_args(kind))
+    if kind == tuple[str, ...]:
+        return section.strings(key)
+    raise TypeError(f"{section.name}.{key}: no reader for {kind!r}")
 
 
 def _too_large(bound: Bound, low: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from fnmatch import fnmatchcase
 
 from bridge.casemap import irc_casefold
 from bridge.command_lanes import CommandLanes
@@ -27,6 +26,7 @@ from bridge.model import Author, Message, MessageKind, Network
 from bridge.pairs import Pairs
 from bridge.presence import Presence, SeenNames
 from bridge.relay import Relay
+from bridge.rules import matches_any
 from bridge.seen_channels import SeenChannels
 from bridge.sides import IrcSide, OutboxQueue, TelegramSide
 from handlers.registry import CommandRegistry
@@ -166,22 +166,5 @@ class Router:
         return self._ignored(author)
 
     def _ignored(self, author: Author) -> bool:
-        """relay.ignore: "telegram:<id or @username>", "irc:<nick glob or nick!user@host glob>"."""
-        for rule in self.ignore:
-            kind, _, value = rule.partition(":")
-            if kind == "telegram" and author.network is Network.TELEGRAM:
-                if (
-                    value == author.user_id
-                    or value.lstrip("@").lower() == (author.nick or "").lower()
-                ):
-                    return True
-            elif kind == "irc" and author.network is Network.IRC:
-                pattern = irc_casefold(value)
-                target = (
-                    irc_casefold(author.mask or "")
-                    if "!" in value
-                    else irc_casefold(author.nick or "")
-                )
-                if fnmatchcase(target, pattern):
-                    return True
-        return False
+        """relay.ignore, its rules parsed at load (bridge/rules.py)."""
+        return matches_any(self.ignore, author)

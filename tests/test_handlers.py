@@ -15,6 +15,7 @@ import pytest
 from bridge.errors import UsageError
 from bridge.model import Author, ChatId, Message, MessageKind, Network, UserId
 from bridge.roles import is_moderator
+from bridge.rules import parse_moderator
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.registry import CommandRegistry, build_registry
 from handlers.spec import CommandSpec
@@ -35,7 +36,7 @@ from tests.helpers_handlers import (
 
 ALICE = tg_author(1001, "Alice Liddell", "alice")
 BOB = irc_author("bob", account="bob")
-MODERATORS = ("telegram:1001", "irc:account:modaccount")
+MODERATORS = (parse_moderator("telegram:1001"), parse_moderator("irc:account:modaccount"))
 FailingInserts = Callable[[str], AbstractAsyncContextManager[None]]
 TABLES = ("members", "identities", "interests", "link_codes", "exports")
 HOSTILE = [
