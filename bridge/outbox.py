@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import random
 import time
@@ -79,6 +80,21 @@ class Sender(Protocol):
         """Deliver a prefix of items, paced; say how many are fully delivered (>= 1)."""
 
 
+IDLE_WORKER_SECONDS = 3600.0
+"""A destination's worker that had nothing to do for this long stops, and what was kept for
+it goes: one per person who ever got a private answer would otherwise stay for good. The next
+message for it starts a new worker (that one message is not sent early)."""
+
+
+class Idle(enum.Enum):
+    """What a worker's turn says when its queue stayed empty for idle_worker seconds."""
+
+    IDLE = "idle"
+
+
+IDLE = Idle.IDLE
+
+
 class Outbox:
     """Runs one worker per destination; each delivers its queue in order."""
 
@@ -90,8 +106,10 @@ class Outbox:
         horizon_hours: float,
         summary: SummaryRenderer,
         max_backoff: float = 60.0,
+        idle_worker: float = IDLE_WORKER_SECONDS,
     ) -> None:
         self.store = store
+        self.idle_worker = idle_worker
         self.senders = senders
         self.horizon = horizon_hours * 3600.0
         self.horizon_hours = horizon_hours
@@ -266,6 +284,10 @@ class Outbox:
             except StorageError as exc:  # the database stayed locked beyond its own retries
                 self._mirror.drop(dest)
                 failure = TransientError(str(exc))
+            if failure is IDLE:
+                if self._retire(dest, wake):
+                    return
+                continue
             if failure is None:
                 if failures:
                     log.info("%s %s: delivery recovered after %d failures", network, chat, failures)
@@ -291,7 +313,7 @@ class Outbox:
 
     async def _turn(
         self, dest: tuple[str, str], sender: Sender, wake: asyncio.Event, idle: asyncio.Event
-    ) -> TransientError | None:
+    ) -> TransientError | Idle | None:
         """One look at the queue: deliver its head, or wait for work; a transient failure
         is returned for the caller to back off."""
         network, chat = dest
@@ -314,10 +336,12 @@ class Outbox:
                 # enqueue() has not yet offered to the mirror.
                 idle.set()
                 self._mirror.start(dest)
-            timeout = None if nxt is None else max(0.0, nxt - self.store.clock())
-            with contextlib.suppress(TimeoutError):
+            timeout = self.idle_worker if nxt is None else max(0.0, nxt - self.store.clock())
+            try:
                 async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
                     await wake.wait()
+            except TimeoutError:
+                return IDLE if nxt is None else None
             return None
         idle.clear()
         self._sending.add(dest)
@@ -325,6 +349,21 @@ class Outbox:
             return await self._send_and_record(dest, sender, items)
         finally:
             self._sending.discard(dest)
+
+    def workers(self) -> dict[tuple[str, str], asyncio.Task[None]]:
+        """The destinations with a worker now, and their tasks (a copy)."""
+        return dict(self._tasks)
+
+    def _retire(self, dest: tuple[str, str], wake: asyncio.Event) -> bool:
+        """Stop dest's idle worker and forget it (no await: nothing can be queued for it
+        meanwhile); False when something came after all."""
+        if wake.is_set() or dest in self._sending or not self._mirror.forget(dest):
+            return False
+        self._tasks.pop(dest, None)
+        self._wake.pop(dest, None)
+        self._idle.pop(dest, None)
+        log.debug("%s %s: idle for %.0fs, its worker stops", *dest, self.idle_worker)
+        return True
 
     async def _send_and_record(
         self, dest: tuple[str, str], sender: Sender, items: list[Queued]

@@ -104,6 +104,15 @@ class Mirrors:
         self._queues.pop(dest, None)
         self._taken.pop(dest, None)
 
+    def forget(self, dest: Dest) -> bool:
+        """Drop everything kept for an idle dest (its worker stops); False, keeping it all,
+        while a message sent early to it is still being written."""
+        if self._writing.get(dest) or self._queues.get(dest):
+            return False
+        self.drop(dest)
+        self._writing.pop(dest, None)
+        return True
+
     def take(self, dest: Dest, limit: int) -> list[Queued] | None:
         """The first items of a mirrored queue, for its worker to write (None: read the
         store)."""

@@ -457,3 +457,42 @@ async def test_a_database_that_stays_locked_is_a_pause_not_the_end_of_delivery(
     async with running(outbox):
         await sender.wait_count(1)
     assert sender.received == ["kept"] and calls >= 2
+
+
+# ------------------------------------------------ idle workers (issue 21, item 9)
+
+
+async def test_a_flood_of_private_destinations_leaves_no_worker_behind(db: Database) -> None:
+    sender = RecordingSender()
+    outbox = Outbox(
+        payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary, idle_worker=0.2
+    )
+    async with running(outbox):
+        for n in range(50):
+            await outbox.enqueue([to(f"clone{n}", "hello")])
+        await sender.wait_count(50)
+        workers = outbox.workers()
+        assert len(workers) == 50
+        done, _ = await asyncio.wait(workers.values(), timeout=5)
+        assert len(done) == 50 and outbox.workers() == {}
+        assert await outbox.wait_idle(1)
+        # A destination that comes back gets a new worker, and its messages in order.
+        await outbox.enqueue([to("clone7", "again"), to("clone7", "and again")])
+        await sender.wait_count(52)
+        assert sender.received[-2:] == ["again", "and again"]
+        assert list(outbox.workers()) == [("irc", "clone7")]
+
+
+async def test_a_busy_destination_keeps_its_worker(db: Database) -> None:
+    sender = RecordingSender()
+    outbox = Outbox(
+        payload_store(db), {"irc": sender}, horizon_hours=24, summary=summary, idle_worker=0.5
+    )
+    async with running(outbox):
+        for n in range(6):
+            await outbox.enqueue([to("#chan", f"line {n}")])
+            await sender.wait_count(n + 1)
+            await asyncio.sleep(0.1)  # busier than idle_worker: one worker throughout
+        [task] = outbox.workers().values()
+        assert not task.done()
+    assert sender.received == [f"line {n}" for n in range(6)]
