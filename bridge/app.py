@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bridge.config import Config, resolve_storage_path
-from bridge.errors import ConfigError
+from bridge.errors import EXIT_CONFIG, ConfigError
 from bridge.irc import IrcConnector
 from bridge.media_links import media_links_for
 from bridge.outbox import Outbox, PayloadStore, payload_store
@@ -38,13 +38,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-EXIT_CONFIG = 2
-"""As for a config file the bridge refuses (bridge/cli.py)."""
 MESSAGE_MAP_DAYS = 7
 """How long the bot remembers who wrote what it posted (for replies); kept short because it
 holds people's words and names, which /leave cannot trace back to a member."""
 PRUNE_EVERY = 3600.0
 IN_FLIGHT_GRACE = 5.0
+"""At shutdown, how long a message already being sent may take to finish (at least the
+Telegram request timeout)."""
 STOP_MARGIN = 2.5
 """Of the 5 s a stop may take beyond shutdown_grace, what the message on the wire may use
 after the grace; QUIT and the last state get their own second at most, and the rest is for
@@ -52,8 +52,8 @@ closing connections and exiting."""
 CONFIRM_TIMEOUT = 3.0
 QUIT_TIMEOUT = 1.0
 STATE_TIMEOUT = 0.5
-"""At shutdown, how long a message already being sent may take to finish (at least the
-Telegram request timeout)."""
+"""At shutdown, how long writing the last connection state ("stopped") may take: a database
+another process holds locked must not hold the stop."""
 
 
 async def prune_old(store: PayloadStore, message_map: MessageMap, horizon_hours: float) -> None:
@@ -130,7 +130,9 @@ class App:
         )
 
     def _build_web(self) -> WebFace:
-        """[web]: media links, /healthz, /metrics; aiohttp is imported only here."""
+        """[web]: media links, /healthz, /metrics. bridge.web is imported only once [web] is
+        set, so a bridge without it never loads prometheus-client or jinja2 (aiohttp, which
+        the Telegram connector sends with, is always loaded)."""
         from bridge.web import WebFace
         from bridge.web.health import HealthParts
         from bridge.web.metrics import MetricsParts
@@ -300,9 +302,6 @@ class App:
         if self.web is not None:
             await self.web.stop()
         await self.telegram.close()
-
-    def request_stop(self) -> None:
-        self.stopping.set()
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

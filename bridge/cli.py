@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config import Config, load_config, resolve_storage_path
-from bridge.errors import ConfigError
+from bridge.errors import EXIT_CONFIG, ConfigError
 from bridge.logs import setup_logging
 from storage.db import Database, StorageError
 from storage.instance_lock import instance_lock
-
-EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:

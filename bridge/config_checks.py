@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import re
 import ssl
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bridge.casemap import irc_casefold
+from bridge.config_model import BOT_TOKEN
+from bridge.display_names import is_control
 
 if TYPE_CHECKING:
     from bridge.config_model import BridgePair, IrcConfig, RelayConfig, WebConfig
 
 SAMPLE_NAME = "Ann Example"
 
-_BOT_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_BOT_TOKEN = re.compile(BOT_TOKEN)
 # RFC 2812 nickname: a letter or special first, then letters, digits, specials or '-';
 # 30 characters is more than any network allows (Libera 16, InspIRCd default 30).
 _IRC_NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}")
@@ -72,7 +73,7 @@ def check_channel_key(index: int, key: str | None, problems: list[str]) -> None:
     the key, which is a secret."""
     if key is None:
         return
-    if not key or any(c.isspace() or c == "," or unicodedata.category(c) == "Cc" for c in key):
+    if not key or any(c.isspace() or c == "," or is_control(c) for c in key):
         problems.append(
             f"bridge[{index}].irc_key: expected the channel's key as one word "
             "(no spaces, commas or control characters)"

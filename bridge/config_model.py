@@ -19,6 +19,12 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_REALNAME = "tgirc-bridge: Telegram <-> IRC relay bot"
 DEFAULT_DB_PATH = "data/tgirc-bridge.sqlite3"
+BOT_TOKEN: Final = r"\d+:[A-Za-z0-9_-]+"
+"""telegram.token's shape as a regex (the bot's id, a colon, the secret): check-config
+refuses any other, and the log filter hides it in a Bot API URL."""
+BOT_TOKEN_IN_TEXT: Final = r"\d{5,}:[A-Za-z0-9_-]{30,}"
+"""BOT_TOKEN at a real token's length (BotFather's: 8 to 10 digits, 35 characters), for free
+text, where the bare shape would also hide a time such as 12:30."""
 AntiHighlight = Literal["auto", "always", "never"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 N = TypeVar("N", int, float)

@@ -10,8 +10,11 @@ format characters), an emoji's tag sequence (🏴 + tags + cancel tag: the flags
 Scotland and Wales), private-use characters, and unassigned code points, which are the
 newest emoji on an older Python (🫨 U+1FAE8 is unassigned in Python 3.11's Unicode 14).
 
-Lives beside bridge.model because storage, handlers and the web may all import it (the
-import-linter contracts in pyproject.toml name it); it imports nothing of the bridge.
+It also holds the one definition of a control character (CONTROLS, is_control) and of an
+invisible one (is_invisible), which the renderers, the config checks, the answers and the
+roster's tags use too. Lives beside bridge.model because storage, handlers and the web may
+all import it (the import-linter contracts in pyproject.toml name it); it imports nothing of
+the bridge.
 """
 
 from __future__ import annotations
@@ -19,16 +22,29 @@ from __future__ import annotations
 import re
 import unicodedata
 
-BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-"""Explicit bidi formatting (UAX #9): marks, embeddings, overrides and isolates. All are
-category Cf, so clean_name drops them with the rest; named here for the tests and readers."""
+CONTROLS = "\x00-\x1f\x7f-\x9f\ud800-\udfff"
+"""Control characters (category Cc: C0, tab and line breaks too, DEL, C1) and lone surrogates
+(Cs), as the inside of a regex character class: no line the bridge writes carries one."""
+_CONTROL_CATEGORIES = frozenset(("Cc", "Cs"))
+_INVISIBLE_CATEGORIES = _CONTROL_CATEGORIES | {"Cf"}
+
+
+def is_control(ch: str) -> bool:
+    """True for a character of CONTROLS."""
+    return unicodedata.category(ch) in _CONTROL_CATEGORIES
+
+
+def is_invisible(ch: str) -> bool:
+    """True for a control character or an invisible format character (category Cf: bidi
+    controls, zero-width space and joiners, soft hyphen, tags): what an echo must not show
+    as it is."""
+    return unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+
 
 JOINERS = frozenset("\u200c\u200d")
 """ZWNJ and ZWJ: the only format characters a name keeps everywhere."""
 
-_DROPPED = frozenset(("Cc", "Cs", "Zl", "Zp"))
+_DROPPED = _CONTROL_CATEGORIES | {"Zl", "Zp"}
 """Controls, lone surrogates and the Unicode line and paragraph separators."""
 
 _TAGS = "\U000e0000-\U000e007f"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+EXIT_CONFIG = 2
+"""The exit status of a process stopped by a ConfigError (run and check-config alike)."""
+
 
 class BridgeError(Exception):
     """Base of every error the bridge raises on purpose."""

@@ -1,9 +1,11 @@
-"""IRC identity keys: the one place that spells "account:" and "mask:".
+"""Who a person is: IRC identity keys ("account:", "mask:"), the account to believe for
+an IRC line, and whom a per-person limit counts.
 
 A Telegram user is their numeric id. An IRC user is their services account when the server
 said so, else their nick!user@host, which proves nothing (anyone can take a nick, and a
-mask only narrows it down). Every key an IRC author, a roster identity or a moderator rule
-uses is built by irc_key() and read back by parse_irc_key().
+mask only narrows it down). Every key an IRC author or a roster identity uses is built by
+irc_key() and read back by parse_irc_key(); the prefixes are spelt by ACCOUNT_PREFIX and
+MASK_PREFIX.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ import sys
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
+from bridge.config_model import BOT_TOKEN
+
 # Bot API URLs carry the token: /bot123456:ABC.../method and /file/bot123456:ABC.../path
-_TOKEN_IN_URL = re.compile(r"(/(?:file/)?bot)\d+:[A-Za-z0-9_-]+")
+_TOKEN_IN_URL = re.compile(rf"(/(?:file/)?bot){BOT_TOKEN}")
 # A SASL response (any mechanism, any chunk of a long one) is a credential by definition;
 # the mechanism names and the empty "+" / abort "*" lines are not.
 _SASL_RESPONSE = re.compile(

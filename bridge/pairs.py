@@ -72,11 +72,6 @@ class Pairs:
             return Route(whole, GENERAL_TOPIC if chat.is_forum else None)
         return Route(whole, topic)
 
-    def channel_for(self, telegram_chat: str) -> str | None:
-        """The IRC channel of a Telegram group or topic key, or None when it is not bridged."""
-        route = self.route(ChatRef(Network.TELEGRAM, ChatId(telegram_chat)))
-        return None if route is None else route.channel
-
     def group_for(self, irc_channel: str) -> str | None:
         """The Telegram chat key (group, or group/topic) of an IRC channel, in any case."""
         return self._to_telegram.get(irc_casefold(irc_channel))

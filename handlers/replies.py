@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
+from bridge.display_names import is_invisible
 from bridge.model import Network
 from handlers.context import CommandContext
 from handlers.spec import CommandSpec
@@ -30,7 +30,7 @@ def other_prefix(ctx: CommandContext) -> str:
 
 def quote(text: str, limit: int = 40) -> str:
     """User text echoed back: controls shown as ?, bounded so 10 000 characters stay short."""
-    cleaned = "".join("?" if unicodedata.category(c)[0] == "C" else c for c in text)
+    cleaned = "".join("?" if is_invisible(c) else c for c in text)
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1] + "…"
     return f'"{cleaned}"'

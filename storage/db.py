@@ -95,7 +95,9 @@ class Writer:
 
 
 class Database:
-    """Owns the connection; every write goes through transaction() so a crash leaves no half."""
+    """Owns the connection. Writers take turns through transaction() and in_one_trip()
+    (atomic as a whole) or write() and autocommit() (atomic statement by statement), so a
+    crash leaves no statement half done and no transaction half applied."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn

@@ -10,6 +10,8 @@ import os.path
 import unicodedata
 from collections.abc import Iterable
 
+from bridge.display_names import is_invisible
+
 MAX_TAG_LENGTH = 32
 _TAG_PUNCTUATION = frozenset("-+#._")
 
@@ -23,13 +25,9 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
-def _is_control(c: str) -> bool:
-    return unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in "\t"
-
-
 def normalise_tag(raw: str) -> str:
     """NFKC + casefold + trim + inner whitespace to "-", or TagError naming why not."""
-    if any(_is_control(c) for c in raw):
+    if any(is_invisible(c) and c != "\t" for c in raw):
         raise TagError("contains control characters")
     text = raw
     for _ in range(3):  # NFKC and casefold can feed each other; stop at the fixpoint

@@ -132,7 +132,7 @@ class RunningBridge:
     async def stop(self, timeout: float = 15.0) -> int:
         """Stop as SIGTERM would; returns the exit code run() gave."""
         if self.exit_code is None:
-            self.app.request_stop()
+            self.app.stopping.set()
             async with asyncio.timeout(timeout):
                 self.exit_code = await self.task
             await self.db.close()

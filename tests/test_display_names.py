@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bridge.display_names
-from bridge.display_names import BIDI_CONTROLS, JOINERS, clean_name
+from bridge.display_names import JOINERS, clean_name
 from bridge.model import Author, Message, Network, UserId
 from bridge.payloads import IrcLines, TelegramHtml
 from bridge.web.directory_view import Links, member_view
@@ -25,6 +25,12 @@ from storage.roster_model import Identity, Member
 from storage.roster_store import MAX_NAME_LENGTH, RosterStore, identity_from_author
 from tests.helpers_handlers import IRC_CHANNEL, TG_GROUP, Rig, handled, make_rig, tg_author
 
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""Explicit bidi formatting (UAX #9): marks, embeddings, overrides and isolates. All are
+category Cf, which clean_name drops: listed here apart from it, so the tests do not take
+the code's word for which they are."""
 ZWJ = "\u200d"
 VS16 = "\ufe0f"
 CANCEL_TAG = "\U000e007f"

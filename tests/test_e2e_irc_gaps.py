@@ -83,7 +83,7 @@ async def test_host_change_after_connecting_is_followed(
         oper.privmsg(CHANNEL, "sync")  # the bot reads this after its host change
         [sync] = await fake_tg.wait_sent()
         assert sync.visible_text == "oper: sync"
-        assert (bridge.app.irc.own_mask or "").endswith("@" + vhost)
+        assert (bridge.app.irc.own.mask or "").endswith("@" + vhost)
         text = "é" * 1500
         fake_tg.push_text(GROUP, ALICE, text)
         received, longest = await _long_message_lines(bob, text)

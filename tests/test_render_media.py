@@ -9,10 +9,8 @@ from hypothesis import strategies as st
 from bridge.model import Attachment
 from bridge.render.media import (
     describe_attachment,
-    describe_message_media,
     format_duration,
     format_size,
-    poll_detail,
 )
 
 TOKEN_URL = "https://api.telegram.org/file/bot123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ra/x.jpg"
@@ -40,11 +38,6 @@ def test_format_size(size: int, expected: str) -> None:
 )
 def test_format_duration(seconds: int, expected: str) -> None:
     assert format_duration(seconds) == expected
-
-
-def test_poll_detail() -> None:
-    assert poll_detail("Question?", ["a", "b\n", " ", "c"]) == "Question? (a / b / c)"
-    assert poll_detail("Q", []) == "Q"
 
 
 @pytest.mark.parametrize(
@@ -94,20 +87,6 @@ def test_describe_attachment_truncates_long_details() -> None:
     out = describe_attachment(Attachment("poll", detail="word " * 100))
     assert out.startswith("[poll: word word") and out.endswith("…]")
     assert len(out) <= 130
-
-
-@pytest.mark.parametrize(
-    ("atts", "caption", "expected"),
-    [
-        ([Attachment("photo")], "look at this", "[photo] look at this"),
-        ([Attachment("photo")], "", "[photo]"),
-        ([Attachment("photo"), Attachment("photo")], "two", "[photo] [photo] two"),
-        ([], "just text", "just text"),
-        ([], "", ""),
-    ],
-)
-def test_describe_message_media(atts: list[Attachment], caption: str, expected: str) -> None:
-    assert describe_message_media(atts, caption) == expected
 
 
 KINDS = st.sampled_from(

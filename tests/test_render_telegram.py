@@ -19,9 +19,9 @@ from bridge.render.telegram_html import (
     safe_href,
     spans_to_html,
     split_plain_text,
-    telegram_visible_length,
     visible_length,
 )
+from bridge.render.text import utf16_len
 from tests.spans import IT, SP, B, C, L, P, S, U
 
 TAG_RE = re.compile(r"<(/?)([a-z-]+)[^>]*>")
@@ -163,7 +163,7 @@ def test_split_plain_text_rejects_tiny_limit() -> None:
 
 
 def test_lengths() -> None:
-    assert telegram_visible_length("a😀") == 3
+    assert utf16_len("a😀") == 3
     assert visible_length("<b>a&lt;</b>😀 &amp;") == 6
     assert visible_length('<a href="http://x">go</a>') == 2
 
@@ -198,7 +198,7 @@ def test_html_round_trips_and_balances(case: tuple[str, list[Span]]) -> None:
     markup = spans_to_html(text, spans)
     assert unrender(markup) == text
     assert balanced(markup)
-    assert visible_length(markup) == telegram_visible_length(text)
+    assert visible_length(markup) == utf16_len(text)
 
 
 @settings(deadline=None, max_examples=300)
@@ -227,7 +227,7 @@ def test_split_plain_text_rejoins_within_limit(text: str, limit: int) -> None:
     assert "".join(chunks) == text
     for chunk in chunks:
         assert chunk
-        assert telegram_visible_length(chunk) <= limit
+        assert utf16_len(chunk) <= limit
 
 
 def _runs_by_character(text: str, spans: list[Span]) -> list[_Run]:

@@ -189,11 +189,6 @@ class IrcConnector:
         return self.negotiation.enabled
 
     @property
-    def own_mask(self) -> str | None:
-        """Our nick!user@host as others see it, once learned."""
-        return self.own.mask
-
-    @property
     def linelen(self) -> int:
         return self.own.linelen
 

@@ -30,6 +30,7 @@ from bridge.config import IrcConfig
 from bridge.irc.channels import ChannelState
 from bridge.irc.delivery import CommandQueue
 from bridge.irc.link import Handlers, Link
+from bridge.irc.own_mask import server_linelen
 from bridge.pacing import backoff_delay
 
 log = logging.getLogger(__name__)
@@ -79,11 +80,7 @@ def join_limits(features: dict[str, Any]) -> tuple[int, int]:
         targets = targmax["JOIN"]  # None: no limit
     elif isinstance(maxtargets, int) and maxtargets > 0:
         targets = maxtargets
-    linelen = features.get("linelen")
-    return (
-        max(1, min(MAX_TARGETS, targets or MAX_TARGETS)),
-        linelen if isinstance(linelen, int) and linelen >= 512 else 512,
-    )
+    return max(1, min(MAX_TARGETS, targets or MAX_TARGETS)), server_linelen(features)
 
 
 def join_lines(

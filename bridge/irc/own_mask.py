@@ -9,7 +9,7 @@ every line short enough.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.casemap import irc_casefold
@@ -20,6 +20,13 @@ from bridge.render.irc_split import irc_line_budget
 log = logging.getLogger(__name__)
 
 DEFAULT_LINELEN = 512
+
+
+def server_linelen(features: Mapping[str, Any]) -> int:
+    """ISUPPORT LINELEN from the server's features: servers that accept longer lines say so;
+    never below 512."""
+    linelen = features.get("linelen")
+    return linelen if isinstance(linelen, int) and linelen >= DEFAULT_LINELEN else DEFAULT_LINELEN
 
 
 class OwnMask:
@@ -52,11 +59,6 @@ class OwnMask:
         if words and "!" in words[-1] and "@" in words[-1]:
             self.mask = words[-1]
 
-    def server_linelen(self, linelen: object) -> None:
-        """ISUPPORT LINELEN: servers that accept longer lines say so; never below 512."""
-        if isinstance(linelen, int) and linelen >= DEFAULT_LINELEN:
-            self.linelen = linelen
-
     def displayed_host(self, shown: str) -> None:
         """396 RPL_HOSTHIDDEN: ``host`` or ``user@host`` others now see (cloak, vhost)."""
         if not shown or " " in shown:
@@ -84,7 +86,7 @@ class OwnMask:
         self.welcomed(event.arguments[-1] if event.arguments else "")
 
     def _on_features(self, conn: Any, event: Any) -> None:
-        self.server_linelen(vars(conn.features).get("linelen"))
+        self.linelen = server_linelen(vars(conn.features))
 
     def _on_displayed_host(self, conn: Any, event: Any) -> None:
         self.displayed_host(event.arguments[0] if event.arguments else "")

@@ -8,14 +8,14 @@ attachment by the relay when [web] is on, which follows the description.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Final
 
+from bridge.config_model import BOT_TOKEN_IN_TEXT
 from bridge.model import Attachment
 from bridge.render.text import one_line, truncate_words
 
 _URL_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S*")
-_TOKEN_RE: Final = re.compile(r"\d{5,}:[A-Za-z0-9_\-]{30,}")
+_TOKEN_RE: Final = re.compile(BOT_TOKEN_IN_TEXT)
 _LABELS: Final = {"video_note": "video note"}
 _NAMED: Final = frozenset({"document", "audio", "poll", "video", "animation"})
 """Kinds shown as ``[kind: name, ...]`` when they have a name."""
@@ -48,12 +48,6 @@ def format_duration(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def poll_detail(question: str, options: Sequence[str]) -> str:
-    """The detail string for a poll attachment: ``Question? (a / b / c)``."""
-    opts = " / ".join(one_line(o) for o in options if one_line(o))
-    return f"{one_line(question)} ({opts})" if opts else one_line(question)
 
 
 def _clean(value: str | None) -> str:
@@ -96,11 +90,3 @@ def _describe(att: Attachment) -> str:
             return f"[{label}, {size}]" if size else f"[{label}]"
     words = f"{label} {detail}" if detail else label
     return f"[{words}, {size}]" if size else f"[{words}]"
-
-
-def describe_message_media(attachments: Sequence[Attachment], caption: str) -> str:
-    """Descriptions of all attachments followed by the caption: ``[photo] look at this``."""
-    parts = [describe_attachment(att) for att in attachments]
-    if caption:
-        parts.append(caption)
-    return " ".join(parts)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
+from bridge.display_names import CONTROLS
 from bridge.model import Span, SpanKind
 from bridge.render.text import (
     LINE_BREAK_RE,
@@ -59,12 +60,7 @@ _RUN_ORDER: Final = (SpanKind.PRE, SpanKind.CODE, *_NESTING)
 """The order _runs lists its runs in (spans_to_html's tie-breaks keep it)."""
 _SAFE_SCHEMES: Final = frozenset({"http", "https", "tg", "mailto"})
 _TAG_RE: Final = re.compile(r"<[^>]*>")
-_BAD_URL_CHARS: Final = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
-
-
-def telegram_visible_length(text: str) -> int:
-    """Length of visible text in UTF-16 code units, as Telegram checks its 4096 limit."""
-    return utf16_len(text)
+_BAD_URL_CHARS: Final = re.compile(rf"[\s{CONTROLS}]")
 
 
 def entities_to_spans(

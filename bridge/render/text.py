@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 
 import regex
 
+from bridge.display_names import CONTROLS, is_control
 from bridge.model import Span
 
 LINE_BREAK_RE = re.compile(r"\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
@@ -18,7 +19,7 @@ LINE_BREAK_RE = re.compile(r"\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
 IRC_CODE_RE = re.compile(
     r"\x03(?:\d{1,2}(?:,\d{1,2})?)?"
     r"|\x04(?:[0-9A-Fa-f]{6}(?:,[0-9A-Fa-f]{6})?)?"
-    r"|[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+    f"|[{CONTROLS}]"
 )
 """One IRC control sequence (colour codes with their digits) or any other control character."""
 
@@ -35,13 +36,7 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-"""Characters no chat line should carry: C0 (tab too), DEL, C1 and lone surrogates."""
-
-
-def is_control(ch: str) -> bool:
-    """True for characters no chat line should carry: C0, DEL, C1 and lone surrogates."""
-    return _CONTROL_RE.match(ch) is not None
+_CONTROL_RE = re.compile(f"[{CONTROLS}]")
 
 
 _CLUSTER_RE = regex.compile(r"\X")

@@ -26,7 +26,7 @@ from bridge.outbox import Progress, Queued, Sent
 from bridge.pacing import backoff_delay
 from bridge.telegram.delivery import TelegramDelivery
 from bridge.telegram.files import TelegramFiles
-from bridge.telegram.http import AiohttpRequest
+from bridge.telegram.http import AiohttpRequest, bot_of_its_own
 from bridge.telegram.inbound import decode, group_title, translate
 from bridge.telegram.membership import Membership
 from bridge.telegram.plain import plain_text
@@ -104,19 +104,7 @@ class TelegramConnector:
         # Lookups (who is a member, an administrator; a group's title and size) wait on
         # Telegram for commands, never for the relay: a client of their own, so a slow
         # lookup never holds a connection a sendMessage waits for.
-        self._lookup_request = AiohttpRequest(
-            ssl_context=tls,
-            connection_pool_size=LOOKUP_CONNECTIONS,
-            read_timeout=config.request_timeout,
-            write_timeout=config.request_timeout,
-            connect_timeout=config.request_timeout,
-        )
-        self._lookups = telegram.Bot(
-            config.token,
-            base_url=config.api_url,
-            request=self._lookup_request,
-            get_updates_request=self._lookup_request,  # never polls
-        )
+        self._lookup_request, self._lookups = bot_of_its_own(config, tls, LOOKUP_CONNECTIONS)
         self._membership = Membership(self._lookups)
         self._poller = Poller(self.bot, self._poll_request, config, self._parse)
         self.files = TelegramFiles(config, tls)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import logging
 import ssl
 
-import telegram
 from telegram import error as tg_error
 
 from bridge.config import TelegramConfig
 from bridge.media_links import FetchError
-from bridge.telegram.http import AiohttpRequest
+from bridge.telegram.http import bot_of_its_own
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +33,7 @@ class TelegramFiles:
     both go through a Bot of its own, on the same token, so the bot's pool never sees them."""
 
     def __init__(self, config: TelegramConfig, ssl_context: ssl.SSLContext) -> None:
-        self._request = AiohttpRequest(
-            ssl_context=ssl_context,
-            connection_pool_size=UNLIMITED,
-            read_timeout=config.request_timeout,
-            write_timeout=config.request_timeout,
-            connect_timeout=config.request_timeout,
-        )
-        # The request serves both slots: this Bot never polls, and a Bot left to make its
-        # own getUpdates request would build an httpx client for nothing.
-        self._bot = telegram.Bot(
-            config.token,
-            base_url=config.api_url,
-            base_file_url=config.file_url,
-            request=self._request,
-            get_updates_request=self._request,
-        )
+        self._request, self._bot = bot_of_its_own(config, ssl_context, UNLIMITED)
         self.fetched = 0
         """Files downloaded from Telegram (for /metrics: cache misses)."""
 

@@ -21,12 +21,14 @@ import urllib.request
 from typing import Any
 
 import aiohttp
+import telegram
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bridge.compat import request_data as request_data  # the calls posted by hand
+from bridge.config_model import BOT_TOKEN, TelegramConfig
 
-_TOKEN_IN_URL = re.compile(r"/bot[^/\s]+")
+_TOKEN_IN_URL = re.compile(rf"/bot{BOT_TOKEN}")
 FORM = "application/x-www-form-urlencoded"
 DEFAULT_POOL_TIMEOUT = 1.0
 """Seconds a request waits for a free connection (HTTPXRequest's default)."""
@@ -163,3 +165,27 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(redact(str(err)) or None) from None
         except aiohttp.ClientError as err:
             raise NetworkError(redact(f"aiohttp.{type(err).__name__}: {err}")) from None
+
+
+def bot_of_its_own(
+    config: TelegramConfig, ssl_context: ssl.SSLContext, pool_size: int
+) -> tuple[AiohttpRequest, telegram.Bot]:
+    """A Bot on the same token with an HTTP client of its own (its own aiohttp session and
+    connections), for calls that must never wait for the main bot's pool (lookups, file
+    downloads). The request serves both slots: this Bot never polls, and a Bot left to make
+    its own getUpdates request would build an httpx client for nothing."""
+    request = AiohttpRequest(
+        ssl_context=ssl_context,
+        connection_pool_size=pool_size,
+        read_timeout=config.request_timeout,
+        write_timeout=config.request_timeout,
+        connect_timeout=config.request_timeout,
+    )
+    bot = telegram.Bot(
+        config.token,
+        base_url=config.api_url,
+        base_file_url=config.file_url,
+        request=request,
+        get_updates_request=request,
+    )
+    return request, bot

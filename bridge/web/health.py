@@ -17,8 +17,6 @@ from aiohttp import web
 
 MAX_QUEUE_AGE = 300.0
 """A message waiting longer than this means a destination is stuck."""
-POLL_SLACK = 30.0
-"""Beyond poll timeout + request timeout, how late an answer to getUpdates may be."""
 
 
 PRIVATE = "private"

@@ -50,11 +50,6 @@ def _apply(response: web.StreamResponse) -> None:
     response.headers.setdefault("Content-Security-Policy", CSP)
 
 
-def apply_shared_headers(response: web.StreamResponse) -> None:
-    """For handlers that prepare() a response themselves, before the middleware sees it."""
-    _apply(response)
-
-
 class WebServer:
     """The bridge's web face; built only when [web] is configured."""
 
