@@ -127,7 +127,7 @@ def test_stall_rows_judge_every_line_against_the_bar() -> None:
     }
     rows = stall_rows(results)
     assert [r[3] for r in rows] == ["met", "**missed**", "**missed**", "met"]
-    assert rows[0][1] == "0.50 s / 1.90 s" and "bridge abc1234)" in rows[0][0]
+    assert rows[0][1] == "500.0 ms / 1.90 s" and "bridge abc1234)" in rows[0][0]
     assert "29 of 30 arrived" in rows[2][1] and "send_burst 4, send_rate 1;" in rows[1][0]
     assert rows[3][1].startswith("12.0 s; yes (60 lines, 10 before it")
     assert stall_rows({}) == []
