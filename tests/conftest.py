@@ -25,6 +25,26 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+# A test that uses one of these fixtures, or whose module starts servers or the bridge as a
+# subprocess itself, is marked `e2e`: `pytest -m "not e2e"` runs the rest in seconds.
+E2E_FIXTURES = frozenset({"fake_tg", "ngircd", "inspircd"})
+E2E_MODULE_NAMES = frozenset(
+    {"bridge_process", "run_cli", "services_stack", "ngircd_server", "inspircd_server"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        fixtures = getattr(item, "fixturenames", ())
+        uses_fixture = not E2E_FIXTURES.isdisjoint(fixtures) or (
+            # a module's own `fake` fixture that starts the fake Bot API
+            "fake" in fixtures and module is not None and "FakeTelegram" in vars(module)
+        )
+        starts_processes = module is not None and not E2E_MODULE_NAMES.isdisjoint(vars(module))
+        if uses_fixture or starts_processes:
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture
 async def fake_tg() -> AsyncIterator[FakeTelegram]:
