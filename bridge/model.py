@@ -7,7 +7,7 @@ handlers see only these frozen dataclasses.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NewType
 
 ChatId = NewType("ChatId", str)
@@ -117,8 +117,50 @@ class MessageKind(enum.StrEnum):
     KICK = "kick"
     NICK = "nick"
     TOPIC = "topic"
-    """A Telegram forum topic was created, renamed, closed or reopened (extra: "event" and
-    "name"): never relayed, it teaches the topic's name and state."""
+    """A Telegram forum topic was created, renamed, closed or reopened (detail: a
+    TopicChange): never relayed, it teaches the topic's name and state."""
+
+
+class TopicEvent(enum.StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """The detail of an IRC PART or QUIT."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Kick:
+    """The detail of an IRC KICK: the author kicked target."""
+
+    target: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NickChange:
+    """The detail of an IRC NICK: the author is now new_nick."""
+
+    new_nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChange:
+    """The detail of a TOPIC message; name is None when the event gives none (closed,
+    reopened, or only the icon edited)."""
+
+    event: TopicEvent
+    name: str | None = None
+
+
+Detail = Departure | Kick | NickChange | TopicChange
+"""What a kind of message carries beside its text, typed per kind."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,17 +206,21 @@ class Message:
     spans: tuple[Span, ...] = ()
     kind: MessageKind = MessageKind.TEXT
     reply_to: ReplyRef | None = None
-    is_edit: bool = False
+    edit_of: str | None = None
+    """An edit: the source_id of the message it changes (its own source_id stays unique
+    per edit, for de-duplication)."""
     attachments: tuple[Attachment, ...] = ()
     timestamp: float = 0.0
-    extra: tuple[tuple[str, str], ...] = field(default=())
-    """Kind-specific details: ("target", kicked nick), ("reason", text), ("new_nick", ...)."""
+    detail: Detail | None = None
+    """Kind-specific details: Kick for KICK, Departure for PART and QUIT, NickChange for
+    NICK, TopicChange for TOPIC; None for the others."""
     forwarded_from: str | None = None
     """A forward: who wrote it first (a name). The sender only passes it on, so it is shown
     as such and never run as a command."""
 
-    def get(self, key: str) -> str | None:
-        return next((v for k, v in self.extra if k == key), None)
+    @property
+    def is_edit(self) -> bool:
+        return self.edit_of is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from bridge.model import (
     Message,
     MessageKind,
     Network,
+    NickChange,
     split_telegram_chat,
     telegram_chat_key,
 )
@@ -81,9 +82,9 @@ class SeenNames:
 
         A member known only by nick!user@host cannot be followed: the key is the old mask.
         """
-        new = msg.get("new_nick")
-        if not new:
+        if not isinstance(msg.detail, NickChange) or not msg.detail.new_nick:
             return None
+        new = msg.detail.new_nick
         # A NICK line rarely carries its account tag: ask what the connection knows.
         account = msg.author.account
         if account is None:

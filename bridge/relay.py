@@ -17,9 +17,11 @@ from bridge.display_names import clean_name
 from bridge.media_links import MediaLinks
 from bridge.model import (
     Attachment,
+    Kick,
     Message,
     MessageKind,
     Network,
+    NickChange,
     ReplyRef,
     split_telegram_chat,
 )
@@ -116,8 +118,8 @@ class Relay:
                 prefix += f"[{label}] "
         budget = self.irc.payload_budget(channel, action=action)
         payload = IrcLines(tuple(format_relay_lines(prefix, lines, budget)), action=action)
-        base = msg.source_id.split(":e", 1)[0]
         sender, sender_name = sender_of(msg.author)
+        edit_of = msg.edit_of
         await self.outbox.enqueue(
             [
                 NewItem(
@@ -126,8 +128,8 @@ class Relay:
                     dedup_key=f"{msg.source_id}>irc:{channel}",
                     kind="relay",
                     payload=payload,
-                    replace_key=f"edit:{base}>irc:{channel}" if msg.is_edit else None,
-                    delay=relay.edit_debounce if msg.is_edit else 0.0,
+                    replace_key=f"edit:{edit_of}>irc:{channel}" if edit_of else None,
+                    delay=relay.edit_debounce if edit_of else 0.0,
                     sender=sender,
                     sender_name=sender_name,
                 )
@@ -197,12 +199,13 @@ class Relay:
             case MessageKind.QUIT:
                 return relay.irc_quits, f"{nick} quit IRC"
             case MessageKind.KICK:
-                reason = msg.get("reason")
-                because = f" ({reason})" if reason else ""
+                kick = msg.detail if isinstance(msg.detail, Kick) else Kick("")
+                because = f" ({kick.reason})" if kick.reason else ""
                 return (
                     relay.irc_kicks,
-                    f"{msg.get('target')} was kicked from {channel} by {nick}{because}",
+                    f"{kick.target} was kicked from {channel} by {nick}{because}",
                 )
             case MessageKind.NICK:
-                return relay.irc_nick_changes, f"{nick} is now known as {msg.get('new_nick')}"
+                new = msg.detail.new_nick if isinstance(msg.detail, NickChange) else ""
+                return relay.irc_nick_changes, f"{nick} is now known as {new}"
         return None

@@ -12,11 +12,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.model import GENERAL_TOPIC, Message, MessageKind, Network, split_telegram_chat
+from bridge.model import (
+    GENERAL_TOPIC,
+    Message,
+    MessageKind,
+    Network,
+    TopicChange,
+    TopicEvent,
+    split_telegram_chat,
+)
 from storage.db import Database
 
 GENERAL_NAME = "General"
 """What the General topic is called until it is renamed."""
+
+CLOSED_AFTER = {TopicEvent.CREATED: False, TopicEvent.CLOSED: True, TopicEvent.REOPENED: False}
+"""Whether a topic is closed after each event; an edit leaves it as it was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +96,11 @@ class TopicStore:
         if msg.kind is not MessageKind.TOPIC or msg.chat.network is not Network.TELEGRAM:
             return None
         group, topic = split_telegram_chat(msg.chat.chat_id)
-        event = msg.get("event")
-        closed = {"closed": True, "reopened": False, "created": False}.get(event or "")
-        return await self.learn(group, topic or GENERAL_TOPIC, name=msg.get("name"), closed=closed)
+        change = (
+            msg.detail if isinstance(msg.detail, TopicChange) else TopicChange(TopicEvent.EDITED)
+        )
+        closed = CLOSED_AFTER.get(change.event)
+        return await self.learn(group, topic or GENERAL_TOPIC, name=change.name, closed=closed)
 
     async def closed(self) -> list[Topic]:
         """Topics the group closed (for `status`)."""

@@ -107,7 +107,7 @@ async def test_answers_stay_where_the_command_was_typed(rig: Rig) -> None:
 
 
 async def test_an_edited_command_is_not_run_again(rig: Rig, store: RosterStore) -> None:
-    await handled(rig.router, replace(said(ALICE, "/join"), is_edit=True))
+    await handled(rig.router, replace(said(ALICE, "/join"), edit_of="tg:-1001:0"))
     assert rig.outbox.items == []
     assert await store.get_member_by_identity(Network.TELEGRAM, ALICE.user_id) is None
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from bridge.errors import UsageError
-from bridge.model import Author, ChatId, Message, MessageKind, Network, UserId
+from bridge.model import Author, ChatId, Message, MessageKind, Network, NickChange, UserId
 from bridge.roles import is_moderator
 from bridge.rules import parse_moderator
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
@@ -505,8 +505,8 @@ async def test_router_follows_an_irc_nick_change_by_account(
     # NICK without an account tag: the account comes from what the connector knows.
     rig.irc.accounts["robert"] = "bob"
     untagged = replace(BOB, account=None, user_id=UserId("mask:bob!~bob@example.org"))
-    renamed = (("new_nick", "robert"),)
-    nick = Message("nick:1", untagged, IRC_CHANNEL, kind=MessageKind.NICK, extra=renamed)
+    renamed = NickChange("robert")
+    nick = Message("nick:1", untagged, IRC_CHANNEL, kind=MessageKind.NICK, detail=renamed)
     await handled(router, nick)
     member = await store.get_member_by_identity(Network.IRC, "account:bob")
     assert member is not None and member.identities[0].handle == "robert"
@@ -515,7 +515,7 @@ async def test_router_follows_an_irc_nick_change_by_account(
     carol = irc_author("carol", account=None)
     await handled(router, said(carol, "!join"))
     before = await snapshot(store)
-    await handled(router, replace(nick, author=carol, extra=(("new_nick", "caroline"),)))
+    await handled(router, replace(nick, author=carol, detail=NickChange("caroline")))
     assert await snapshot(store) == before
 
 

@@ -13,7 +13,17 @@ from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import ChannelState
 from bridge.irc.inbound import EventTable, Inbound, Inbox
 from bridge.irc.link import Link
-from bridge.model import ChatId, ChatRef, Message, MessageKind, Network, UserId
+from bridge.model import (
+    ChatId,
+    ChatRef,
+    Departure,
+    Kick,
+    Message,
+    MessageKind,
+    Network,
+    NickChange,
+    UserId,
+)
 from tests.support.irc_wire import NICK, Wire, library_connection
 
 
@@ -110,10 +120,10 @@ async def test_membership_events_update_state_and_carry_their_details() -> None:
     )
     join, nick, part, kick, quit = await s.read(5)
     assert join.kind == MessageKind.JOIN and join.author.user_id == "account:carolacct"
-    assert (nick.kind, nick.extra) == (MessageKind.NICK, (("new_nick", "carol2"),))
-    assert (part.kind, part.extra) == (MessageKind.PART, (("reason", "see you"),))
-    assert kick.extra == (("target", "voiced"), ("reason", "behave"))
-    assert (quit.kind, quit.extra) == (MessageKind.QUIT, (("reason", "gone"),))
+    assert (nick.kind, nick.detail) == (MessageKind.NICK, NickChange("carol2"))
+    assert (part.kind, part.detail) == (MessageKind.PART, Departure("see you"))
+    assert kick.detail == Kick("voiced", "behave")
+    assert (quit.kind, quit.detail) == (MessageKind.QUIT, Departure("gone"))
     assert s.state.nicks("#bridge") == []
 
 

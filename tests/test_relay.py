@@ -16,9 +16,13 @@ from bridge.model import (
     Author,
     ChatId,
     ChatRef,
+    Departure,
+    Detail,
+    Kick,
     Message,
     MessageKind,
     Network,
+    NickChange,
     Posted,
     ReplyRef,
 )
@@ -232,18 +236,18 @@ async def test_the_bridges_own_messages_are_never_relayed(rig: Rig) -> None:
 # --------------------------------------------------------------------- notices
 
 
-def irc_event(kind: MessageKind, **extra: str) -> Message:
+def irc_event(kind: MessageKind, detail: Detail | None = None) -> Message:
     dave = irc_author("dave", account=None)
-    return Message(f"irc:{kind}", dave, IRC_CHANNEL, kind=kind, extra=tuple(extra.items()))
+    return Message(f"irc:{kind}", dave, IRC_CHANNEL, kind=kind, detail=detail)
 
 
 EVENTS = [
     irc_event(MessageKind.JOIN),
-    irc_event(MessageKind.PART),
-    irc_event(MessageKind.QUIT),
-    irc_event(MessageKind.KICK, target="erin", reason="too loud"),
-    irc_event(MessageKind.KICK, target="erin"),
-    irc_event(MessageKind.NICK, new_nick="david"),
+    irc_event(MessageKind.PART, Departure()),
+    irc_event(MessageKind.QUIT, Departure()),
+    irc_event(MessageKind.KICK, Kick("erin", "too loud")),
+    irc_event(MessageKind.KICK, Kick("erin")),
+    irc_event(MessageKind.NICK, NickChange("david")),
 ]
 
 
@@ -298,7 +302,13 @@ async def test_edits_replace_what_still_waits_for_the_debounce(
     rig = make_rig(store, registry, relay="edit_debounce = 2.5")
     await handled(rig.router, tg("helo", n=5))
     for update, text in ((81, "hell"), (82, "hello!")):
-        edit = Message(f"tg:{TG_GROUP.chat_id}:5:e{update}", ALICE, TG_GROUP, text, is_edit=True)
+        edit = Message(
+            f"tg:{TG_GROUP.chat_id}:5:e{update}",
+            ALICE,
+            TG_GROUP,
+            text,
+            edit_of=f"tg:{TG_GROUP.chat_id}:5",
+        )
         await handled(rig.router, edit)
     original, *edits = rig.outbox.items
     assert (original.replace_key, original.delay) == (None, 0.0)

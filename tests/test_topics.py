@@ -16,6 +16,8 @@ from bridge.model import (
     ChatRef,
     MessageKind,
     Network,
+    TopicChange,
+    TopicEvent,
     split_telegram_chat,
     telegram_chat_key,
 )
@@ -266,7 +268,7 @@ def test_a_topics_service_messages_become_topic_messages(
     msg = translate(update(message=raw), None)
     assert msg is not None and msg.kind is MessageKind.TOPIC
     assert msg.chat.chat_id == f"{C}/16"
-    assert (msg.get("event"), msg.get("name")) == (event, name)
+    assert msg.detail == TopicChange(TopicEvent(event), name)
 
 
 def test_renaming_general_is_about_topic_1() -> None:

@@ -10,7 +10,15 @@ import pytest
 
 from bridge.audience import Audience
 from bridge.config import parse_config
-from bridge.model import ChatId, ChatRef, Message, MessageKind, Network
+from bridge.model import (
+    ChatId,
+    ChatRef,
+    Message,
+    MessageKind,
+    Network,
+    TopicChange,
+    TopicEvent,
+)
 from bridge.pairs import Pairs
 from bridge.payloads import IrcLines, TelegramHtml
 from bridge.presence import Presence
@@ -78,8 +86,8 @@ def tg(key: str, text: str, n: int = 0, **fields: Any) -> Message:
 
 
 def topic_event(key: str, event: str, name: str | None = None, n: int = 0) -> Message:
-    extra = (("event", event),) + ((("name", name),) if name else ())
-    return tg(key, name or "", n, kind=MessageKind.TOPIC, extra=extra)
+    detail = TopicChange(TopicEvent(event), name)
+    return tg(key, name or "", n, kind=MessageKind.TOPIC, detail=detail)
 
 
 def irc_lines(outbox: FakeOutbox) -> list[tuple[str, str]]:

@@ -24,7 +24,18 @@ from bridge.identity import account_now, irc_key
 from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import ChannelState
 from bridge.irc.link import Handler, Handlers, Link
-from bridge.model import Author, ChatId, ChatRef, Message, MessageKind, Network
+from bridge.model import (
+    Author,
+    ChatId,
+    ChatRef,
+    Departure,
+    Detail,
+    Kick,
+    Message,
+    MessageKind,
+    Network,
+    NickChange,
+)
 from bridge.outbox import maybe_seen
 from bridge.render.irc_format import parse_irc_formatting
 
@@ -220,7 +231,7 @@ class Inbound:
         text: str = "",
         *,
         private: bool = False,
-        extra: tuple[tuple[str, str], ...] = (),
+        detail: Detail | None = None,
     ) -> None:
         tags = {t["key"]: t.get("value") for t in (event.tags or [])}
         self._state.note_mask(str(event.source))
@@ -240,7 +251,7 @@ class Inbound:
                 spans=spans,
                 kind=kind,
                 timestamp=time.time(),
-                extra=extra,
+                detail=detail,
             ),
             self._line,
             replayed(tags),
@@ -286,7 +297,7 @@ class Inbound:
         self._state.remove(channel, nick)
         if self._bridged(channel):
             reason = event.arguments[0] if event.arguments else ""
-            self._emit(event, channel, MessageKind.PART, extra=(("reason", reason),))
+            self._emit(event, channel, MessageKind.PART, detail=Departure(reason))
 
     def _on_kick(self, conn: Any, event: Any) -> None:
         channel, kicked = event.target, event.arguments[0]
@@ -297,20 +308,19 @@ class Inbound:
         self._state.remove(channel, kicked)
         if self._bridged(channel):
             reason = event.arguments[1] if len(event.arguments) > 1 else ""
-            extra = (("target", kicked), ("reason", reason))
-            self._emit(event, channel, MessageKind.KICK, extra=extra)
+            self._emit(event, channel, MessageKind.KICK, detail=Kick(kicked, reason))
 
     def _on_quit(self, conn: Any, event: Any) -> None:
         reason = event.arguments[0] if event.arguments else ""
         for channel in self._state.quit(event.source.nick):
             if self._bridged(channel):
-                self._emit(event, channel, MessageKind.QUIT, extra=(("reason", reason),))
+                self._emit(event, channel, MessageKind.QUIT, detail=Departure(reason))
 
     def _on_nick(self, conn: Any, event: Any) -> None:
         new = event.target
         for channel in self._state.rename(event.source.nick, new):
             if self._bridged(channel):
-                self._emit(event, channel, MessageKind.NICK, extra=(("new_nick", new),))
+                self._emit(event, channel, MessageKind.NICK, detail=NickChange(new))
 
     def _on_account(self, conn: Any, event: Any) -> None:
         self._state.set_account(event.source.nick, event.target)

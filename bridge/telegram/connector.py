@@ -21,7 +21,7 @@ from telegram import error as tg_error
 
 from bridge.config import TelegramConfig
 from bridge.lru import Lru
-from bridge.model import Message, MessageKind, split_telegram_chat
+from bridge.model import Message, TopicChange, TopicEvent, split_telegram_chat
 from bridge.outbox import Progress, Queued, Sent
 from bridge.pacing import backoff_delay
 from bridge.telegram.delivery import TelegramDelivery
@@ -174,8 +174,11 @@ class TelegramConnector:
         if titled is not None:
             self.titles[titled[0]] = titled[1]
         message = translate(update, self.bot_id)
-        event = message.get("event") if message is not None else None
-        if message is not None and message.kind is MessageKind.TOPIC and event == "reopened":
+        if (
+            message is not None
+            and isinstance(message.detail, TopicChange)
+            and message.detail.event is TopicEvent.REOPENED
+        ):
             self._delivery.topic_reopened(message.chat.chat_id)  # what waits may go now
         return message
 

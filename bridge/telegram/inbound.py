@@ -30,6 +30,8 @@ from bridge.model import (
     Network,
     ReplyRef,
     Span,
+    TopicChange,
+    TopicEvent,
     UserId,
     telegram_chat_key,
 )
@@ -88,7 +90,9 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
         is_forum=bool(msg.chat.is_forum),
     )
     source_id = f"tg:{msg.chat.id}:{msg.message_id}"
+    edit_of = None
     if update.edited_message is not None:
+        edit_of = source_id
         source_id += f":e{update.update_id}"  # edit_date has 1 s resolution; ids are unique
     author = _author(user)
     if msg.sender_chat is not None:
@@ -103,16 +107,14 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
     stamp = msg.date.timestamp()
     event = _topic_event(msg)
     if event is not None:
-        what, name = event
-        extra = (("event", what),) if name is None else (("event", what), ("name", name))
         return Message(
             source_id,
             author,
             chat,
-            name or "",
+            event.name or "",
             kind=MessageKind.TOPIC,
             timestamp=stamp,
-            extra=extra,
+            detail=event,
         )
     if msg.new_chat_members:
         names = ", ".join(display_name(u) for u in msg.new_chat_members)
@@ -139,7 +141,7 @@ def translate(update: telegram.Update, bot_id: int | None) -> Message | None:
         spans=spans,
         kind=kind,
         reply_to=_reply_ref(msg, bot_id),
-        is_edit=update.edited_message is not None,
+        edit_of=edit_of,
         attachments=attachments,
         timestamp=stamp,
         forwarded_from=forwarded_from,
@@ -154,16 +156,17 @@ def topic_of(msg: telegram.Message) -> int | None:
     return msg.message_thread_id
 
 
-def _topic_event(msg: telegram.Message) -> tuple[str, str | None] | None:
-    """(created | edited | closed | reopened, the name it gives) of a topic service message."""
+def _topic_event(msg: telegram.Message) -> TopicChange | None:
+    """What a topic service message says: created, edited, closed or reopened, and the name
+    it gives."""
     if msg.forum_topic_created is not None:
-        return "created", msg.forum_topic_created.name
-    if msg.forum_topic_edited is not None:
-        return "edited", msg.forum_topic_edited.name  # None when only the icon changed
+        return TopicChange(TopicEvent.CREATED, msg.forum_topic_created.name)
+    if msg.forum_topic_edited is not None:  # no name when only the icon changed
+        return TopicChange(TopicEvent.EDITED, msg.forum_topic_edited.name)
     if msg.forum_topic_closed is not None:
-        return "closed", None
+        return TopicChange(TopicEvent.CLOSED)
     if msg.forum_topic_reopened is not None:
-        return "reopened", None
+        return TopicChange(TopicEvent.REOPENED)
     return None
 
 
