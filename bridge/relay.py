@@ -144,18 +144,15 @@ class Relay:
         return tuple(replace(a, link=links.link_for(a)) for a in msg.attachments)
 
     async def _resolve_reply(self, reply: ReplyRef | None, chat: str) -> ReplyRef | None:
-        """A reply to a relayed message names the IRC author, not the bot."""
+        """A reply to a relayed message names the IRC author, not the bot, as recorded when
+        the message was posted; one not recorded (older than the record keeps) is quoted as
+        Telegram shows it, never read back out of the bridge's own rendering."""
         if reply is None or not reply.by_bridge or reply.source_id is None:
             return reply
         mapped = await self.message_map.lookup("telegram", chat, reply.source_id)
-        if mapped is not None:
-            return replace(reply, author_name=mapped.author_name, text=mapped.text)
-        # Not (yet) recorded: read the author back from our own "nick: text" rendering.
-        first_line = reply.text.split("\n", 1)[0]
-        nick, sep, text = first_line.removeprefix("* ").partition(
-            ": " if not first_line.startswith("* ") else " "
-        )
-        return replace(reply, author_name=nick, text=text) if sep and nick else reply
+        if mapped is None:
+            return reply
+        return replace(reply, author_name=mapped.author_name, text=mapped.text)
 
     async def _to_telegram(self, msg: Message, chat: str) -> None:
         nick = clean_name(msg.author.nick or msg.author.display_name)

@@ -146,13 +146,16 @@ async def test_a_reply_to_a_relayed_message_names_its_recorded_author(rig: Rig) 
 @pytest.mark.parametrize(
     ("shown", "quoted"),
     [
-        ("bob: who wants to review\nthe patch", '[re bob: "who wants to review"]'),
-        ("* bob nods slowly", '[re bob: "nods slowly"]'),
-        ("no author here", '[re CollabBot: "no author here"]'),  # kept as Telegram said
+        (
+            "bob: who wants to review\nthe patch",
+            '[re CollabBot: "bob: who wants to review the patch"]',
+        ),
+        ("* bob nods slowly", '[re CollabBot: "* bob nods slowly"]'),
+        ("no author here", '[re CollabBot: "no author here"]'),
         (": no nick", '[re CollabBot: ": no nick"]'),
     ],
 )
-async def test_an_unrecorded_reply_reads_the_author_back_from_our_rendering(
+async def test_an_unrecorded_reply_is_quoted_as_telegram_shows_it(
     rig: Rig, shown: str, quoted: str
 ) -> None:
     await handled(rig.router, tg("yes", reply_to=answering(shown)))
