@@ -20,6 +20,7 @@ from bridge.config import Config, resolve_storage_path
 from bridge.errors import EXIT_CONFIG, ConfigError
 from bridge.irc import IrcConnector
 from bridge.media_links import media_links_for
+from bridge.model import Network
 from bridge.outbox import Outbox, PayloadStore, payload_store
 from bridge.payloads import IrcLines, Payload, TelegramHtml
 from bridge.router import Router
@@ -67,7 +68,7 @@ async def prune_old(store: PayloadStore, message_map: MessageMap, horizon_hours:
 def horizon_summary(network: str, count: int, hours: float) -> Payload:
     """The line that replaces messages too old to deliver, so their loss is not silent."""
     text = f"{count} messages from the last {hours:g} h were not delivered (the bridge was down)."
-    if network == "telegram":
+    if network == Network.TELEGRAM:
         return TelegramHtml(f"<i>{text}</i>")
     return IrcLines((text,), notice=True)
 
@@ -95,7 +96,7 @@ class App:
         self.telegram = TelegramConnector(config.telegram)
         self.outbox = Outbox(
             self.store,
-            {"irc": self.irc, "telegram": self.telegram},
+            {Network.IRC: self.irc, Network.TELEGRAM: self.telegram},
             horizon_hours=config.delivery.horizon_hours,
             summary=horizon_summary,
         )
@@ -156,10 +157,10 @@ class App:
             metrics=MetricsParts(
                 outbox=self.outbox,
                 queues=self.store,
-                connections={"irc": self.irc, "telegram": self.telegram},
+                connections={Network.IRC: self.irc, Network.TELEGRAM: self.telegram},
                 reconnects=lambda: {
-                    "irc": self.irc.supervisor.outages,
-                    "telegram": self.telegram.outages,
+                    Network.IRC: self.irc.supervisor.outages,
+                    Network.TELEGRAM: self.telegram.outages,
                 },
                 commands=lambda: self.router.commands.runs,
                 roster_size=members,
@@ -172,7 +173,7 @@ class App:
         if self.web is not None:
             await self.web.start()
         await self.outbox.drop_senders(self.router.ignores)  # queued before a new ignore rule
-        set_aside = functools.partial(self._set_aside, "telegram")
+        set_aside = functools.partial(self._set_aside, Network.TELEGRAM)
         await self.router.resume_commands()  # those a crash or a stop left unanswered
         tasks = {
             "state": asyncio.create_task(self._publish_state(), name="state"),
@@ -219,7 +220,7 @@ class App:
         while True:
             failure = await self.irc.inbox.next_failure()
             try:
-                await self._set_aside("irc", "line", failure.line, failure.error)
+                await self._set_aside(Network.IRC, "line", failure.line, failure.error)
             except StorageError as exc:
                 log.error("IRC: line not stored, lost: %r (%s)", failure.line, exc)
 

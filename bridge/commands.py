@@ -220,7 +220,7 @@ class CommandGateway:
         """nick's holder quit or changed nick: what is still queued to the nick is dropped
         (a delivery in progress stops between two lines), so its next holder gets none."""
         folded = irc_casefold(nick)
-        dropped = await self.outbox.discard("irc", lambda chat: irc_casefold(chat) == folded)
+        dropped = await self.outbox.discard(Network.IRC, lambda chat: irc_casefold(chat) == folded)
         if dropped:
             log.info("IRC: %s left; %d private answers to it dropped", nick, dropped)
 
@@ -259,7 +259,7 @@ class CommandGateway:
             document = TelegramDocument(name, data, caption)
             key = f"file:{uuid.uuid4().hex}"
             items: list[Outgoing] = [
-                NewItem("telegram", msg.author.user_id, key, "reply", document)
+                NewItem(Network.TELEGRAM, msg.author.user_id, key, "reply", document)
             ]
             return await self.outbox.enqueue_and_wait(items, PRIVATE_ANSWER_TIMEOUT)
         nick = msg.author.nick or ""
@@ -283,7 +283,7 @@ class CommandGateway:
         lines = tuple(irc_lines(text, self.irc.payload_budget(target)))
         key = f"reply:{uuid.uuid4().hex}"
         payload = IrcLines(lines, recipient=recipient)
-        return [NewItem("irc", target, key, "reply", payload)] if lines else []
+        return [NewItem(Network.IRC, target, key, "reply", payload)] if lines else []
 
 
 def telegram_text(chat: str, text: str) -> list[Outgoing]:
@@ -291,7 +291,11 @@ def telegram_text(chat: str, text: str) -> list[Outgoing]:
     key = f"reply:{uuid.uuid4().hex}"
     return [
         NewItem(
-            "telegram", chat, f"{key}:{i}", "reply", TelegramHtml(html.escape(part, quote=False))
+            Network.TELEGRAM,
+            chat,
+            f"{key}:{i}",
+            "reply",
+            TelegramHtml(html.escape(part, quote=False)),
         )
         for i, part in enumerate(split_plain_text(text))
     ]

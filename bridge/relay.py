@@ -123,7 +123,7 @@ class Relay:
         await self.outbox.enqueue(
             [
                 NewItem(
-                    network="irc",
+                    network=Network.IRC,
                     chat=channel,
                     dedup_key=f"{msg.source_id}>irc:{channel}",
                     kind="relay",
@@ -149,7 +149,7 @@ class Relay:
         Telegram shows it, never read back out of the bridge's own rendering."""
         if reply is None or not reply.by_bridge or reply.source_id is None:
             return reply
-        mapped = await self.message_map.lookup("telegram", chat, reply.source_id)
+        mapped = await self.message_map.lookup(Network.TELEGRAM, chat, reply.source_id)
         if mapped is None:
             return reply
         return replace(reply, author_name=mapped.author_name, text=mapped.text)
@@ -173,7 +173,7 @@ class Relay:
         await self.outbox.enqueue(
             [
                 NewItem(
-                    "telegram",
+                    Network.TELEGRAM,
                     chat,
                     f"{key}:{i}" if i else key,
                     "relay",

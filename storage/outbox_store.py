@@ -52,9 +52,9 @@ def author_of_sender(sender: str, name: str | None) -> Author | None:
     """The Author a stored sender stands for, as far as the ignore rules look at one; None for
     the bridge's own output and rows older than the sender column."""
     network, _, user_id = sender.partition(":")
-    if network == Network.TELEGRAM.value and user_id:
+    if network == Network.TELEGRAM and user_id:
         return Author(Network.TELEGRAM, UserId(user_id), name or user_id, nick=name)
-    if network == Network.IRC.value and user_id:
+    if network == Network.IRC and user_id:
         key = parse_irc_key(user_id)
         mask = name or (key.value if key.kind is IrcKeyKind.MASK else None)
         nick = mask.partition("!")[0] if mask else None

@@ -28,7 +28,7 @@ from telegram import error as tg_error
 
 from bridge.config import TelegramConfig
 from bridge.lru import Lru
-from bridge.model import Posted, split_telegram_chat
+from bridge.model import Network, Posted, split_telegram_chat
 from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket
 from bridge.payloads import TelegramDocument, TelegramHtml
@@ -202,7 +202,7 @@ class TelegramDelivery:
             sent = await self._send_html(chat, head.html)
         if not head.author or sent is None:
             return Sent(len(batch))
-        posted = Posted("telegram", chat, str(sent), head.author, head.text)
+        posted = Posted(Network.TELEGRAM, chat, str(sent), head.author, head.text)
         return Sent(len(batch), posted)
 
     async def _send_html(self, chat: str, text: str) -> int | None:

@@ -15,6 +15,8 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bridge.model import Network
+
 MAX_QUEUE_AGE = 300.0
 """A message waiting longer than this means a destination is stuck."""
 
@@ -27,9 +29,9 @@ IRC_CHANNEL_PREFIXES = ("#", "&", "+", "!")
 
 def chat_label(network: str, chat: str) -> str:
     """A group, forum topic or channel as it is; anything else is a person: PRIVATE."""
-    if network == "telegram" and chat.startswith("-"):  # groups and channels are negative
+    if network == Network.TELEGRAM and chat.startswith("-"):  # groups and channels are negative
         return chat
-    if network == "irc" and chat.startswith(IRC_CHANNEL_PREFIXES):
+    if network == Network.IRC and chat.startswith(IRC_CHANNEL_PREFIXES):
         return chat
     return PRIVATE
 
@@ -102,8 +104,8 @@ async def check(parts: HealthParts) -> tuple[bool, dict[str, object]]:
             reasons.append(f"queue {row.network} {where}: oldest message waiting {age:.0f}s")
     body: dict[str, object] = {
         "status": "unhealthy" if reasons else "ok",
-        "irc": parts.irc.connection_state,
-        "telegram": tg_state,
+        Network.IRC: parts.irc.connection_state,
+        Network.TELEGRAM: tg_state,
         "oldest_queued_seconds": round(oldest, 1),
     }
     if reasons:

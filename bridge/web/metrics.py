@@ -18,10 +18,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bridge.model import Network
 from bridge.web.health import QueueRow, QueueView, chat_label
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-DIRECTIONS = {"irc": "telegram_to_irc", "telegram": "irc_to_telegram"}
+DIRECTIONS: dict[str, str] = {Network.IRC: "telegram_to_irc", Network.TELEGRAM: "irc_to_telegram"}
 """A relayed item delivered to a network went in this direction."""
 
 
@@ -169,7 +170,7 @@ class BridgeCollector(Collector):
 
 def _per_network(name: str, documentation: str, values: Mapping[str, int]) -> Metric:
     family = CounterMetricFamily(name, documentation, labels=["network"])
-    for network in sorted({"irc", "telegram", *values}):
+    for network in sorted({Network.IRC, Network.TELEGRAM, *values}):
         family.add_metric([network], values.get(network, 0))
     return family
 
