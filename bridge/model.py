@@ -217,6 +217,10 @@ class Message:
     forwarded_from: str | None = None
     """A forward: who wrote it first (a name). The sender only passes it on, so it is shown
     as such and never run as a command."""
+    replay_possible: bool = False
+    """Its source may be giving it again, relayed before a restart (set by the decoder:
+    Telegram's first poll after a start, an IRC line of a batch or stamped in the past):
+    what it causes is de-duplicated by the store before anything is sent."""
 
     @property
     def is_edit(self) -> bool:

@@ -20,7 +20,6 @@ from typing import Protocol
 
 from bridge.model import Author, Posted
 from bridge.outbox_mirror import Mirrors
-from bridge.outbox_mirror import maybe_seen as maybe_seen
 from bridge.pacing import backoff_delay
 from bridge.payloads import Payload, decode_payload, encode_payload
 from storage.db import Database, StorageError
@@ -134,20 +133,11 @@ class Outbox:
 
     async def enqueue(self, items: list[Outgoing]) -> int:
         """Persist items (duplicates ignored), wake their workers, return how many were new
-        once stored; an idle destination's worker sends while the row is written."""
-        early = [] if self._stopping else self._mirror.send_early(items, self.store.clock())
-        for item in early:
-            self._poke((item.network, item.chat))
-        try:
-            if early:  # the worker writes to the socket before the database thread wakes
-                await self._mirror.sent_first(early)
-            added = await self.store.enqueue(items)
-        except BaseException:
-            self._mirror.failed(early)
-            raise
-        for row in self._mirror.settle(early, added):
-            self._mirror.add(row)
-            self._poke((row.network, row.chat))
+        once stored; an idle destination's worker sends while the row is written
+        (bridge/outbox_mirror.py)."""
+        added = await self._mirror.enqueue(
+            items, self.store.enqueue, self._poke, self.store.clock(), early=not self._stopping
+        )
         return len(added)
 
     async def enqueue_and_wait(self, items: list[Outgoing], timeout: float) -> bool:

@@ -1,41 +1,46 @@
-"""Idle queues kept in memory, and messages sent from there while their row is being written.
+"""The early send: a message for an idle queue goes out while its row is being written.
 
-At the rate a real group talks every queue is empty when a message arrives, and waiting for
-its durable write before sending costs a round trip to the database thread (most of it that
-thread waking up). A message for such a queue is handed to its worker at once, as a
-provisional item, while the write is in flight. The guarantee stays the store's: the caller
-of Outbox.enqueue() still returns (and the source is acknowledged: Telegram's offset moved,
-the IRC line taken as read) only once the row is written, and the delivery is recorded only
-after both the send and the write are done. A crash loses nothing: before the write, the
-source is not acknowledged and gives the message again; after it, the row is sent again.
-Either way at most that one in-flight message goes out twice.
+The guarantee is the durable outbox's, unchanged:
 
-A message that may have been delivered before must meet the store's de-duplication before
-it is sent, so it takes the durable path: a key already offered in this process (the last
-SEEN_KEPT), or anything queued inside maybe_seen(): the poller marks the updates Telegram
-may be giving again after a restart, the IRC inbox the lines of a batch or stamped well in
-the past (a bouncer's playback).
+- The source is acknowledged only once the message is stored. Mirrors.enqueue() (through
+  Outbox.enqueue(), which the router awaits before the poller moves Telegram's offset or
+  the IRC inbox takes its next line) returns only after the row is written.
+- The delivery is recorded only once both the send and the write are done.
+- So a crash sends at most one message twice: before the write, the source is not
+  acknowledged and gives the message again; after it, the row is sent again.
+- A message that may have been delivered before is never sent early: it meets the store's
+  de-duplication first. That is one marked NewItem.replay_possible where it was decoded
+  (Telegram's first poll after a start, an IRC line of a batch or stamped well in the past:
+  Message.replay_possible), or one whose key was offered already in this process (the last
+  SEEN_KEPT: an update polled again after its handling failed half-way).
 
-The write waits (briefly, EARLY_SEND_WAIT) for the worker's attempt at a message that heads
-its queue: once woken, the database thread competes for the GIL and a CPU with the event loop
-that is writing the message (bench/PROFILE.md, issue 12).
+Why: at the rate a real group talks every queue is empty when a message arrives, and
+waiting for the durable write before sending costs a round trip to the database thread
+(most of it that thread waking up), about 0.5 ms at idle (bench/PROFILE.md, issue 12). The
+write waits (briefly, EARLY_SEND_WAIT) for the worker's attempt at a message that heads its
+queue: once woken, the database thread competes for the GIL and a CPU with the event loop
+that is writing the message.
 
-Only an idle queue is kept here: besides what its worker is writing, at most one message
-waits in it, whose turn is next whoever sent it. A second one waiting means the order is the
+Only an idle queue is kept here: nothing is kept for a destination until its worker found
+the store empty for it (start()), and besides what its worker is writing at most one message
+waits, whose turn is next whoever sent it. A second one waiting means the order is the
 store's to give (senders take turns, OutboxStore.due()), so the queue is read from the store
-until it drains again. A backlog is therefore always read from the store, where a moderator's
-/remove also drops what waits in it.
+until it drains again; any doubt (a retry, an edit, the horizon, a /remove) drops the copy
+too. A backlog is therefore always read from the store.
+
+Outbox (bridge/outbox.py) uses this module only through Mirrors: enqueue() for new
+messages; take(), start() and done() around its worker's turn, written() before reading the
+store; attempted(), stored() and progressed() while sending; rows() before recording;
+known(), drop() and forget() when discarding, in doubt or retiring a worker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import dataclasses
 import itertools
-from collections.abc import Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bridge.payloads import Payload
@@ -50,19 +55,7 @@ EARLY_SEND_WAIT = 0.01
 """Seconds the write of a message sent early waits for its worker's attempt: an IRC line is
 written at once and a Bot API request is on the wire well within it."""
 
-_maybe_seen: ContextVar[bool] = ContextVar("outbox_maybe_seen", default=False)
 _provisional_ids = itertools.count(-1, -1)
-
-
-@contextlib.contextmanager
-def maybe_seen(flag: bool = True) -> Iterator[None]:
-    """What is queued inside this block may repeat a message delivered before: it is
-    de-duplicated by the store before anything is sent."""
-    token = _maybe_seen.set(flag)
-    try:
-        yield
-    finally:
-        _maybe_seen.reset(token)
 
 
 def is_plain(item: NewItem[Payload] | Queued) -> bool:
@@ -140,14 +133,40 @@ class Mirrors:
     def known(self) -> set[Dest]:
         return set(self._queues)
 
+    async def enqueue(
+        self,
+        items: list[NewItem[Payload]],
+        write: Callable[[list[NewItem[Payload]]], Awaitable[list[Queued]]],
+        poke: Callable[[Dest], None],
+        now: float,
+        early: bool = True,
+    ) -> list[Queued]:
+        """Store items with write() and return the rows it added (a known key adds none);
+        the messages for idle queues are handed to their workers (poke) first, unless early
+        is False. Returns, or raises, only once write() did: the source is acknowledged
+        after this, never before the message is stored."""
+        sent = self.send_early(items, now) if early else []
+        for item in sent:
+            poke((item.network, item.chat))
+        try:
+            if sent:  # the worker writes to the socket before the database thread wakes
+                await self.sent_first(sent)
+            added = await write(items)
+        except BaseException:
+            self.failed(sent)
+            raise
+        for row in self.settle(sent, added):
+            self.add(row)
+            poke((row.network, row.chat))
+        return added
+
     def send_early(self, items: list[NewItem[Payload]], now: float) -> list[Provisional]:
         """Provisional items for the new messages whose queue is mirrored with nothing waiting,
         already queued there; the caller writes the rows and calls settle()."""
         early: list[Provisional] = []
         loop = asyncio.get_running_loop()
-        replay = _maybe_seen.get()
         for new in items:
-            if self._offered_before(new.dedup_key) or replay:
+            if self._offered_before(new.dedup_key) or new.replay_possible:
                 continue
             dest = (new.network, new.chat)
             queue = self._queues.get(dest)

@@ -132,6 +132,7 @@ class Relay:
                     delay=relay.edit_debounce if edit_of else 0.0,
                     sender=sender,
                     sender_name=sender_name,
+                    replay_possible=msg.replay_possible,
                 )
             ]
         )
@@ -180,6 +181,7 @@ class Relay:
                     TelegramHtml(body, mergeable=True, author=nick, text=text),
                     sender=sender,
                     sender_name=sender_name,
+                    replay_possible=msg.replay_possible,
                 )
                 for i, (body, text) in enumerate(parts)
             ]

@@ -79,6 +79,9 @@ class NewItem(Generic[P]):
     sender: str = BRIDGE_SENDER
     """Who it is from (sender_of()): senders take turns within the destination."""
     sender_name: str | None = None
+    replay_possible: bool = False
+    """Its source may be giving it again (Message.replay_possible): it is not sent before
+    the store has checked its dedup_key (bridge/outbox_mirror.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.outbox import Outbox, maybe_seen, payload_store
+from bridge.outbox import Outbox, payload_store
 from bridge.outbox_mirror import Provisional
 from storage.db import Database, StorageError
 from tests.test_outbox import RecordingSender, item, running, summary
@@ -123,8 +123,8 @@ async def test_crash_before_the_write_loses_nothing(db: Database) -> None:
     again = RecordingSender()
     restarted = await idle_outbox(db, again)
     async with running(restarted):
-        with maybe_seen():  # the first poll after a restart: the update comes again
-            assert await restarted.enqueue([item("x")]) == 1
+        # the first poll after a restart: the update comes again, marked
+        assert await restarted.enqueue([item("x", replay_possible=True)]) == 1
         await again.wait_count(1)
         assert await restarted.wait_idle(2)
     assert sender.received == ["warm", "x"] and again.received == ["x"]
@@ -143,10 +143,38 @@ async def test_a_message_given_again_after_a_restart_is_not_sent_again(db: Datab
     restarted = await idle_outbox(db, again)
     async with running(restarted):
         await drain_once(restarted, again, "warm2")
-        with maybe_seen():  # Telegram gives the unconfirmed update again
-            assert await restarted.enqueue([item("x")]) == 0
+        # Telegram gives the unconfirmed update again, marked
+        assert await restarted.enqueue([item("x", replay_possible=True)]) == 0
         await asyncio.sleep(0.1)
     assert again.received == ["warm2"]
+
+
+async def test_a_message_marked_as_a_possible_replay_waits_for_its_row(db: Database) -> None:
+    """replay_possible (set where the message was decoded): not sent before the store has
+    checked its key, even to an idle queue; a fresh one beside it goes out at once."""
+    sender = RecordingSender()
+    outbox = await idle_outbox(db, sender)
+    async with running(outbox):
+        await drain_once(outbox, sender)
+        gate = GatedWrites(outbox)
+        queued = asyncio.create_task(outbox.enqueue([item("again", replay_possible=True)]))
+        await asyncio.wait_for(gate.entered.wait(), 2)
+        await asyncio.sleep(0.05)
+        assert sender.received == ["warm"]  # nothing sent while its row is being written
+        gate.open.set()
+        assert await asyncio.wait_for(queued, 2) == 1
+        await sender.wait_count(2)
+        assert await outbox.wait_idle(2)
+        gate.open.clear()
+        gate.entered.clear()
+        fresh = asyncio.create_task(outbox.enqueue([item("fresh")]))
+        await sender.wait_count(3)  # sent early, the write still held
+        assert not fresh.done()
+        gate.open.set()
+        assert await asyncio.wait_for(fresh, 2) == 1
+        assert await outbox.wait_idle(2)
+    assert sender.received == ["warm", "again", "fresh"]
+    assert await delivered_keys(db) == ["again", "fresh", "warm"]
 
 
 async def test_a_key_offered_twice_in_one_process_is_sent_once(db: Database) -> None:

@@ -36,7 +36,6 @@ from bridge.model import (
     Network,
     NickChange,
 )
-from bridge.outbox import maybe_seen
 from bridge.render.irc_format import parse_irc_formatting
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ FAILURES_KEPT = 100
 """Failed lines waiting to be set aside; beyond this they are only logged."""
 LIVE_WITHIN = 10.0
 """A line whose server-time is older than this (seconds) may be a replay (a bouncer's
-playback): what it causes meets the outbox's de-duplication before anything is sent."""
+playback): its Message is marked replay_possible."""
 
 
 def replayed(tags: dict[str, str | None]) -> bool:
@@ -102,7 +101,7 @@ class Inbox:
         """behind: the inbox this one waits for. Each message here is handled only once
         everything read into that one before it was, so it never overtakes what was said
         before it (the other inbox never waits for this one); failures are reported there."""
-        self._queue: asyncio.Queue[tuple[Message, str, int, bool]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Message, str, int]] = asyncio.Queue()
         self._failures: asyncio.Queue[Failure] = (
             behind._failures if behind is not None else asyncio.Queue(FAILURES_KEPT)
         )
@@ -111,11 +110,10 @@ class Inbox:
         self._handled = 0
         self._progress = asyncio.Event()
 
-    def put(self, message: Message, line: str = "", replay: bool = False) -> None:
-        """Queue a message read from ``line`` (the raw IRC line, kept for the error path);
-        ``replay``: it may have been relayed before (see replayed())."""
+    def put(self, message: Message, line: str = "") -> None:
+        """Queue a message read from ``line`` (the raw IRC line, kept for the error path)."""
         mark = self._behind._read if self._behind is not None else 0
-        self._queue.put_nowait((message, line, mark, replay))
+        self._queue.put_nowait((message, line, mark))
         self._read += 1
 
     async def _handled_up_to(self, count: int) -> None:
@@ -135,12 +133,11 @@ class Inbox:
 
     async def run(self, on_message: OnMessage) -> None:
         while True:
-            message, line, mark, replay = await self._queue.get()
+            message, line, mark = await self._queue.get()
             try:
                 if self._behind is not None:
                     await self._behind._handled_up_to(mark)
-                with maybe_seen(replay):
-                    await on_message(message)
+                await on_message(message)
             except Exception as exc:
                 who = f"IRC: failed to handle a message from {message.author.nick}:"
                 self.failed(line or message.source_id, exc, who)
@@ -252,9 +249,9 @@ class Inbound:
                 kind=kind,
                 timestamp=time.time(),
                 detail=detail,
+                replay_possible=replayed(tags),
             ),
             self._line,
-            replayed(tags),
         )
 
     def _bridged(self, channel: str | None) -> bool:

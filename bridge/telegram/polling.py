@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import random
@@ -34,7 +35,6 @@ from telegram.request import BaseRequest
 
 from bridge.config import TelegramConfig
 from bridge.model import Message
-from bridge.outbox import maybe_seen
 from bridge.pacing import backoff_delay
 from bridge.telegram.delivery import seconds
 from bridge.telegram.http import request_data
@@ -93,7 +93,7 @@ class Poller:
         started = time.monotonic()
         failures = 0
         # Until an answer held every update Telegram kept, any of them may be one a previous
-        # run handled without confirming: the outbox de-duplicates those before sending.
+        # run handled without confirming: marked, it is de-duplicated before it is sent.
         replay_possible = True
         while True:
             try:
@@ -119,8 +119,7 @@ class Poller:
                     self.outages += 1
                 self.state = "ready"
             for raw in raw_updates:
-                with maybe_seen(replay_possible):
-                    taken = await self._take(raw, on_message, set_aside)
+                taken = await self._take(raw, on_message, set_aside, replay_possible)
                 if not taken:
                     failures += 1
                     await asyncio.sleep(backoff_delay(failures, random.random()))
@@ -131,12 +130,21 @@ class Poller:
             if raw_updates:
                 await asyncio.sleep(0)  # let the outbox write what we queued before re-polling
 
-    async def _take(self, raw: dict[str, Any], on_message: OnMessage, set_aside: SetAside) -> bool:
-        """Handle one update; True once it is handled or set aside (it may be confirmed)."""
+    async def _take(
+        self,
+        raw: dict[str, Any],
+        on_message: OnMessage,
+        set_aside: SetAside,
+        replay_possible: bool = False,
+    ) -> bool:
+        """Handle one update; True once it is handled or set aside (it may be confirmed).
+        replay_possible: a previous run may have handled it (Message.replay_possible)."""
         update_id = str(raw.get("update_id"))
         try:
             message = self._parse(raw)
             if message is not None:
+                if replay_possible:
+                    message = dataclasses.replace(message, replay_possible=True)
                 await on_message(message)
             return True
         except Exception as exc:
