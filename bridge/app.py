@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import signal
 import time
@@ -31,6 +30,7 @@ from storage.message_map import MessageMap
 from storage.pending_commands import PendingCommands
 from storage.roster_store import RosterStore
 from storage.set_aside import SetAsideStore
+from storage.status import BridgeStatus, ConnectionStatus, StatusStore
 from storage.topics import TopicStore
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ class App:
         self.message_map = MessageMap(db)
         self.topics = TopicStore(db)
         self.set_aside = SetAsideStore(db)
+        self.status = StatusStore(db)
         self.roster = RosterStore(
             db, unverified_per_host_per_hour=config.roster.unverified_per_host_per_hour
         )
@@ -247,13 +248,14 @@ class App:
 
     async def _write_state(self) -> None:
         now = time.time()
-        for name, state in (
-            ("irc", self.irc.connection_state),
-            ("telegram", self.telegram.connection_state),
-        ):
-            await self.store.set_state(f"connection:{name}", f"{state} {now:.0f}")
-        await self.store.set_state("channels:irc", json.dumps(self.irc.channel_status()))
-        await self.store.set_state("topics:telegram", json.dumps(self.telegram.unavailable_topics))
+        await self.status.write(
+            BridgeStatus(
+                irc=ConnectionStatus(self.irc.connection_state, now),
+                telegram=ConnectionStatus(self.telegram.connection_state, now),
+                irc_channels=tuple(self.irc.channel_status().items()),
+                waiting_topics=tuple(self.telegram.unavailable_topics.items()),
+            )
+        )
 
     async def _prune_periodically(self) -> None:
         while True:
@@ -297,9 +299,7 @@ class App:
             await _cancel(task)
         with contextlib.suppress(TimeoutError, StorageError):
             async with asyncio.timeout(STATE_TIMEOUT):
-                for name in ("irc", "telegram"):
-                    await self.store.set_state(f"connection:{name}", f"stopped {time.time():.0f}")
-                await self.store.set_state("channels:irc", "{}")
+                await self.status.stopped(time.time())
         if self.web is not None:
             await self.web.stop()
         await self.telegram.close()

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import gc
 import getpass
-import json
 import os
 import sys
 import tempfile
@@ -130,30 +129,27 @@ async def _export(config: Config, fmt: str, output: Path | None, force: bool) ->
 
 
 async def _status(config: Config) -> int:
-    from bridge.model import telegram_chat_key
+    from bridge.model import Network, telegram_chat_key
     from bridge.outbox import payload_store
     from storage.set_aside import SetAsideStore
+    from storage.status import StatusStore
     from storage.topics import TopicStore
 
     db = await _open(config)
     try:
-        store = payload_store(db)
-        stats = await store.stats()
-        connections = [(n, await store.get_state(f"connection:{n}")) for n in ("irc", "telegram")]
+        stats = await payload_store(db).stats()
+        status = await StatusStore(db).read()
         set_aside = await SetAsideStore(db).count()
-        channels = json.loads(await store.get_state("channels:irc") or "{}")
-        refused = json.loads(await store.get_state("topics:telegram") or "{}")
         closed = await TopicStore(db).closed()
     finally:
         await db.close()
     now = time.time()
-    for name, value in connections:
-        state, _, stamp = (value or "unknown 0").partition(" ")
-        seen = f" (as of {max(0.0, now - float(stamp)):.0f}s ago)" if stamp and float(stamp) else ""
-        print(f"{name}: {state}{seen}")
-    for channel, joined in channels.items():
+    for network, conn in ((Network.IRC, status.irc), (Network.TELEGRAM, status.telegram)):
+        seen = f" (as of {max(0.0, now - conn.as_of):.0f}s ago)" if conn.as_of else ""
+        print(f"{network}: {conn.state}{seen}")
+    for channel, joined in status.irc_channels:
         print(f"irc channel {channel}: {joined}")
-    for chat, why in refused.items():
+    for chat, why in status.waiting_topics:
         print(f"telegram topic {chat}: refuses messages, which wait: {why}")
     for topic in closed:
         name = f" ({topic.name})" if topic.name else ""

@@ -345,19 +345,6 @@ class OutboxStore(Generic[P]):
             rows = await cur.fetchall()
         return [QueueStats(r[0], r[1], int(r[2]), float(r[3])) for r in rows]
 
-    async def get_state(self, key: str) -> str | None:
-        async with self.db.conn.execute("SELECT value FROM state WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        return None if row is None else str(row[0])
-
-    async def set_state(self, key: str, value: str) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-
     def _item(self, row: Any) -> OutboxItem[P]:
         return OutboxItem(
             id=row["id"],

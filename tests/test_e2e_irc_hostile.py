@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import re
 import time
@@ -66,7 +65,7 @@ async def published(
     after the change, which may be just after we looked)."""
     async with asyncio.timeout(timeout):
         while True:
-            states = json.loads(await bridge.app.store.get_state("channels:irc") or "{}")
+            states = dict((await bridge.app.status.read()).irc_channels)
             if want(states.get(CHANNEL, "")):
                 return
             with contextlib.suppress(TimeoutError):
