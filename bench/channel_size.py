@@ -23,7 +23,7 @@ from handlers.registry import build_registry
 from storage.message_map import MessageMap
 from storage.pending_commands import PendingCommands
 from storage.topics import TopicStore
-from tests.helpers_handlers import (
+from tests.support.handlers import (
     IRC_CHANNEL,
     ROUTER_CONFIG,
     TG_GROUP,

@@ -53,8 +53,8 @@ from bench.relay import (
     tg_arrivals,
     world,
 )
-from tests.harness import toml_table
 from tests.support.fake_telegram import TgUser
+from tests.support.harness import toml_table
 from tests.support.irc_client import IrcClient, connect
 from tests.support.ports import free_port
 

@@ -22,7 +22,7 @@ from bench.common import percentile
 from bench.relay import world
 from bridge.media_links import MIB, MediaLinks
 from bridge.model import Attachment
-from tests.harness import toml_table
+from tests.support.harness import toml_table
 from tests.support.ports import free_port
 
 CLIENTS = 50

@@ -12,9 +12,9 @@ from hypothesis import settings
 
 from handlers.registry import CommandRegistry, build_registry
 from storage.roster_store import RosterStore
-from tests.harness import GROUP
-from tests.helpers_handlers import open_store
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.handlers import open_store
+from tests.support.harness import GROUP
 from tests.support.ircd import IrcServer, inspircd_server, ngircd_server
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -23,7 +23,8 @@ from bridge.pairs import Pairs
 from bridge.telegram.membership import Membership
 from handlers.registry import CommandRegistry, build_registry
 from storage.roster_store import RosterStore, identity_from_author
-from tests.helpers_handlers import (
+from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.handlers import (
     IRC_CHANNEL,
     TG_GROUP,
     FakeIrc,
@@ -32,7 +33,6 @@ from tests.helpers_handlers import (
     make_ctx,
     tg_author,
 )
-from tests.support.fake_telegram import FakeTelegram, TgUser
 
 ALICE = tg_author(1001, "Alice Liddell", "alice")
 BOB = irc_author("bob", account=None)

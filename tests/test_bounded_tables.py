@@ -33,10 +33,10 @@ from bridge.telegram.connector import TelegramConnector
 from bridge.telegram.delivery import TelegramDelivery
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
-from tests.harness import ALICE, telegram_only_config
-from tests.helpers_handlers import make_rig, said, tg_author
+from tests.support.configs import MINIMAL
 from tests.support.fake_telegram import FakeTelegram
-from tests.test_config import MINIMAL
+from tests.support.handlers import make_rig, said, tg_author
+from tests.support.harness import ALICE, telegram_only_config
 
 # ------------------------------------------------------------------------ Lru
 

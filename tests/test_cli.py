@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 import json
-import logging
 import os
 import sqlite3
 import stat
@@ -20,24 +19,7 @@ from bridge.model import Network
 from storage.db import Database
 from storage.roster_model import Identity
 from storage.roster_store import RosterStore
-from tests.test_config import MINIMAL
-
-CONFIG = MINIMAL + '[storage]\npath = "roster.sqlite3"\n'
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures the root logger for its process; give pytest's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
+from tests.support.cli import CONFIG, restore_logging  # noqa: F401 - autouse fixture
 
 
 @pytest.fixture

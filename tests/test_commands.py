@@ -16,7 +16,7 @@ from bridge.pairs import Pairs
 from bridge.payloads import TelegramHtml
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import (
+from tests.support.handlers import (
     IRC_CHANNEL,
     TG_GROUP,
     Rig,

@@ -9,18 +9,7 @@ import pytest
 from bridge.cli import main
 from bridge.config import parse_config
 from bridge.errors import ConfigError
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
-MINIMAL = """
-[telegram]
-token = "1:abc"
-[irc]
-host = "127.0.0.1"
-nick = "bridge"
-[[bridge]]
-telegram_chat = -100
-irc_channel = "#c"
-"""
+from tests.support.configs import MINIMAL, filled_example
 
 
 def problems(text: str) -> list[str]:
@@ -35,17 +24,6 @@ def test_minimal_config_gets_defaults() -> None:
     assert config.telegram.api_url == "https://api.telegram.org/bot"
     assert config.relay.anti_highlight == "auto"
     assert config.storage.path == "data/tgirc-bridge.sqlite3"
-
-
-def filled_example() -> str:
-    """config.example.toml with the values an operator must fill in filled in (untouched, it
-    is refused: test_config_runtime)."""
-    return (
-        EXAMPLE.read_text(encoding="utf-8")
-        .replace('"123456:ABC-replace-me"', '"987654321:AAH4x7r2Qw9sLkPz0Vb3NcUe5YtGd8Jm1iO"')
-        .replace("-1001234567890", "-1009876543210")
-        .replace('"#example-collab"', '"#our-project"')
-    )
 
 
 def test_example_config_is_valid() -> None:

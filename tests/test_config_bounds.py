@@ -36,10 +36,10 @@ from bridge.outbox import Outbox, payload_store
 from bridge.pacing import TokenBucket, backoff_delay
 from handlers.rate_limit import PerMinute
 from storage.db import Database
-from tests.harness import toml_table
-from tests.proc_harness import PYTHON, REPO
-from tests.test_config_runtime import ZERO_ALLOWED
-from tests.test_outbox import RecordingSender, item, running, summary
+from tests.support.configs import ZERO_ALLOWED
+from tests.support.harness import toml_table
+from tests.support.outbox import RecordingSender, item, running, summary
+from tests.support.proc_harness import PYTHON, REPO
 
 SECTIONS = {
     "telegram": TelegramConfig,

@@ -12,8 +12,8 @@ import pytest
 from bridge.cli import main
 from bridge.config import parse_config
 from bridge.errors import ConfigError
+from tests.support.configs import EXAMPLE, MINIMAL, ZERO_ALLOWED, filled_example
 from tests.support.ircd import self_signed_cert
-from tests.test_config import EXAMPLE, MINIMAL, filled_example
 
 
 def with_keys(section: str, lines: str, base: str = MINIMAL) -> str:
@@ -77,10 +77,6 @@ POSITIVE = [
     ("irc", "reconnect_max"),
     ("roster", "commands_per_minute"),  # 0 was silently taken as 1
     ("delivery", "horizon_hours"),  # 0 = every queued message is already too old
-]
-ZERO_ALLOWED = [
-    ("relay", "edit_debounce"),  # 0 = relay every edit at once
-    ("delivery", "shutdown_grace"),  # 0 = stop at once, the queue is kept for the next start
 ]
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from storage import db as db_module
 from storage.db import Database, StorageError
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CHANNEL,
@@ -24,7 +25,6 @@ from tests.harness import (
     watching_logs,
     write_config,
 )
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer
 
 BUSY = 0.3

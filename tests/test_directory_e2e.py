@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import BOT_NICK, CHANNEL
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import BOT_NICK, CHANNEL
 from tests.support.ircd import IrcServer
-from tests.test_e2e_web import PUBLIC, base, bridge_with_web
+from tests.support.web import PUBLIC, base, bridge_with_web
 
 
 async def test_listed_on_irc_shows_on_the_page_until_leave(

@@ -8,7 +8,7 @@ from bridge.model import Author
 from handlers.registry import CommandRegistry
 from storage.directory import DirectoryStore
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import Recorder, irc_author, make_ctx, tg_author
+from tests.support.handlers import Recorder, irc_author, make_ctx, tg_author
 
 ALICE = tg_author(1001, "Alice Liddell", "alice")
 BOB = irc_author("bob", account="bob")

@@ -23,7 +23,7 @@ from bridge.web.directory_view import Links, member_view
 from handlers.registry import CommandRegistry
 from storage.roster_model import Identity, Member
 from storage.roster_store import MAX_NAME_LENGTH, RosterStore, identity_from_author
-from tests.helpers_handlers import IRC_CHANNEL, TG_GROUP, Rig, handled, make_rig, tg_author
+from tests.support.handlers import IRC_CHANNEL, TG_GROUP, Rig, handled, make_rig, tg_author
 
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"

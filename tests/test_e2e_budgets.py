@@ -20,9 +20,17 @@ import pytest
 
 from bridge.irc.accounts import WHOIS_COST
 from bridge.irc.lanes import RELAY_RUN
-from tests.harness import ALICE, BOT_NICK, CHANNEL, GROUP, human, running_bridge, write_config
-from tests.helpers_identity import REFUSED_EXPORT, from_bot, without_account_tag
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
+    ALICE,
+    BOT_NICK,
+    CHANNEL,
+    GROUP,
+    human,
+    running_bridge,
+    write_config,
+)
+from tests.support.identity import REFUSED_EXPORT, from_bot, without_account_tag
 from tests.support.irc_client import IrcClient, connect
 from tests.support.ircd import inspircd_server
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from bridge.irc.joins import join_lines
-from tests.harness import ALICE, BOT_NICK, GROUP, human, toml_value, write_config
-from tests.proc_harness import bridge_process, run_cli
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import ALICE, BOT_NICK, GROUP, human, toml_value, write_config
 from tests.support.irc_client import Line
 from tests.support.ircd import IrcServer, inspircd_server, ngircd_server
+from tests.support.proc_harness import bridge_process, run_cli
 
 KEYS = {"#locked1": "Kx9-first-lock", "#locked2": "Qz7-second-lock"}
 PAIRS = [(GROUP, "#open", None), (GROUP - 1, "#locked1", KEYS["#locked1"])]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ALICE, LogWatch, human, running_bridge, watching_logs
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import ALICE, LogWatch, human, running_bridge, watching_logs
 from tests.support.ircd import IrcServer
-from tests.test_e2e_topics import FORUM, in_topic, topic_config
+from tests.support.topics import FORUM, in_topic, topic_config
 
 
 def warnings_about(watch: LogWatch, key: str) -> list[str]:

@@ -12,8 +12,16 @@ import pytest
 from bridge.app import App
 from bridge.config import load_config
 from storage.db import Database
-from tests.harness import ALICE, BOT_NICK, CHANNEL, GROUP, human, running_bridge, write_config
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
+    ALICE,
+    BOT_NICK,
+    CHANNEL,
+    GROUP,
+    human,
+    running_bridge,
+    write_config,
+)
 from tests.support.ircd import IrcServer, ngircd_server, self_signed_cert
 from tests.support.ports import free_port
 

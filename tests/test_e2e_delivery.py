@@ -14,31 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.harness import ALICE, BOT_NICK, CHANNEL, GROUP, human, write_config
-from tests.proc_harness import bridge_process, run_cli
+from tests.support.delivery import from_bridge
 from tests.support.fake_telegram import Attempt, FakeTelegram
+from tests.support.harness import ALICE, BOT_NICK, CHANNEL, GROUP, human, write_config
 from tests.support.irc_client import Line
 from tests.support.ircd import IrcServer, inspircd_server
+from tests.support.proc_harness import bridge_process, run_cli
 
 RELAY_PREFIX = "<Alice Smith> "
-
-
-def from_bridge(channel: str) -> Callable[[Line], bool]:
-    """PRIVMSGs the bridge (any of its nicks) wrote to channel."""
-
-    def match(line: Line) -> bool:
-        return (
-            line.command == "PRIVMSG"
-            and (line.target or "").lower() == channel.lower()
-            and (line.source_nick or "").startswith(BOT_NICK)
-        )
-
-    return match
 
 
 def telegram_lines(fake: FakeTelegram) -> list[str]:

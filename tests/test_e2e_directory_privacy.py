@@ -15,7 +15,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CAROL,
@@ -28,11 +29,10 @@ from tests.harness import (
     toml_table,
     write_config,
 )
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer
 from tests.support.ports import free_port
-from tests.test_e2e_roster import in_chat, irc_one, link_code, tg_one
-from tests.test_e2e_web import PUBLIC, base, bridge_with_web
+from tests.support.roster import in_chat, irc_one, link_code, tg_one
+from tests.support.web import PUBLIC, base, bridge_with_web
 
 SECRET = "#staff-secret"
 RANDOM = "#random"

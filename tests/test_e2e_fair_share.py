@@ -17,10 +17,10 @@ import pytest
 from bridge.outbox import NewItem, payload_store
 from bridge.payloads import IrcLines
 from storage.db import Database
-from tests.harness import ALICE, CHANNEL, GROUP, human, running_bridge, write_config
+from tests.support.delivery import from_bridge
 from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.harness import ALICE, CHANNEL, GROUP, human, running_bridge, write_config
 from tests.support.ircd import IrcServer
-from tests.test_e2e_delivery import from_bridge
 
 FLOOD_MESSAGES = 6
 FLOOD_CHARS = 3800

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from handlers.registry import build_registry
-from tests.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, human, running_bridge
 from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, human, running_bridge
 from tests.support.irc_client import IrcClient
 from tests.support.ircd import IrcServer
-from tests.test_e2e_roster import (
+from tests.support.roster import (
     QUIET,
     config_for,
     from_bot,

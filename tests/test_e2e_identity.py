@@ -18,7 +18,8 @@ import pytest
 
 from bridge.model import Network
 from storage.roster_store import RosterStore
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CHANNEL,
@@ -27,8 +28,7 @@ from tests.harness import (
     running_bridge,
     write_config,
 )
-from tests.helpers_identity import REFUSED_EXPORT, from_bot, without_account_tag
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.identity import REFUSED_EXPORT, from_bot, without_account_tag
 from tests.support.irc_client import IrcClient, connect
 from tests.support.ircd import IrcServer
 from tests.support.services import ServicesStack, logout, register_account, services_stack

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CHANNEL,
@@ -20,17 +21,11 @@ from tests.harness import (
     running_bridge,
     write_config,
 )
-from tests.proc_harness import bridge_process
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.irc_client import IrcClient, connect
 from tests.support.ircd import IrcServer, inspircd_server, ngircd_server, self_signed_cert
+from tests.support.opers import OPER_BLOCK
 from tests.support.ports import free_port
-
-OPER_BLOCK = """
-<class name="everything" commands="*" privs="*" usermodes="*" chanmodes="*" snomasks="*">
-<type name="Root" classes="everything">
-<oper name="root" password="rootpw" host="*@*" type="Root">
-"""
+from tests.support.proc_harness import bridge_process
 
 
 async def _long_message_lines(bob: IrcClient, text: str) -> tuple[str, int]:

@@ -23,7 +23,8 @@ from bridge.app import App
 from bridge.config import load_config
 from bridge.irc import joins, registration
 from storage.db import Database
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CHANNEL,
@@ -33,12 +34,11 @@ from tests.harness import (
     running_bridge,
     write_config,
 )
-from tests.proc_harness import run_cli
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.irc_client import Line
 from tests.support.ircd import IrcServer, inspircd_server
+from tests.support.opers import OPER_BLOCK
+from tests.support.proc_harness import run_cli
 from tests.support.tcp_tap import TappedLine, TcpTap
-from tests.test_e2e_irc_gaps import OPER_BLOCK
 
 RETRY = {"reconnect_min": 0.2, "reconnect_max": 1.0}
 """JOIN retries back off between these bounds (write_config's defaults, spelled out)."""

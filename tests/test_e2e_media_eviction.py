@@ -13,10 +13,10 @@ import asyncio
 import os
 from pathlib import Path
 
-from tests.harness import ALICE, GROUP
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import ALICE, GROUP
 from tests.support.ircd import IrcServer
-from tests.test_e2e_web import bridge_with_web, local, relayed_link
+from tests.support.web import bridge_with_web, local, relayed_link
 
 PHOTOS = 6
 ROUNDS = 4

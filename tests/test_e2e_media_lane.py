@@ -16,11 +16,11 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.harness import ALICE, BOT_NICK, CHANNEL, GROUP, RunningBridge
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import ALICE, BOT_NICK, CHANNEL, GROUP, RunningBridge
 from tests.support.irc_client import IrcClient
 from tests.support.ircd import IrcServer
-from tests.test_e2e_web import LINK, bridge_with_web, local
+from tests.support.web import LINK, bridge_with_web, local
 
 Answer = tuple[int, bytes, dict[str, str]]
 

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.fake_telegram import FakeTelegram, TgUser
 from tests.support.ircd import IrcServer
-from tests.test_e2e_web import base, bridge_with_web
+from tests.support.web import base, bridge_with_web
 
 DANA = TgUser(4_242_424_242, "Dana")
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, human, running_bridge
 from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, human, running_bridge
 from tests.support.ircd import IrcServer
-from tests.test_e2e_roster import config_for, irc_ask, query, tg_one
-from tests.test_e2e_web import PUBLIC, base, bridge_with_web
+from tests.support.roster import config_for, irc_ask, query, tg_one
+from tests.support.web import PUBLIC, base, bridge_with_web
 
 RLO = "\u202e"
 EVE = TgUser(1066, f"Eve {RLO}evil")

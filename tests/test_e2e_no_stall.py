@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, human, running_bridge
-from tests.harness import write_config as write_test_config
-from tests.proc_harness import bridge_process
 from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, human, running_bridge
+from tests.support.harness import write_config as write_test_config
 from tests.support.irc_client import Line
 from tests.support.ircd import IrcServer
+from tests.support.proc_harness import bridge_process
 
 LOOKUP_DELAY = 15.0
 """How long the slow Bot API holds getChatMember / getChatAdministrators (the issue's case)."""

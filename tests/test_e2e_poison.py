@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from storage.db import Database
-from storage.set_aside import SetAsideStore
-from tests.harness import (
+from tests.support.bridge_state import set_aside_entries, status
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CHANNEL,
@@ -23,26 +23,10 @@ from tests.harness import (
     watching_logs,
     write_config,
 )
-from tests.proc_harness import run_cli
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer
 
 POISON_LOCATION = {"latitude": "north", "longitude": 2.0}
 """PTB takes any JSON value for a latitude; the translator formats it as a number."""
-
-
-async def set_aside_entries(path: Path) -> list[tuple[str, str, str, str]]:
-    db = await Database.open(path, create=False)
-    try:
-        return [(e.network, e.reference, e.raw, e.error) for e in await SetAsideStore(db).recent()]
-    finally:
-        await db.close()
-
-
-async def status(config: Path) -> str:
-    code, out, err = await run_cli("status", "--config", str(config))
-    assert code == 0, err
-    return out
 
 
 async def test_poison_update_is_set_aside_and_the_next_is_relayed(

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CAROL,
@@ -21,7 +22,6 @@ from tests.harness import (
     running_bridge,
     write_config,
 )
-from tests.support.fake_telegram import FakeTelegram, TgUser
 from tests.support.irc_client import Line
 from tests.support.ircd import IrcServer
 

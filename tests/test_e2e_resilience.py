@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CHANNEL,
@@ -19,7 +20,6 @@ from tests.harness import (
     running_bridge,
     write_config,
 )
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer, inspircd_server
 
 

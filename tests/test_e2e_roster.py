@@ -12,9 +12,7 @@ import csv
 import io
 import json
 import re
-import sqlite3
-from collections.abc import Callable, Mapping
-from contextlib import closing
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,8 @@ import pytest
 from bridge.model import Network
 from storage.roster_model import Identity
 from storage.roster_store import RosterStore
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CAROL,
@@ -32,16 +31,24 @@ from tests.harness import (
     GROUP,
     human,
     running_bridge,
-    write_config,
 )
-from tests.support.fake_telegram import FakeTelegram, SentMessage, TgUser
-from tests.support.irc_client import IrcClient, Line
+from tests.support.irc_client import Line
 from tests.support.ircd import IrcServer
+from tests.support.roster import (
+    QUIET,
+    config_for,
+    from_bot,
+    in_chat,
+    irc_ask,
+    irc_one,
+    link_code,
+    query,
+    tg_one,
+)
 
 DAVE = TgUser(1004, "Dave", username="dave_tg")
 MODERATORS = [f"telegram:{ALICE.id}", "irc:account:alice", "irc:mask:mod!*@*"]
 ROSTER_TABLES = ("members", "identities", "interests", "link_codes")
-QUIET = 1.0
 """Seconds to watch a network to prove that nothing arrived there."""
 
 
@@ -50,74 +57,10 @@ def today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
-def config_for(
-    tmp_path: Path,
-    fake_tg: FakeTelegram,
-    ngircd: IrcServer,
-    *,
-    irc: Mapping[str, Any] | None = None,
-    **roster: Any,
-) -> Path:
-    """A test config; commands_per_minute is high unless the test is about the limit.
-
-    Telegram's per-group pacing (20 a minute) is lifted: these tests are about answers.
-    """
-    settings: dict[str, Any] = {"commands_per_minute": 100, **roster}
-    pacing = {"messages_per_minute": 600.0, "burst": 30}
-    return write_config(
-        tmp_path / "config.toml", fake_tg, ngircd, roster=settings, telegram=pacing, irc=irc
-    )
-
-
-def db_path(tmp_path: Path) -> Path:
-    """The SQLite file write_config points the bridge at."""
-    return tmp_path / "bridge.sqlite3"
-
-
-def query(tmp_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Read the bridge's database the way an operator would, with the sqlite3 module."""
-    with closing(sqlite3.connect(db_path(tmp_path))) as conn:
-        return list(conn.execute(sql, params))
-
-
 def table_rows(tmp_path: Path, table: str) -> list[tuple[Any, ...]]:
     """Every row of one table (a name from sqlite_master or ROSTER_TABLES, never user text)."""
     assert table.isidentifier(), table
     return query(tmp_path, f"SELECT * FROM {table}")  # noqa: S608
-
-
-def in_chat(chat: int) -> Callable[[SentMessage], bool]:
-    return lambda m: m.chat_id == chat
-
-
-async def tg_ask(
-    fake: FakeTelegram, user: TgUser, text: str, *, chat: int = GROUP, count: int = 1
-) -> list[str]:
-    """user types text in chat; the bot's next count messages there, as seen."""
-    fake.push_text(chat, user, text)
-    return [m.visible_text or "" for m in await fake.wait_sent(in_chat(chat), count=count)]
-
-
-async def tg_one(fake: FakeTelegram, user: TgUser, text: str, *, chat: int = GROUP) -> str:
-    [answer] = await tg_ask(fake, user, text, chat=chat)
-    return answer
-
-
-async def irc_ask(client: IrcClient, target: str, text: str, count: int = 1) -> list[str]:
-    """client says text to target (the channel or the bot); the bot's next count lines there."""
-    client.privmsg(target, text)
-    where = CHANNEL if target == CHANNEL else client.nickname
-    return [ln.text for ln in await client.expect_privmsgs(where, count, source_nick=BOT_NICK)]
-
-
-async def irc_one(client: IrcClient, target: str, text: str) -> str:
-    [answer] = await irc_ask(client, target, text)
-    return answer
-
-
-def from_bot(ln: Line) -> bool:
-    """Tests consume every line of the bot they expect; any other one is one too many."""
-    return ln.command == "PRIVMSG" and ln.source_nick == BOT_NICK
 
 
 def bot_in_channel(ln: Line) -> bool:
@@ -126,13 +69,6 @@ def bot_in_channel(ln: Line) -> bool:
 
 def bot_private(ln: Line) -> bool:
     return ln.command == "PRIVMSG" and ln.source_nick == BOT_NICK and ln.target != CHANNEL
-
-
-def link_code(text: str | None) -> str:
-    """The code from the bot's private /link answer."""
-    match = re.search(r"Your link code is ([A-Z0-9]{6})\.", text or "")
-    assert match, text
-    return match.group(1)
 
 
 async def seed(store: RosterStore, people: Mapping[str, list[str]]) -> None:

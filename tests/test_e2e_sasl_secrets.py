@@ -8,10 +8,10 @@ import base64
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-from tests.harness import BOT_NICK, write_config
-from tests.proc_harness import bridge_process
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import BOT_NICK, write_config
 from tests.support.irc_client import connect
+from tests.support.proc_harness import bridge_process
 from tests.support.services import register_account, services_stack
 
 PASSWORD = "Sasl+Pass/word=42&x"

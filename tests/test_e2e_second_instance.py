@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bridge.telegram import polling
-from tests.harness import (
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CHANNEL,
@@ -21,9 +22,8 @@ from tests.harness import (
     watching_logs,
     write_config,
 )
-from tests.proc_harness import bridge_process
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer
+from tests.support.proc_harness import bridge_process
 
 CAUSE = "another bridge or bot is polling Telegram with this token"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import ALICE, BOT_NICK, CHANNEL, GROUP, human, write_config
-from tests.proc_harness import bridge_process
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import ALICE, BOT_NICK, CHANNEL, GROUP, human, write_config
 from tests.support.ircd import IrcServer
+from tests.support.proc_harness import bridge_process
 
 
 async def test_no_secret_in_debug_log(

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import CHANNEL, GROUP, human, running_bridge, write_config
-from tests.proc_harness import bridge_process, run_cli
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import CHANNEL, GROUP, human, running_bridge, write_config
 from tests.support.ircd import IrcServer
+from tests.support.proc_harness import bridge_process, run_cli
 
 GRACE = 2.0
 BOUND = GRACE + 5.0

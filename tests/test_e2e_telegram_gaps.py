@@ -15,11 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ALICE, BOT_NICK, CHANNEL, GROUP, human, running_bridge, write_config
-from tests.proc_harness import REPO, bridge_process
+from tests.support.configs import MINIMAL
 from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.harness import (
+    ALICE,
+    BOT_NICK,
+    CHANNEL,
+    GROUP,
+    human,
+    running_bridge,
+    write_config,
+)
 from tests.support.ircd import IrcServer, inspircd_server
-from tests.test_config import MINIMAL
+from tests.support.proc_harness import REPO, bridge_process
 
 TELEGRAM_LIMIT = 4096
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import ALICE, BOT_NICK, CAROL, human, running_bridge
 from tests.support.fake_telegram import FakeTelegram, TgUser
+from tests.support.harness import ALICE, BOT_NICK, CAROL, human, running_bridge
 from tests.support.irc_client import IrcClient
 from tests.support.ircd import IrcServer
-from tests.test_e2e_topics import FORUM, WHOLE, texts, topic_config
+from tests.support.topics import FORUM, WHOLE, texts, topic_config
 
 DAN = TgUser(1004, "Dan")
 ERIN = TgUser(1005, "Erin")

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.harness import (
+from tests.support.bridge_state import set_aside_entries, status
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import (
     ALICE,
     BOT_NICK,
     CHANNEL,
@@ -17,9 +19,7 @@ from tests.harness import (
     watching_logs,
     write_config,
 )
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.ircd import IrcServer
-from tests.test_e2e_poison import set_aside_entries, status
 
 PHOTO_AS_OBJECT = {"file_id": "AgADBAAD", "file_unique_id": "AQAD", "width": 90, "height": 60}
 """A photo is a list of sizes: given one object instead, PTB's PhotoSize.de_list raises."""

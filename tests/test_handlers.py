@@ -21,7 +21,7 @@ from handlers.registry import CommandRegistry, build_registry
 from handlers.spec import CommandSpec
 from storage.roster_model import Identity, Member
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import (
+from tests.support.handlers import (
     IRC_CHANNEL,
     FakePresence,
     Recorder,

@@ -17,8 +17,8 @@ from bridge.model import ChatId, ChatRef, Network, ReplyRef
 from bridge.render.irc_format import format_forward_prefix, message_to_irc_lines
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import TG_GROUP, handled, make_ctx, make_rig, said, tg_author
-from tests.test_telegram_inbound import GROUP_CHAT, message_json, relayed, update
+from tests.support.handlers import TG_GROUP, handled, make_ctx, make_rig, said, tg_author
+from tests.support.updates import GROUP_CHAT, message_json, relayed, update
 
 CHANNEL_BOT: dict[str, Any] = {
     "id": 136817688,

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from storage.instance_lock import InstanceLocked, instance_lock, lock_path_for
-from tests.harness import CHANNEL, human, write_config
-from tests.proc_harness import bridge_process, run_cli
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import CHANNEL, human, write_config
 from tests.support.ircd import IrcServer
+from tests.support.proc_harness import bridge_process, run_cli
 
 
 def test_a_second_holder_is_refused_until_the_first_lets_go(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from bridge.irc.channels import ChannelState
 from bridge.irc.inbound import EventTable
 from bridge.irc.lanes import LineBudget
 from bridge.irc.link import Link
-from tests.helpers_handlers import irc_author
+from tests.support.handlers import irc_author
 from tests.support.irc_wire import NICK, Wire, library_connection
 
 BOB = irc_author("bob", account=None, user="~b", host="b.host")  # bob!~b@b.host, as read

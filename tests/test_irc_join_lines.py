@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bridge.irc.joins import DEFAULT_TARGETS, Joins, join_limits, join_lines
-from tests.harness import GROUP, running_bridge, watching_logs, write_config
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import GROUP, running_bridge, watching_logs, write_config
 from tests.support.ircd import inspircd_server, ngircd_server
 
 PAIRS = tuple((GROUP - i, f"#pair{i}") for i in range(50))

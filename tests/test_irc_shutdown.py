@@ -8,7 +8,7 @@ import contextlib
 from bridge.config import parse_config
 from bridge.irc import IrcConnector
 from bridge.model import Author, ChatId, ChatRef, Message, Network, UserId
-from tests.test_config import MINIMAL
+from tests.support.configs import MINIMAL
 
 
 async def test_stop_waits_for_messages_already_read() -> None:

@@ -18,7 +18,7 @@ from bridge.outbox import NewItem
 from bridge.payloads import IrcLines, decode_payload, encode_payload
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import handled, irc_author, make_rig, said
+from tests.support.handlers import handled, irc_author, make_rig, said
 from tests.support.irc_wire import NICK, library_connection
 
 # ------------------------------------------------------- what the bot sees

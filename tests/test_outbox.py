@@ -25,36 +25,10 @@ from bridge.outbox import (
     TransientError,
     payload_store,
 )
-from bridge.payloads import IrcLines, Payload
+from bridge.payloads import IrcLines
 from storage.db import Database, StorageError
 from storage.message_map import MappedMessage, MessageMap
-
-
-class RecordingSender:
-    """A destination that records what it got and fails on demand."""
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-        self.failures: list[Exception] = []
-        self.arrived = asyncio.Event()
-        self.ready = asyncio.Event()
-        self.ready.set()
-
-    async def wait_ready(self, chat: str) -> None:
-        await self.ready.wait()
-
-    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.received.append(text_of(items[0]))
-        self.arrived.set()
-        return Sent(1)
-
-    async def wait_count(self, n: int, timeout: float = 5.0) -> None:
-        async with asyncio.timeout(timeout):
-            while len(self.received) < n:
-                self.arrived.clear()
-                await self.arrived.wait()
+from tests.support.outbox import RecordingSender, item, running, summary, text_of
 
 
 @pytest.fixture
@@ -62,31 +36,6 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = await Database.open(tmp_path / "t.sqlite3")
     yield database
     await database.close()
-
-
-def item(text: str, key: str | None = None, **kw: object) -> Outgoing:
-    return NewItem("irc", "#c", key or text, "relay", IrcLines((text,)), **kw)  # type: ignore[arg-type]
-
-
-def text_of(queued: Queued) -> str:
-    """The first line of a queued test item (every item here is IrcLines)."""
-    assert isinstance(queued.payload, IrcLines)
-    return queued.payload.lines[0]
-
-
-@contextlib.asynccontextmanager
-async def running(outbox: Outbox) -> AsyncIterator[None]:
-    task = asyncio.create_task(outbox.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def summary(network: str, count: int, hours: float) -> Payload:
-    return IrcLines((f"{count} lost in {hours:g} h",))
 
 
 async def test_delivers_in_order_and_forgets_delivered(db: Database) -> None:

@@ -10,9 +10,8 @@ from bridge.outbox import NewItem, Outbox, Outgoing, payload_store, sender_of
 from bridge.payloads import IrcLines
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore, identity_from_author
-from tests.helpers_handlers import irc_author, make_ctx, make_rig, tg_author
-from tests.test_outbox import running, summary, text_of
-from tests.test_outbox_fair import SteppedSender
+from tests.support.handlers import irc_author, make_ctx, make_rig, tg_author
+from tests.support.outbox import SteppedSender, running, summary, text_of
 
 MOD = tg_author(1001, "Alice Liddell", "alice")
 ANN = tg_author(2001, "Ann Lee", "ann")

@@ -18,7 +18,7 @@ import pytest
 from bridge.outbox import Outbox, payload_store
 from bridge.outbox_mirror import Provisional
 from storage.db import Database, StorageError
-from tests.test_outbox import RecordingSender, item, running, summary
+from tests.support.outbox import RecordingSender, item, running, summary
 
 
 @pytest.fixture

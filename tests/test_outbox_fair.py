@@ -26,9 +26,6 @@ from bridge.outbox import (
     Outbox,
     Outgoing,
     PayloadStore,
-    Progress,
-    Queued,
-    Sent,
     payload_store,
     sender_of,
 )
@@ -36,7 +33,7 @@ from bridge.payloads import IrcLines
 from storage.db import Database
 from storage.migrate import apply_migrations
 from storage.outbox_store import author_of_sender
-from tests.test_outbox import running, summary, text_of
+from tests.support.outbox import SteppedSender, running, summary, text_of
 
 
 @pytest.fixture
@@ -283,25 +280,6 @@ async def _store_against_model(ops: list[str]) -> None:
         check_one_turn_each(events, model.head_at)
     finally:
         await db.close()
-
-
-class SteppedSender:
-    """A destination that takes one message at a time and holds it until released."""
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-        self.on_wire = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def wait_ready(self, chat: str) -> None:
-        return None
-
-    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
-        self.received.append(text_of(items[0]))
-        self.on_wire.set()
-        await self.release.wait()
-        self.release.clear()
-        return Sent(1)
 
 
 @PROPERTY

@@ -13,7 +13,7 @@ from bridge.pairs import Pairs
 from bridge.presence import SPEAKER_CHATS_MAX, SPEAKERS_MAX, Presence
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import (
+from tests.support.handlers import (
     IRC_CHANNEL,
     TG_GROUP,
     FakeIrc,

@@ -30,7 +30,7 @@ from bridge.payloads import IrcLines, TelegramHtml
 from handlers.registry import CommandRegistry
 from storage.message_map import RECORD_SQL, posted_row
 from storage.roster_store import RosterStore
-from tests.helpers_handlers import (
+from tests.support.handlers import (
     IRC_CHANNEL,
     TG_GROUP,
     Rig,

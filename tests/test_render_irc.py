@@ -26,7 +26,7 @@ from bridge.render.irc_split import (
     split_irc_payload,
 )
 from bridge.render.text import cluster_end
-from tests.spans import IT, SP, B, C, L, P, S, U
+from tests.support.spans import IT, SP, B, C, L, P, S, U
 
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 

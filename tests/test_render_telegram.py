@@ -22,7 +22,7 @@ from bridge.render.telegram_html import (
     visible_length,
 )
 from bridge.render.text import utf16_len
-from tests.spans import IT, SP, B, C, L, P, S, U
+from tests.support.spans import IT, SP, B, C, L, P, S, U
 
 TAG_RE = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bridge.model import Span
 from bridge.render.text import _strip_each, strip_controls
-from tests.spans import B, L
+from tests.support.spans import B, L
 
 # plain letters most of the time, so both the shortcut and the loop are exercised; line
 # breaks that are not control characters apart, so texts with only those come up often

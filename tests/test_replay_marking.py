@@ -22,9 +22,9 @@ from bridge.model import Message
 from bridge.telegram import TelegramConnector
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
-from tests.harness import ALICE, GROUP, telegram_only_config
-from tests.helpers_handlers import IRC_CHANNEL, TG_GROUP, handled, irc_author, make_rig, tg_author
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.handlers import IRC_CHANNEL, TG_GROUP, handled, irc_author, make_rig, tg_author
+from tests.support.harness import ALICE, GROUP, telegram_only_config
 from tests.support.irc_wire import NICK, library_connection
 
 

@@ -7,7 +7,7 @@ import pytest
 from bridge.casemap import irc_casefold
 from bridge.roles import is_moderator
 from bridge.rules import RuleError, parse_moderator
-from tests.helpers_handlers import irc_author, tg_author
+from tests.support.handlers import irc_author, tg_author
 
 RULES = tuple(
     map(

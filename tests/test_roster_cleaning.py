@@ -25,8 +25,8 @@ from handlers.registry import CommandRegistry
 from storage.db import Database
 from storage.roster_model import HostQuotaFull, Identity
 from storage.roster_store import RosterStore, identity_from_author
-from tests.helpers_handlers import irc_author, make_ctx, tg_author
-from tests.test_cli import CONFIG, restore_logging  # noqa: F401 - the CLI's logging fixture
+from tests.support.cli import CONFIG, restore_logging  # noqa: F401 - the CLI's logging fixture
+from tests.support.handlers import irc_author, make_ctx, tg_author
 
 MOD = tg_author(1001, "Alice Liddell", "alice")
 ANN = tg_author(2001, "Ann Lee", "ann")

@@ -21,7 +21,7 @@ from storage.link_codes import LinkError
 from storage.roster_model import Identity, Member
 from storage.roster_store import RosterStore
 from storage.tags import shared_prefixes
-from tests.helpers_handlers import irc_author, make_ctx, tg_author
+from tests.support.handlers import irc_author, make_ctx, tg_author
 
 BOB = irc_author("bob", account="bob")
 CAROL = irc_author("carol", account="carol")

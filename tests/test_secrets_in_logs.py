@@ -17,7 +17,7 @@ import pytest
 
 from bridge.config import Config, parse_config
 from bridge.logs import setup_logging
-from tests.test_config import MINIMAL
+from tests.support.configs import MINIMAL
 
 TOKEN = "987654321:AAH4x7r2Qw9sLkPz0Vb3NcUe5YtGd8Jm1iO"
 SASL_USER = "tgbridge"

@@ -21,7 +21,7 @@ from storage.link_codes import LinkError
 from storage.roster_model import MAX_INTERESTS, Identity
 from storage.roster_store import RosterStore, identity_from_author
 from storage.tags import MAX_TAG_LENGTH, TagError, normalise_tag
-from tests.helpers_handlers import irc_author, open_store, tg_author
+from tests.support.handlers import irc_author, open_store, tg_author
 
 ALICE_TG = Identity(Network.TELEGRAM, "1001", "Alice Liddell", "alice", True)
 ALICE_IRC = Identity(Network.IRC, "account:alice", "alice", "alice", True)

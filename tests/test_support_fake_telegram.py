@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 import telegram
 from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.request import HTTPXRequest
 
+from tests.support.bots import make_bot
 from tests.support.fake_telegram import FakeTelegram, TgUser, parse_html, utf16_len
 
 pytestmark = pytest.mark.timeout(30)
@@ -28,19 +28,6 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(bot_username="BridgeBot") as f:
         f.add_chat(GROUP, "supergroup", title="Bridge", administrators=[ANN, BOB])
         yield f
-
-
-def make_bot(
-    fake: FakeTelegram, token: str | None = None, read_timeout: float = 5.0
-) -> telegram.Bot:
-    request = HTTPXRequest(read_timeout=read_timeout, connect_timeout=2.0, write_timeout=2.0)
-    return telegram.Bot(
-        token or fake.token,
-        base_url=fake.api_url,
-        base_file_url=fake.file_url,
-        request=request,
-        get_updates_request=HTTPXRequest(read_timeout=5.0, connect_timeout=2.0),
-    )
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import telegram
 
 from bridge.model import (
     Attachment,
@@ -21,46 +20,23 @@ from bridge.model import (
     UserId,
 )
 from bridge.telegram.inbound import UnreadableUpdate, decode, group_title, translate
+from tests.support.updates import (
+    ALICE,
+    BOT_ID,
+    DATE,
+    GROUP_CHAT,
+    GROUP_ID,
+    message_json,
+    relayed,
+    update,
+)
 
-BOT_ID = 4242
-GROUP_ID = -1001000000001
-DATE = 1_700_000_000
-ALICE: dict[str, Any] = {
-    "id": 1001,
-    "is_bot": False,
-    "first_name": "Alice",
-    "last_name": "Smith",
-    "username": "alice_s",
-}
-GROUP_CHAT: dict[str, Any] = {"id": GROUP_ID, "type": "supergroup", "title": "Bridge group"}
 PRIVATE_CHAT: dict[str, Any] = {"id": 1001, "type": "private", "first_name": "Alice"}
 BRIDGE_BOT: dict[str, Any] = {"id": BOT_ID, "is_bot": True, "first_name": "Bridge"}
 
 
-def message_json(text: str | None = None, **fields: Any) -> dict[str, Any]:
-    """A message object as the Bot API sends it (a group text from Alice by default)."""
-    msg: dict[str, Any] = {"message_id": 7, "date": DATE, "chat": GROUP_CHAT, "from": ALICE}
-    if text is not None:
-        msg["text"] = text
-    msg.update(fields)
-    return msg
-
-
 def entity(kind: str, offset: int, length: int) -> dict[str, Any]:
     return {"type": kind, "offset": offset, "length": length}
-
-
-def update(update_id: int = 100, **kinds: Any) -> telegram.Update:
-    """An Update parsed by PTB from its JSON (as the connector does), without a bot."""
-    parsed = decode({"update_id": update_id, **kinds}, None)
-    assert parsed is not None
-    return parsed
-
-
-def relayed(upd: telegram.Update) -> Message:
-    message = translate(upd, BOT_ID)
-    assert message is not None
-    return message
 
 
 ALICE_AUTHOR = Author(Network.TELEGRAM, UserId("1001"), "Alice Smith", nick="alice_s")

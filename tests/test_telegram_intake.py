@@ -13,8 +13,8 @@ import pytest
 from bridge.model import Message
 from bridge.telegram import TelegramConnector
 from storage.db import StorageError
-from tests.harness import ALICE, GROUP, telegram_only_config
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import ALICE, GROUP, telegram_only_config
 
 
 @pytest.fixture

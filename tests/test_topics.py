@@ -23,7 +23,7 @@ from bridge.model import (
 )
 from bridge.pairs import Pairs, Route
 from bridge.telegram.inbound import translate
-from tests.test_telegram_inbound import ALICE, DATE, update
+from tests.support.updates import ALICE, DATE, update
 
 C = -1001000000001
 FORUM_CHAT: dict[str, Any] = {"id": C, "type": "supergroup", "title": "Forum", "is_forum": True}

@@ -19,8 +19,8 @@ from bridge.payloads import TelegramDocument, TelegramHtml
 from bridge.telegram.delivery import TelegramDelivery, TopicUnavailable
 from bridge.telegram.membership import Membership
 from storage.outbox_store import OutboxItem
+from tests.support.bots import make_bot
 from tests.support.fake_telegram import FakeTelegram, TgUser
-from tests.test_support_fake_telegram import make_bot
 
 pytestmark = pytest.mark.timeout(30)
 

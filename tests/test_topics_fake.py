@@ -10,8 +10,8 @@ import pytest
 import telegram
 from telegram.error import BadRequest
 
+from tests.support.bots import make_bot
 from tests.support.fake_telegram import FakeTelegram, TgUser
-from tests.test_support_fake_telegram import make_bot
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -28,7 +28,7 @@ from storage.message_map import MessageMap
 from storage.pending_commands import PendingCommands
 from storage.roster_store import RosterStore
 from storage.topics import Topic, TopicStore
-from tests.helpers_handlers import (
+from tests.support.handlers import (
     FakeIrc,
     FakeOutbox,
     FakeTelegramSide,

@@ -10,8 +10,8 @@ from bridge.media_links import MIB, LinkInvalid, MediaLinks
 from bridge.model import Attachment
 from storage.db import Database
 from storage.web_secret import WebSecretStore
-from tests.proc_harness import run_cli
-from tests.test_config import MINIMAL
+from tests.support.configs import MINIMAL
+from tests.support.proc_harness import run_cli
 
 
 async def secret_of(path: Path) -> bytes:

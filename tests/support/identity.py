@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import BOT_NICK
 from tests.support import ircd as ircd_module
+from tests.support.harness import BOT_NICK
 from tests.support.irc_client import Line
 
 REFUSED_EXPORT = (
