@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -53,6 +54,29 @@ class Holder:
     account: str | None
 
 
+async def believe(
+    author: Author,
+    *,
+    account_tag: bool,
+    seen: Holder | None,
+    ask: Callable[[str], Awaitable[Holder | None]],
+) -> Author:
+    """The trust rule: author with the services account the server vouches for now, if any.
+
+    The line's own account stands. Where account-tag is negotiated, an untagged line is from
+    someone logged out. Else what the bot saw of the connection (seen: its mask and known
+    account) serves when it is the author's connection; otherwise the server is asked (a
+    WHOIS), and its answer counts only for the same connection. None grants nothing."""
+    if author.account is not None or account_tag:
+        return author
+    mask = author.mask or ""
+    same_seen = seen is not None and same_mask(seen.mask, mask)
+    holder = seen if same_seen else await ask(author.nick or "")
+    if holder is None or holder.account is None or not same_mask(holder.mask, mask):
+        return author
+    return replace(author, account=holder.account, user_id=irc_key(holder.account, mask))
+
+
 class Accounts:
     """The accounts the bot may believe, and WHOIS lookups (one future per nick in flight)."""
 
@@ -75,23 +99,19 @@ class Accounts:
         """author with the services account the server vouches for now, if any: from the
         line's tag or the bot's own view when it has one, else asked (WHOIS). A lookup that
         fails, or answers for another connection, grants nothing."""
-        if author.account is not None or "account-tag" in self._caps.enabled:
-            return author
-        nick, mask = author.nick or "", author.mask or ""
-        seen = self._channels.mask_of(nick)
-        if seen is not None and same_mask(seen, mask) and self._channels.knows_account(nick):
-            account = self._channels.account(nick)
-        else:
-            try:
-                holder = await self.lookup(nick)
-            except LookupFailed:
-                log.warning("IRC: no WHOIS answer for %s; treating them as logged out", nick)
-                holder = None
-            same = holder is not None and same_mask(holder.mask, mask)
-            account = holder.account if holder is not None and same else None
-        if account is None:
-            return author
-        return replace(author, account=account, user_id=irc_key(account, mask))
+        nick = author.nick or ""
+        mask = self._channels.mask_of(nick)
+        known = mask is not None and self._channels.knows_account(nick)
+        seen = Holder(mask, self._channels.account(nick)) if known and mask else None
+        tagged = "account-tag" in self._caps.enabled
+        return await believe(author, account_tag=tagged, seen=seen, ask=self._ask)
+
+    async def _ask(self, nick: str) -> Holder | None:
+        try:
+            return await self.lookup(nick)
+        except LookupFailed:
+            log.warning("IRC: no WHOIS answer for %s; treating them as logged out", nick)
+            return None
 
     async def lookup(self, nick: str) -> Holder | None:
         """Who holds nick now (None: nobody); raises LookupFailed without an answer."""

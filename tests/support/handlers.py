@@ -7,12 +7,13 @@ import html
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.casemap import irc_casefold
 from bridge.config import Config, parse_config
 from bridge.identity import irc_key
+from bridge.irc.accounts import Holder, believe
 from bridge.model import Author, ChatId, ChatRef, Message, Network, UserId
 from bridge.outbox import Outgoing
 from bridge.payloads import IrcLines, TelegramDocument, TelegramHtml
@@ -223,12 +224,20 @@ class FakeIrc:
 
     nick: str = "CollabBot"
     members: dict[str, list[str]] = field(default_factory=dict)
-    accounts: dict[str, str] = field(default_factory=dict)
-    """What the connection knows (account-notify, extended-join): nick → account."""
-    services: dict[str, str] = field(default_factory=dict)
-    """What a WHOIS would answer beyond that: nick → account."""
+    accounts: dict[str, str | None] = field(default_factory=dict)
+    """What the connection knows (account-notify, extended-join): nick → account (None: logged
+    out)."""
+    services: dict[str, str | None] = field(default_factory=dict)
+    """What a WHOIS would answer beyond that: nick → account (None: not logged in)."""
     whois: list[str] = field(default_factory=list)
     """Nicks identify had to ask the server about."""
+    masks: dict[str, str] = field(default_factory=dict)
+    """The connection (nick!user@host) the bot saw behind a nick in accounts, where it is not
+    the author's own."""
+    whois_masks: dict[str, str] = field(default_factory=dict)
+    """The connection a WHOIS names for a nick in services, where it is not the author's own."""
+    account_tag: bool = False
+    """Whether the server tags each line with its sender's account."""
 
     def nicks(self, channel: str) -> list[str]:
         return list(self.members.get(channel, []))
@@ -240,17 +249,22 @@ class FakeIrc:
         return 400
 
     async def identify(self, author: Author) -> Author:
-        """The tagged account stands; else what the connection knows; else a WHOIS."""
-        if author.account is not None:
-            return author
+        """The real rule (bridge.irc.accounts.believe) over these tables."""
         nick = author.nick or ""
-        account = self.accounts.get(nick)
-        if account is None:
+        own = author.mask or ""
+        seen = (
+            Holder(self.masks.get(nick, own), self.accounts[nick])
+            if nick in self.accounts
+            else None
+        )
+
+        async def ask(nick: str) -> Holder | None:
             self.whois.append(nick)
-            account = self.services.get(nick)
-        if account is None:
-            return author
-        return replace(author, account=account, user_id=irc_key(account, author.mask or ""))
+            if nick not in self.services:
+                return None  # nobody holds the nick
+            return Holder(self.whois_masks.get(nick, own), self.services[nick])
+
+        return await believe(author, account_tag=self.account_tag, seen=seen, ask=ask)
 
     def account_of(self, nick: str) -> str | None:
         return self.accounts.get(nick)
