@@ -83,8 +83,7 @@ async def test_get_updates_long_poll_waits_for_push(bot: telegram.Bot, fake: Fak
     assert await bot.get_updates(timeout=1) == ()
     assert 0.9 < time.monotonic() - started < 3
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await fake.wait_call("getUpdates", count=2)
-    await asyncio.sleep(0.1)  # let the request reach the long-poll wait
+    await fake.wait_long_poll()
     assert not poll.done()
     pushed = fake.push_text(ANN.id, ANN, "private hello")
     updates = await asyncio.wait_for(poll, 3)
@@ -107,8 +106,7 @@ async def test_allowed_updates_filter_and_edits(bot: telegram.Bot, fake: FakeTel
 
 async def test_concurrent_get_updates_conflict(fake: FakeTelegram, bot: telegram.Bot) -> None:
     older = asyncio.create_task(bot.get_updates(timeout=3))
-    await fake.wait_call("getUpdates")
-    await asyncio.sleep(0.1)
+    await fake.wait_long_poll()
     async with make_bot(fake) as other:
         newer = asyncio.create_task(other.get_updates(timeout=3))
         with pytest.raises(Conflict):

@@ -505,6 +505,8 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._stopping = asyncio.Event()
         self._poller: asyncio.Future[None] | None = None
+        self._long_polls = 0
+        """getUpdates requests now waiting for an update (see wait_long_poll)."""
         self._file_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._bg_tasks: set[asyncio.Task[None]] = set()
@@ -952,6 +954,11 @@ class FakeTelegram:
                 f"(confirmed offset {self.confirmed_offset})"
             )
 
+    async def wait_long_poll(self, timeout: float = 10.0) -> None:
+        """Wait until a getUpdates request is held, waiting for an update to answer with."""
+        if not await self._wait_until(lambda: self._long_polls > 0, timeout):
+            raise TimeoutError(f"fake Telegram: no getUpdates held within {timeout}s")
+
     async def wait_call(self, method: str, count: int = 1, timeout: float = 10.0) -> None:
         """Wait until ``method`` was attempted at least ``count`` times in total."""
         name = method.lower()
@@ -1166,10 +1173,13 @@ class FakeTelegram:
         try:
             if timeout > 0 and not self._updates:
                 waiter = asyncio.ensure_future(self._wait_until(ready, timeout))
+                self._long_polls += 1
+                self._notify_nowait()
                 try:
                     pending: set[asyncio.Future[Any]] = {waiter, me}
                     await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 finally:
+                    self._long_polls -= 1
                     waiter.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await waiter
