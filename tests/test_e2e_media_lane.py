@@ -65,8 +65,10 @@ async def test_irc_relays_to_telegram_while_16_downloads_hang(
         fake_tg.slow("file", 30)
         hanging = [opened(http, bridge, link) for link in links]
         try:
-            await fake_tg.wait_call("getFile", 4, timeout=10)
-            await asyncio.sleep(0.5)  # the downloads are on the wire, the rest wait
+            await fake_tg.wait_held("file", 4)  # the downloads are on the wire, the rest wait
+            web = bridge.app.web
+            assert web is not None
+            await until(lambda: web.media.waiting == 12)
             assert not any(task.done() for task in hanging)
             text = "still here while the files hang"
             said = time.monotonic()

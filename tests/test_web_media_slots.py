@@ -216,8 +216,7 @@ async def test_downloads_do_not_take_the_bots_connections(fake: FakeTelegram) ->
     hung = [asyncio.create_task(files.fetch(file_id, MIB)) for file_id in ids]
     await bot.initialize()
     try:
-        await fake.wait_call("getFile", 8)
-        await asyncio.sleep(0.2)  # the downloads are on the wire
+        await fake.wait_held("file", 8)  # the downloads are on the wire
         async with asyncio.timeout(2):
             await bot.send_message(GROUP, "relayed while files hang")
         assert fake.sent[-1].text == "relayed while files hang"

@@ -506,6 +506,8 @@ class FakeTelegram:
         self._stopping = asyncio.Event()
         self._poller: asyncio.Future[None] | None = None
         self._long_polls = 0
+        self._held: dict[str, int] = defaultdict(int)
+        """Answers now held by slow(), by method (lower case, or "file")."""
         """getUpdates requests now waiting for an update (see wait_long_poll)."""
         self._file_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -954,6 +956,12 @@ class FakeTelegram:
                 f"(confirmed offset {self.confirmed_offset})"
             )
 
+    async def wait_held(self, method: str, count: int = 1, timeout: float = 10.0) -> None:
+        """Wait until ``count`` answers to ``method`` ("file": downloads) are held by slow()."""
+        name = method.lower()
+        if not await self._wait_until(lambda: self._held[name] >= count, timeout):
+            raise TimeoutError(f"fake Telegram: {count} {method} not held within {timeout}s")
+
     async def wait_long_poll(self, timeout: float = 10.0) -> None:
         """Wait until a getUpdates request is held, waiting for an update to answer with."""
         if not await self._wait_until(lambda: self._long_polls > 0, timeout):
@@ -1003,7 +1011,7 @@ class FakeTelegram:
         path = request.match_info["path"]
         if path.startswith("file/bot"):
             if "file" in self._slow:
-                await self._hang(self._slow["file"])
+                await self._hold("file")
             return await self._serve_file(path[len("file/bot") :])
         if not path.startswith("bot") or "/" not in path:
             return self._error(404, "Not Found")
@@ -1052,7 +1060,7 @@ class FakeTelegram:
                 return web.Response(status=504, text="Gateway Time-out")
 
         if method.lower() in self._slow:
-            await self._hang(self._slow[method.lower()])
+            await self._hold(method.lower())
         try:
             result = await self._call(method, params, files)
         except TelegramApiError as exc:
@@ -1062,6 +1070,14 @@ class FakeTelegram:
             await self._hang(fault.hang_seconds)
         attempt.status = 200
         return web.json_response({"ok": True, "result": result})
+
+    async def _hold(self, method: str) -> None:
+        self._held[method] += 1
+        self._notify_nowait()
+        try:
+            await self._hang(self._slow[method])
+        finally:
+            self._held[method] -= 1
 
     async def _hang(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
