@@ -14,10 +14,9 @@ import pytest
 from handlers.registry import build_registry
 from tests.support.fake_telegram import FakeTelegram, TgUser
 from tests.support.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, human, running_bridge
-from tests.support.irc_client import IrcClient
+from tests.support.irc_client import QUIET, IrcClient
 from tests.support.ircd import IrcServer
 from tests.support.roster import (
-    QUIET,
     config_for,
     from_bot,
     in_chat,

@@ -32,10 +32,9 @@ from tests.support.harness import (
     human,
     running_bridge,
 )
-from tests.support.irc_client import Line
+from tests.support.irc_client import QUIET, Line
 from tests.support.ircd import IrcServer
 from tests.support.roster import (
-    QUIET,
     config_for,
     from_bot,
     in_chat,

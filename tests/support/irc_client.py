@@ -37,6 +37,8 @@ from types import TracebackType
 from bridge.irc.tcp import PromptAcks
 
 DEFAULT_TIMEOUT = 10.0
+QUIET = 1.0
+"""How long a test watches to see that nothing happens: the one fixed wait, kept short."""
 MAX_LINE_BYTES = 512  # RFC 1459 limit incl. CRLF (tags have their own budget)
 
 _TAG_UNESCAPE = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
@@ -306,7 +308,7 @@ class IrcClient:
             ) from None
         return got
 
-    async def assert_no_line(self, predicate: Predicate, within: float) -> None:
+    async def assert_no_line(self, predicate: Predicate, within: float = QUIET) -> None:
         """Fail if a matching unconsumed line arrives within ``within`` seconds.
 
         This is the one deliberate fixed-length wait: proving absence needs a window.

@@ -19,8 +19,6 @@ from tests.support.harness import (
 from tests.support.irc_client import IrcClient, Line
 from tests.support.ircd import IrcServer
 
-QUIET = 1.0
-
 
 def config_for(
     tmp_path: Path,
