@@ -22,17 +22,7 @@ from storage.directory import DirectoryStore
 from storage.roster_model import Identity
 from storage.roster_store import RosterStore
 from storage.seen_channels import Seen, SeenChannelStore, member_channels
-
-MINIMAL = """
-[telegram]
-token = "1:abc"
-[irc]
-host = "127.0.0.1"
-nick = "bridge"
-[[bridge]]
-telegram_chat = -100
-irc_channel = "#c"
-"""
+from tests.support.configs import MINIMAL
 
 
 @dataclass
