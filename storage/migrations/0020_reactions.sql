@@ -1,0 +1,1 @@
+-- Reserved (session 2026-12-08): this migration's owner fills it in; an unused one is removed before the session ends.
