@@ -20,9 +20,10 @@ from bridge.errors import EXIT_CONFIG, ConfigError
 from bridge.irc import IrcConnector
 from bridge.media_links import media_links_for
 from bridge.model import Network
-from bridge.outbox import Outbox, PayloadStore, payload_store
+from bridge.outbox import Outbox
 from bridge.payloads import IrcLines, Payload, TelegramHtml
 from bridge.router import Router
+from bridge.sending import PayloadStore, payload_store
 from bridge.telegram import FatalTelegramError, TelegramConnector
 from handlers.registry import build_registry
 from storage.db import Database, StorageError

@@ -130,7 +130,7 @@ async def _export(config: Config, fmt: str, output: Path | None, force: bool) ->
 
 async def _status(config: Config) -> int:
     from bridge.model import Network, telegram_chat_key
-    from bridge.outbox import payload_store
+    from bridge.sending import payload_store
     from storage.set_aside import SetAsideStore
     from storage.status import StatusStore
     from storage.topics import TopicStore

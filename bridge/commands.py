@@ -29,7 +29,7 @@ from bridge.config import Config
 from bridge.identity import limit_key
 from bridge.lru import Lru
 from bridge.model import Author, Message, MessageKind, Network, split_telegram_chat
-from bridge.outbox import NewItem, Outgoing
+from bridge.outbox import NewItem
 from bridge.pairs import Pairs
 from bridge.payloads import IrcLines, TelegramDocument, TelegramHtml
 from bridge.presence import Presence
@@ -37,6 +37,7 @@ from bridge.render.irc_format import sanitize_for_irc
 from bridge.render.irc_split import split_irc_payload
 from bridge.render.telegram_html import split_plain_text
 from bridge.roles import is_moderator
+from bridge.sending import Outgoing
 from bridge.sides import IrcSide, OutboxQueue, TelegramSide
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.rate_limit import PerMinute

@@ -14,70 +14,26 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Mapping
 
-from bridge.model import Author, Posted
+from bridge.model import Author
 from bridge.outbox_mirror import Mirrors
 from bridge.pacing import backoff_delay
-from bridge.payloads import Payload, decode_payload, encode_payload
-from storage.db import Database, StorageError
+from bridge.sending import (
+    Outgoing,
+    PayloadStore,
+    PermanentError,
+    Queued,
+    Sender,
+    SummaryRenderer,
+    TransientError,
+)
+from storage.db import StorageError
 from storage.outbox_store import NewItem as NewItem
-from storage.outbox_store import OutboxItem, OutboxStore, author_of_sender
+from storage.outbox_store import author_of_sender
 from storage.outbox_store import sender_of as sender_of
 
 log = logging.getLogger(__name__)
-
-Outgoing = NewItem[Payload]
-"""A rendered message to queue for one destination (an annotation: build it with NewItem,
-since a frozen, slotted dataclass cannot be built through its generic alias)."""
-Queued = OutboxItem[Payload]
-"""A stored message waiting for (or being written to) its destination."""
-PayloadStore = OutboxStore[Payload]
-Progress = Callable[[Queued, int], Awaitable[None]]
-SummaryRenderer = Callable[[str, int, float], Payload]
-"""(network, dropped count, horizon hours) → payload telling the destination what was lost."""
-
-
-def payload_store(db: Database, clock: Callable[[], float] = time.time) -> PayloadStore:
-    """The outbox table holding the bridge's typed payloads."""
-    return OutboxStore(db, encode_payload, decode_payload, clock)
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """What a destination confirmed: how many queued items went out (>= 1), and the
-    message it posted, to be remembered in the same transaction as the delivery."""
-
-    count: int
-    posted: Posted | None = None
-
-
-class TransientError(Exception):
-    """The destination is unavailable for now: keep the item and retry later."""
-
-    reported = False
-    """The sender logs this outage itself, once: the retries are logged at DEBUG only."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class PermanentError(Exception):
-    """The destination refused the item for good (e.g. chat not found): drop it."""
-
-
-class Sender(Protocol):
-    """A connector's delivery side."""
-
-    async def wait_ready(self, chat: str) -> None:
-        """Return once chat can be written to (connected, registered, joined)."""
-
-    async def deliver(self, chat: str, items: list[Queued], progress: Progress) -> Sent:
-        """Deliver a prefix of items, paced; say how many are fully delivered (>= 1)."""
-
 
 IDLE_WORKER_SECONDS = 3600.0
 """A destination's worker that had nothing to do for this long stops, and what was kept for

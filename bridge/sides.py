@@ -11,7 +11,7 @@ from collections.abc import Set as AbstractSet
 from typing import Protocol
 
 from bridge.model import Author
-from bridge.outbox import Outgoing
+from bridge.sending import Outgoing
 
 
 class IrcSide(Protocol):

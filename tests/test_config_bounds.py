@@ -32,8 +32,9 @@ from bridge.errors import ConfigError
 from bridge.irc.lanes import LineBudget
 from bridge.media_links import MIB, LinkExpired
 from bridge.model import Attachment
-from bridge.outbox import Outbox, payload_store
+from bridge.outbox import Outbox
 from bridge.pacing import TokenBucket, backoff_delay
+from bridge.sending import payload_store
 from handlers.rate_limit import PerMinute
 from storage.db import Database
 from tests.support.configs import ZERO_ALLOWED

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.outbox import NewItem, payload_store
+from bridge.outbox import NewItem
 from bridge.payloads import IrcLines
+from bridge.sending import payload_store
 from storage.db import Database
 from tests.support.delivery import from_bridge
 from tests.support.fake_telegram import FakeTelegram, TgUser

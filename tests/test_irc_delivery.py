@@ -17,9 +17,9 @@ from bridge.irc.inbound import EventTable
 from bridge.irc.lanes import LineBudget
 from bridge.irc.link import Link
 from bridge.irc.own_mask import OwnMask
-from bridge.outbox import PermanentError, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket
 from bridge.payloads import IrcLines, Payload, TelegramHtml
+from bridge.sending import PermanentError, Queued, Sent, TransientError
 from storage.outbox_store import OutboxItem
 from tests.support.irc_wire import NICK, USERNAME, Wire, library_connection
 

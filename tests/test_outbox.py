@@ -14,9 +14,9 @@ import pytest
 
 from bridge.app import prune_old
 from bridge.model import Posted
-from bridge.outbox import (
-    NewItem,
-    Outbox,
+from bridge.outbox import NewItem, Outbox
+from bridge.payloads import IrcLines
+from bridge.sending import (
     Outgoing,
     PermanentError,
     Progress,
@@ -25,7 +25,6 @@ from bridge.outbox import (
     TransientError,
     payload_store,
 )
-from bridge.payloads import IrcLines
 from storage.db import Database, StorageError
 from storage.message_map import MappedMessage, MessageMap
 from tests.support.outbox import RecordingSender, item, running, summary, text_of

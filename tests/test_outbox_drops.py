@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bridge.outbox import NewItem, Outbox, Outgoing, payload_store, sender_of
+from bridge.outbox import NewItem, Outbox, sender_of
 from bridge.payloads import IrcLines
+from bridge.sending import Outgoing, payload_store
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore, identity_from_author
 from tests.support.handlers import irc_author, make_ctx, make_rig, tg_author

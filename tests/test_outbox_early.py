@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.outbox import Outbox, payload_store
+from bridge.outbox import Outbox
 from bridge.outbox_mirror import Provisional
+from bridge.sending import payload_store
 from storage.db import Database, StorageError
 from tests.support.outbox import RecordingSender, item, running, summary
 

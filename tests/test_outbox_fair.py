@@ -21,15 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.model import Author, Network, UserId
-from bridge.outbox import (
-    NewItem,
-    Outbox,
-    Outgoing,
-    PayloadStore,
-    payload_store,
-    sender_of,
-)
+from bridge.outbox import NewItem, Outbox, sender_of
 from bridge.payloads import IrcLines
+from bridge.sending import Outgoing, PayloadStore, payload_store
 from storage.db import Database
 from storage.migrate import apply_migrations
 from storage.outbox_store import author_of_sender

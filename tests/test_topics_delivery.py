@@ -14,8 +14,8 @@ import pytest
 import telegram
 
 from bridge.config import TelegramConfig
-from bridge.outbox import Queued, TransientError
 from bridge.payloads import TelegramDocument, TelegramHtml
+from bridge.sending import Queued, TransientError
 from bridge.telegram.delivery import TelegramDelivery, TopicUnavailable
 from bridge.telegram.membership import Membership
 from storage.outbox_store import OutboxItem

@@ -37,7 +37,7 @@ from bridge.irc.own_mask import OwnMask
 from bridge.irc.registration import Registration
 from bridge.irc.supervisor import IrcGaveUp, Supervisor
 from bridge.model import Author
-from bridge.outbox import Progress, Queued, Sent
+from bridge.sending import Progress, Queued, Sent
 
 STOP_DRAIN_TIMEOUT = 5.0
 """At stop, how long what was already read may take to be stored."""

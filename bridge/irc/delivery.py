@@ -22,9 +22,9 @@ from bridge.irc.channels import ChannelState, same_mask
 from bridge.irc.lanes import Lane, LineBudget
 from bridge.irc.link import Handlers, Link
 from bridge.irc.own_mask import OwnMask
-from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket
 from bridge.payloads import IrcLines
+from bridge.sending import PermanentError, Progress, Queued, Sent, TransientError
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from telegram import error as tg_error
 from bridge.config import TelegramConfig
 from bridge.lru import Lru
 from bridge.model import Message, TopicChange, TopicEvent, split_telegram_chat
-from bridge.outbox import Progress, Queued, Sent
 from bridge.pacing import backoff_delay
+from bridge.sending import Progress, Queued, Sent
 from bridge.telegram.delivery import TelegramDelivery
 from bridge.telegram.files import TelegramFiles
 from bridge.telegram.http import AiohttpRequest, bot_of_its_own

@@ -29,10 +29,10 @@ from telegram import error as tg_error
 from bridge.config import TelegramConfig
 from bridge.lru import Lru
 from bridge.model import Network, Posted, split_telegram_chat
-from bridge.outbox import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.pacing import TokenBucket
 from bridge.payloads import TelegramDocument, TelegramHtml
 from bridge.render.telegram_html import visible_length
+from bridge.sending import PermanentError, Progress, Queued, Sent, TransientError
 from bridge.telegram.http import request_data
 
 log = logging.getLogger(__name__)

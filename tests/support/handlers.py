@@ -15,9 +15,9 @@ from bridge.config import Config, parse_config
 from bridge.identity import irc_key
 from bridge.irc.accounts import Holder, believe
 from bridge.model import Author, ChatId, ChatRef, Message, Network, UserId
-from bridge.outbox import Outgoing
 from bridge.payloads import IrcLines, TelegramDocument, TelegramHtml
 from bridge.router import Router
+from bridge.sending import Outgoing
 from handlers.context import CommandContext
 from handlers.registry import CommandRegistry
 from storage.db import Database

@@ -6,15 +6,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from bridge.outbox import (
-    NewItem,
-    Outbox,
-    Outgoing,
-    Progress,
-    Queued,
-    Sent,
-)
+from bridge.outbox import NewItem, Outbox
 from bridge.payloads import IrcLines, Payload
+from bridge.sending import Outgoing, Progress, Queued, Sent
 
 
 class RecordingSender:
