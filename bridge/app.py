@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bridge.config import Config, resolve_storage_path
 from bridge.errors import EXIT_CONFIG, ConfigError
+from bridge.freshness import Nudger
 from bridge.irc import IrcConnector
 from bridge.media_links import media_links_for
 from bridge.model import Network
@@ -27,6 +28,7 @@ from bridge.sending import PayloadStore, payload_store
 from bridge.telegram import FatalTelegramError, TelegramConnector
 from handlers.registry import build_registry
 from storage.db import Database, StorageError
+from storage.freshness import FreshnessStore
 from storage.message_map import MessageMap
 from storage.pending_commands import PendingCommands
 from storage.roster_store import RosterStore
@@ -115,6 +117,15 @@ class App:
             pending=PendingCommands(db),
             links=self.links,
         )
+        self.nudger = Nudger(
+            FreshnessStore(db),
+            self.outbox,
+            self.irc,
+            [b.irc_channel for b in config.bridges],
+            config.roster,
+            irc_prefix=config.irc.command_prefix,
+            title=config.web.title if config.web else "",
+        )
         self.web = self._build_web() if config.web is not None else None
         if self.web is not None:
             self._add_directory(self.web)
@@ -190,6 +201,7 @@ class App:
         helpers = [
             asyncio.create_task(self._announce_ready(), name="ready"),
             asyncio.create_task(self._check_chats(), name="check chats"),
+            asyncio.create_task(self.nudger.run(), name="freshness"),  # its own task
         ]
         stop = asyncio.create_task(self.stopping.wait(), name="stop")
         done, _ = await asyncio.wait([*tasks.values(), stop], return_when=asyncio.FIRST_COMPLETED)

@@ -166,6 +166,13 @@ class RosterConfig:
     unverified_per_host_per_hour: int = bounded(5, 10_000, "more is no limit at all")
     """New IRC members not logged in to services, per host an hour: clones change nicks, not
     hosts (several people behind one NAT or web gateway fit under 5)."""
+    confirm_after_days: int = bounded(180, 3650, "ten years")
+    """A member whose profile was neither confirmed nor changed this long gets one nudge."""
+    confirm_grace_days: int = bounded(30, 365, "a year")
+    """Without a confirmation this long after the nudge, the member leaves the directory,
+    the digest and /ask until they confirm (/whois still finds them, marked)."""
+    nudges_per_hour: int = bounded(20, 3600, "one a second")
+    """Nudges sent at most in any hour (private messages; the rest wait their turn)."""
 
 
 @dataclass(frozen=True, slots=True)

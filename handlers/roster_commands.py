@@ -77,6 +77,14 @@ def _since(member: Member) -> str:
     return datetime.fromtimestamp(member.joined_at, UTC).strftime("%Y-%m-%d")
 
 
+def _unconfirmed(member: Member) -> str:
+    """The mark of a stale member (storage.freshness): kept, found, but not vouched for."""
+    if not member.stale:
+        return ""
+    when = member.confirmed_at if member.confirmed_at is not None else member.joined_at
+    return f" (not confirmed since {datetime.fromtimestamp(when, UTC).strftime('%Y-%m-%d')})"
+
+
 def _describe(identity: Identity) -> str:
     """One identity in a card; never an IRC host (people did not agree to publish it)."""
     if identity.network is Network.TELEGRAM:
@@ -97,7 +105,7 @@ def card(member: Member) -> list[str]:
     where = "; ".join(_describe(i) for i in member.identities)
     interests = ", ".join(member.interests) if member.interests else "none listed"
     return [
-        f"{member.display_name} — {where} — member since {_since(member)}",
+        f"{member.display_name} — {where} — member since {_since(member)}{_unconfirmed(member)}",
         f"Interests: {interests}",
     ]
 
@@ -134,6 +142,8 @@ async def interests(ctx: CommandContext, args: str) -> None:
     if not args.strip():
         member, created = await ctx.roster.join(identity)
         hello = "You are now a member. " if created else ""
+        if await ctx.roster.confirm(member.id):  # the nudge's answer: shown is confirmed
+            hello = "Thank you: your profile is confirmed and stays listed. "
         if member.interests:
             await ctx.reply(f"{hello}Your interests: {', '.join(member.interests)}")
         else:
@@ -161,7 +171,7 @@ def _hit_lines(search: InterestSearch) -> list[str]:
     lines = []
     for hit in search.hits:
         tags = "" if hit.tags == (search.prefix,) else f" ({', '.join(hit.tags)})"
-        lines.append(f"{hit.member.display_name}{tags}")
+        lines.append(f"{hit.member.display_name}{tags}{_unconfirmed(hit.member)}")
     return lines
 
 

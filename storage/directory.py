@@ -1,7 +1,8 @@
 """The members directory's reads and the /listed choice: listed members only, never others.
 
-Every read here filters on members.listed (migration 0009), so a member who never said
-/listed yes, said no, or left is absent from every page, search and count. The counts come
+Every read here filters on members.listed (migration 0009) and members.stale (0017), so a
+member who never said /listed yes, said no, left, or let their profile lapse (not confirmed
+after a nudge, storage.freshness) is absent from every page, search and count. The counts come
 from tables the triggers keep (listed_tag_counts, directory_state), so a page at 100k
 members reads an index range, never the whole roster. directory_state.version changes with
 every roster write: the web cache compares it before serving a page.
@@ -34,12 +35,13 @@ MAX_SEARCH_RESULTS = 1000
 VERSION = "SELECT version FROM directory_state"
 LISTED_COUNT = "SELECT listed FROM directory_state"
 MEMBERS_PAGE = (
-    "SELECT id FROM members WHERE listed = 1 ORDER BY active_at DESC, id DESC LIMIT ? OFFSET ?"
+    "SELECT id FROM members WHERE listed = 1 AND stale = 0 "
+    "ORDER BY active_at DESC, id DESC LIMIT ? OFFSET ?"
 )
 TAG_COUNT = "SELECT members FROM listed_tag_counts WHERE tag = ?"
 TAG_MEMBERS = (
     "SELECT member_id FROM interests WHERE tag = ? "
-    "AND EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
+    "AND EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0) "
     "ORDER BY position, member_id LIMIT ? OFFSET ?"
 )
 TAGS_COUNT = "SELECT COUNT(*) FROM listed_tag_counts"
@@ -102,7 +104,10 @@ class DirectoryStore:
                 (int(listed), self._clock(), ident),
             ) as cur:
                 row = await cur.fetchone()
-            return None if row is None else await member_rows.load_member(conn, int(row[0]))
+            if row is None:
+                return None
+            await member_rows.confirm(conn, int(row[0]), self._clock())  # a choice confirms
+            return await member_rows.load_member(conn, int(row[0]))
 
     async def is_listed(self, member_id: int) -> bool:
         async with self.db.conn.execute(

@@ -17,6 +17,7 @@ from storage.roster_model import HostQuotaFull, Identity, Member
 from storage.tags import fold, shared_prefixes
 
 HOUR = 3600.0
+DAY = 86_400.0
 
 
 async def identity_id(conn: aiosqlite.Connection, identity: Identity) -> int | None:
@@ -102,10 +103,23 @@ async def insert_identity(
 
 
 async def touch(conn: aiosqlite.Connection, member_id: int, now: float) -> None:
-    """The member did something to their entry: the web directory lists them higher."""
+    """The member did something to their entry: the web directory lists them higher, and
+    the profile counts as confirmed (storage.freshness)."""
     await conn.execute(
         "UPDATE members SET active_at = max(coalesce(active_at, 0), ?) WHERE id = ?",
         (now, member_id),
+    )
+    await confirm(conn, member_id, now)
+
+
+async def confirm(conn: aiosqlite.Connection, member_id: int, now: float) -> None:
+    """The member showed, changed or listed their profile: fresh again, a nudge forgotten
+    (storage.freshness). Writes only when something changes, so a day's repeats (each
+    write would drop the directory's page cache) write nothing."""
+    await conn.execute(
+        "UPDATE members SET confirmed_at = ?, nudged_at = NULL, stale = 0 WHERE id = ? "
+        "AND (confirmed_at IS NULL OR confirmed_at < ? OR nudged_at IS NOT NULL OR stale = 1)",
+        (now, member_id, now - DAY),
     )
 
 
@@ -146,17 +160,17 @@ async def load_members(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[M
     if not ids:
         return []
     id_list = json.dumps(list(ids))
-    joined: dict[int, float] = {}
+    joined: dict[int, tuple[float, float | None, bool]] = {}
     idents: dict[int, list[Identity]] = {}
     tags: dict[int, list[str]] = {}
     async with conn.execute(
-        "SELECT m.id, m.joined_at, i.network, i.key, i.display_name, i.handle, i.verified "
-        "FROM members m JOIN identities i ON i.member_id = m.id "
+        "SELECT m.id, m.joined_at, i.network, i.key, i.display_name, i.handle, i.verified, "
+        "m.confirmed_at, m.stale FROM members m JOIN identities i ON i.member_id = m.id "
         "WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY i.id",
         (id_list,),
     ) as cur:
         for r in await cur.fetchall():
-            joined[int(r[0])] = float(r[1])
+            joined[int(r[0])] = (float(r[1]), None if r[7] is None else float(r[7]), bool(r[8]))
             idents.setdefault(int(r[0]), []).append(
                 Identity(Network(r[2]), str(r[3]), str(r[4]), r[5], bool(r[6]))
             )
@@ -168,7 +182,9 @@ async def load_members(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[M
         for r in await cur.fetchall():
             tags.setdefault(int(r[0]), []).append(str(r[1]))
     return [
-        Member(i, joined[i], tuple(idents[i]), tuple(tags.get(i, ()))) for i in ids if i in joined
+        Member(i, joined[i][0], tuple(idents[i]), tuple(tags.get(i, ())), *joined[i][1:])
+        for i in ids
+        if i in joined
     ]
 
 

@@ -36,6 +36,11 @@ class Member:
     joined_at: float
     identities: tuple[Identity, ...]
     interests: tuple[str, ...]
+    confirmed_at: float | None = None
+    """When the member last confirmed or changed their profile (None: not since joining)."""
+    stale: bool = False
+    """Silent past the grace period after a nudge (storage.freshness): out of the public
+    lists until they confirm; /whois still finds them, marked."""
 
     @property
     def display_name(self) -> str:

@@ -16,7 +16,7 @@ import aiosqlite
 from bridge.display_names import clean_name
 from bridge.identity import irc_key, parse_irc_key
 from bridge.model import Author, Network
-from storage import cleaning, link_codes, member_rows, search
+from storage import cleaning, freshness, link_codes, member_rows, search
 from storage.db import Database
 from storage.link_codes import LinkCode, Linked
 from storage.roster_model import (
@@ -95,6 +95,14 @@ class RosterStore:
             row = await cur.fetchone()
         return None if row is None else await member_rows.load_member(self.db.conn, int(row[0]))
 
+    async def confirm(self, member_id: int) -> bool:
+        """/interests alone: the member saw their profile and keeps it (storage.freshness);
+        True when a nudge was waiting for this, or they had dropped out of the lists."""
+        async with self.db.transaction() as conn:
+            before = (await freshness.freshness(conn, [member_id])).get(member_id)
+            await member_rows.confirm(conn, member_id, self._clock())
+        return before is not None and (before.nudged or before.stale)
+
     async def forget(self, member_id: int) -> bool:
         """Delete the member; identities, interests and link codes go by ON DELETE CASCADE."""
         async with self.db.transaction() as conn:
@@ -138,7 +146,8 @@ class RosterStore:
         ranked = await search.rank_names(self.db.conn, query, limit, exact_only=exact_only)
         found = await member_rows.load_members(self.db.conn, [i for i, _ in ranked])
         members = {m.id: m for m in found}
-        return [MemberMatch(members[i], rank) for i, rank in ranked if i in members]
+        matches = [MemberMatch(members[i], rank) for i, rank in ranked if i in members]
+        return sorted(matches, key=lambda m: m.member.stale)  # confirmed first, stably
 
     async def find_by_interest(self, prefix: str, limit: int = 10) -> InterestSearch:
         """Members with tag == prefix or starting with it, best first (see storage.search)."""
@@ -154,7 +163,7 @@ class RosterStore:
             for mid, exact in ranked
             if mid in members
         )
-        return InterestSearch(prefix, total, hits)
+        return InterestSearch(prefix, total, tuple(sorted(hits, key=lambda h: h.member.stale)))
 
     async def suggest_interests(self, query: str, limit: int = 3) -> list[str]:
         """Closest existing tags, for a /whois that found nothing."""

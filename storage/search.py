@@ -8,7 +8,8 @@ more than once from interests.shared (migration 0003), the rest off interests_ta
 order with LIMIT. RosterStore turns the ids into Members.
 
 Two audiences, two sets of queries: ROSTER (/whois, every member) and DIRECTORY (the web
-directory, listed members only: each of its queries states the listed condition itself).
+directory, listed members only, and not stale (storage.freshness): each of its queries states
+the listed condition itself).
 """
 
 from __future__ import annotations
@@ -88,31 +89,36 @@ ROSTER = Queries(
 )
 
 # The same ranking over listed members: every query states that the row's member said
-# /listed yes (EXISTS ... m.listed = 1, a primary key lookup per candidate row, so the walks
-# still stop at LIMIT), but tag_counts, which reads listed_tag_counts (kept for listed
+# /listed yes and confirmed their profile in time (EXISTS ... m.listed = 1 AND m.stale = 0,
+# see storage.freshness: a primary key lookup per candidate row, so the walks still stop at
+# LIMIT), but tag_counts, which reads listed_tag_counts (kept for listed
 # members only by the triggers of migration 0009). tests/test_directory_listed_only.py checks.
 DIRECTORY = Queries(
     name_exact=(
         "SELECT DISTINCT member_id FROM identities "
-        "WHERE EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
+        "WHERE EXISTS (SELECT 1 FROM members m "
+        "WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0) "
         "AND (name_fold = ? OR handle_fold = ?) LIMIT ?"
     ),
     name_prefix=(
         "SELECT DISTINCT member_id FROM identities "
-        "WHERE EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
+        "WHERE EXISTS (SELECT 1 FROM members m "
+        "WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0) "
         "AND ((name_fold >= ? AND name_fold < ?) OR (handle_fold >= ? AND handle_fold < ?)) "
         "LIMIT ?"
     ),
     name_substring=(
         "SELECT DISTINCT member_id FROM identities "
-        "WHERE EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
+        "WHERE EXISTS (SELECT 1 FROM members m "
+        "WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0) "
         "AND (instr(name_fold, ?) > 0 OR instr(handle_fold, ?) > 0) LIMIT ?"
     ),
     tag_counts="SELECT tag, members FROM listed_tag_counts WHERE tag >= ? AND tag < ?",
     rank_repeaters=(
         "WITH repeaters AS MATERIALIZED (SELECT member_id FROM interests "
         "WHERE shared >= :prefix AND shared < :after "
-        "AND EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1)) "
+        "AND EXISTS (SELECT 1 FROM members m "
+        "WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0)) "
         "SELECT member_id, MAX(tag = :prefix) AS exact, COUNT(*) AS n, MIN(position) AS pos, "
         "(SELECT COUNT(*) FROM repeaters) FROM interests "
         "WHERE member_id IN repeaters AND tag >= :prefix AND tag < :after "
@@ -121,21 +127,25 @@ DIRECTORY = Queries(
     repeaters=(
         "WITH repeaters AS MATERIALIZED (SELECT member_id FROM interests "
         "WHERE shared >= :prefix AND shared < :after "
-        "AND EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1)) "
+        "AND EXISTS (SELECT 1 FROM members m "
+        "WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0)) "
     ),
     walk_tag=(
         "SELECT * FROM (SELECT member_id, tag, position FROM interests "
         "WHERE tag = :t{i} AND member_id NOT IN repeaters "
-        "AND EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
+        "AND EXISTS (SELECT 1 FROM members m "
+        "WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0) "
         "ORDER BY position, member_id LIMIT :limit)"
     ),
     sort_range=(
         "WITH repeaters AS MATERIALIZED (SELECT member_id FROM interests "
         "WHERE shared >= :prefix AND shared < :after "
-        "AND EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1)) "
+        "AND EXISTS (SELECT 1 FROM members m "
+        "WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0)) "
         "SELECT member_id, tag, position FROM interests "
         "WHERE tag >= :prefix AND tag < :after AND member_id NOT IN repeaters "
-        "AND EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1) "
+        "AND EXISTS (SELECT 1 FROM members m "
+        "WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0) "
         "ORDER BY tag = :prefix DESC, position, member_id LIMIT :limit"
     ),
 )

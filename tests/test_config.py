@@ -188,3 +188,24 @@ def test_cli_bad_public_url_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     path.write_text(MINIMAL + '[web]\npublic_url = "nope"\n', encoding="utf-8")
     assert main(["check-config", "--config", str(path)]) == 2
     assert "config error: web.public_url:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("confirm_after_days = 0", "roster.confirm_after_days: must be at least 1"),
+        (
+            "confirm_grace_days = 400",
+            "roster.confirm_grace_days: must be at most 365 (a year); allowed: 1 to 365",
+        ),
+        ("nudges_per_hour = 0", "roster.nudges_per_hour: must be at least 1"),
+    ],
+)
+def test_freshness_keys_are_bounded(table: str, expected: str) -> None:
+    assert problems(MINIMAL + f"[roster]\n{table}\n") == [expected]
+    roster = parse_config(MINIMAL).roster
+    assert (roster.confirm_after_days, roster.confirm_grace_days, roster.nudges_per_hour) == (
+        180,
+        30,
+        20,
+    )

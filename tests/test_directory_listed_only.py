@@ -34,9 +34,10 @@ from storage.directory import DirectoryStore
 from storage.roster_model import Identity
 from storage.roster_store import RosterStore
 
-LISTED = "EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1)"
-"""The condition on a row of identities or interests: its member said /listed yes."""
-LISTED_CONDITIONS = (LISTED, "FROM members WHERE listed = 1")
+LISTED = "EXISTS (SELECT 1 FROM members m WHERE m.id = member_id AND m.listed = 1 AND m.stale = 0)"
+"""The condition on a row of identities or interests: its member said /listed yes and did
+not let their profile lapse (storage.freshness)."""
+LISTED_CONDITIONS = (LISTED, "FROM members WHERE listed = 1 AND stale = 0")
 LISTED_TABLES = frozenset({"listed_tag_counts", "directory_state"})
 """Tables the triggers of migration 0009 keep for listed members only."""
 TABLE_RE = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)", re.IGNORECASE)

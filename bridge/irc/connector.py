@@ -183,6 +183,10 @@ class IrcConnector:
         """The account the connection state knows for nick now (no lookup)."""
         return self.accounts.account_of(nick)
 
+    def mask_of(self, nick: str) -> str | None:
+        """The nick!user@host the bot sees holding nick now, if it learned it (no lookup)."""
+        return self.channel_state.mask_of(nick)
+
     @property
     def caps(self) -> set[str]:
         """Capabilities the server granted on this connection."""

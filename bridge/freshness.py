@@ -1,0 +1,218 @@
+"""The freshness task: nudge members whose profile went unconfirmed, and let the silent lapse.
+
+A task of its own, started by bridge/app.py, never in the relay's lane: each round (every
+ROUND_SECONDS) it marks stale the members nudged roster.confirm_grace_days ago who did not
+confirm, then nudges those unconfirmed for roster.confirm_after_days, at most
+roster.nudges_per_hour in any hour. A nudge is recorded before it is sent, so a crash never
+sends a member two; a confirmation (storage.freshness.confirm) clears the record.
+
+The nudge is a private message like every private answer (bridge/commands.py): on Telegram to
+the member's private chat with the bot, which only people who pressed Start can get (the
+outbox's verdict is awaited, bounded); on IRC only to a member on a bridged channel now, to
+their nick for their exact nick!user@host (an account member's nick must hold that account
+now), dropped by the delivery if the nick changes hands. A member reachable nowhere now is
+tried again later; one still unreachable a whole grace period after their nudge was due is
+marked nudged anyway, so a member who is gone for good lapses too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bridge.casemap import irc_casefold
+from bridge.commands import irc_lines, telegram_text
+from bridge.config_model import RosterConfig
+from bridge.identity import IrcKeyKind, parse_irc_key
+from bridge.lru import Lru
+from bridge.model import Network
+from bridge.outbox import NewItem
+from bridge.payloads import IrcLines
+from bridge.sending import Outgoing
+from bridge.sides import OutboxQueue
+from storage.freshness import DAY, FreshnessStore
+from storage.roster_model import Member
+
+log = logging.getLogger(__name__)
+
+ROUND_SECONDS = 60.0
+"""How often the task looks for members to nudge or to lapse."""
+HOUR = 3600.0
+SEND_TIMEOUT = 30.0
+"""How long a nudge waits for Telegram's verdict (refused: the member never pressed Start)."""
+RETRY_UNREACHABLE = 6 * HOUR
+"""A member reachable on no network now is tried again after this long."""
+UNREACHABLE_MAX = 10_000
+"""Members remembered as unreachable lately (bounded; a forgotten one is only tried sooner)."""
+SKIP_MARGIN = 200
+"""Due members read beyond the round's allowance, so the unreachable do not fill it."""
+Clock = Callable[[], float]
+
+
+class IrcView(Protocol):
+    """What the task asks the IRC connection: who is where now, as whom (no lookups)."""
+
+    def folded_nicks(self, channel: str) -> AbstractSet[str]: ...
+
+    def account_of(self, nick: str) -> str | None: ...
+
+    def mask_of(self, nick: str) -> str | None: ...
+
+    def payload_budget(self, target: str, *, action: bool = False) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IrcRoute:
+    """A private IRC message's address: the nick, only for this nick!user@host."""
+
+    nick: str
+    mask: str
+
+
+class Nudger:
+    """Runs the rounds; counters for /metrics: nudges sent per network, lapses, unreachable."""
+
+    def __init__(
+        self,
+        store: FreshnessStore,
+        outbox: OutboxQueue,
+        irc: IrcView,
+        channels: Sequence[str],
+        config: RosterConfig,
+        *,
+        irc_prefix: str = "!",
+        title: str = "",
+        clock: Clock = time.time,
+        send_timeout: float = SEND_TIMEOUT,
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.irc = irc
+        self.channels = tuple(channels)
+        self.config = config
+        self.irc_prefix = irc_prefix
+        self.title = title
+        self._clock = clock
+        self._send_timeout = send_timeout
+        self._sent_at: deque[float] = deque()
+        self._unreachable: Lru[int, float] = Lru(UNREACHABLE_MAX)
+        self.counts: Counter[str] = Counter()
+        """Nudges sent by network ("telegram", "irc"); "lapsed": members who dropped out;
+        "unreachable": nudges due that found no way to the member (for /metrics)."""
+
+    async def run(self) -> None:
+        """A round every ROUND_SECONDS until cancelled; a failed round is logged, not fatal."""
+        while True:
+            try:
+                await self.round()
+            except Exception:
+                log.exception("freshness: round failed; trying again in %.0f s", ROUND_SECONDS)
+            await asyncio.sleep(ROUND_SECONDS)
+
+    async def round(self) -> int:
+        """Lapse the silent, then nudge the due within the hour's allowance; nudges sent."""
+        now = self._clock()
+        lapsed = await self.store.lapse(now, self.config.confirm_grace_days)
+        if lapsed:
+            self.counts["lapsed"] += lapsed
+            log.info("freshness: %d members unconfirmed after their nudge left the lists", lapsed)
+        while self._sent_at and self._sent_at[0] <= now - HOUR:
+            self._sent_at.popleft()
+        allowance = self.config.nudges_per_hour - len(self._sent_at)
+        if allowance <= 0:
+            return 0
+        due = await self.store.due(now, self.config.confirm_after_days, allowance + SKIP_MARGIN)
+        sent = 0
+        for member_id, since in due:
+            if sent >= allowance:
+                break
+            if self._unreachable.get(member_id, 0.0) > now:
+                continue
+            if await self._nudge(member_id, since, now):
+                self._sent_at.append(now)
+                sent += 1
+        return sent
+
+    async def _nudge(self, member_id: int, since: float, now: float) -> bool:
+        """Nudge one member; True when it went out (or was given up on, counting the same)."""
+        member = await self.store.member(member_id)
+        if member is None:
+            return False
+        telegram = next((i.key for i in member.identities if i.network is Network.TELEGRAM), None)
+        route = self._irc_route(member)
+        overdue = now - since - self.config.confirm_after_days * DAY
+        gone = overdue >= self.config.confirm_grace_days * DAY
+        if telegram is None and route is None and not gone:
+            self._unreachable[member_id] = now + RETRY_UNREACHABLE
+            self.counts["unreachable"] += 1
+            return False
+        if not await self.store.mark_nudged(member_id, now):
+            return False  # confirmed or nudged meanwhile
+        if telegram is not None:
+            text = self.text(member, since, "/")
+            if await self.outbox.enqueue_and_wait(
+                telegram_text(telegram, text), self._send_timeout
+            ):
+                self.counts["telegram"] += 1
+                return True
+        if route is not None:
+            await self.outbox.enqueue(self._irc_items(route, self.text(member, since)))
+            self.counts["irc"] += 1
+            return True
+        if not gone:  # Telegram refused (no Start) and not on IRC now: another time
+            await self.store.unmark_nudged(member_id, now)
+            self._unreachable[member_id] = now + RETRY_UNREACHABLE
+        self.counts["unreachable"] += 1
+        log.info("freshness: member %d could not be nudged privately", member_id)
+        return gone
+
+    def _irc_route(self, member: Member) -> IrcRoute | None:
+        """Where an IRC nudge may go now under the private-answer rules, or None."""
+        for identity in member.identities:
+            if identity.network is not Network.IRC:
+                continue
+            key = parse_irc_key(identity.key)
+            if key.kind is IrcKeyKind.MASK:
+                nick, mask = key.value.partition("!")[0], key.value
+            else:
+                nick = identity.handle or ""
+                account = self.irc.account_of(nick) if nick else None
+                if account is None or account.casefold() != key.value.casefold():
+                    continue
+                mask = self.irc.mask_of(nick) or ""
+            if nick and "!" in mask and self._on_a_bridged_channel(nick):
+                return IrcRoute(nick, mask)
+        return None
+
+    def _on_a_bridged_channel(self, nick: str) -> bool:
+        folded = irc_casefold(nick)
+        return any(folded in self.irc.folded_nicks(channel) for channel in self.channels)
+
+    def _irc_items(self, route: IrcRoute, text: str) -> list[Outgoing]:
+        lines = tuple(irc_lines(text, self.irc.payload_budget(route.nick)))
+        payload = IrcLines(lines, recipient=route.mask)
+        return [NewItem(Network.IRC, route.nick, f"nudge:{uuid.uuid4().hex}", "reply", payload)]
+
+    def text(self, member: Member, since: float, prefix: str | None = None) -> str:
+        """The nudge: what the member lists, and how to keep it, change it or leave."""
+        p = self.irc_prefix if prefix is None else prefix
+        day = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d")
+        where = f"the {self.title} members roster" if self.title else "the members roster"
+        listed = ", ".join(member.interests) if member.interests else "no interests yet"
+        return (
+            f"Hello {member.display_name}: your entry in {where} was last confirmed on {day}. "
+            f"You list: {listed}.\n"
+            f"To keep it, send {p}interests (it shows and confirms them). "
+            f"To change it: {p}interests python, translation (or {p}interests +tag -tag). "
+            f"To leave the roster: {p}leave.\n"
+            f"Without an answer within {self.config.confirm_grace_days} days you leave the "
+            "members directory and the lists until you confirm; nothing is deleted."
+        )

@@ -1,0 +1,322 @@
+"""A roster that stays fresh (issue 23, item 3), with an injected clock: the nudge, the grace
+period, dropping out of the directory (and so the digest, which reads the same queries) and
+coming back on /interests, the pace, never twice, and /whois ranking and marking the stale."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bridge.casemap import irc_casefold
+from bridge.config_model import RosterConfig
+from bridge.freshness import RETRY_UNREACHABLE, Nudger
+from bridge.model import Author, Network
+from bridge.payloads import IrcLines
+from bridge.sending import Outgoing
+from handlers.registry import CommandRegistry
+from storage.db import Database
+from storage.directory import DirectoryStore
+from storage.freshness import FRESH, FreshnessStore, is_fresh
+from storage.roster_model import Identity
+from storage.roster_store import RosterStore, identity_from_author
+from tests.support.handlers import FakeOutbox, irc_author, make_ctx, tg_author
+
+DAY = 86_400.0
+T0 = datetime(2026, 1, 5, 12, tzinfo=UTC).timestamp()
+ALICE = tg_author(1001, "Alice Liddell", "alice")
+CAROL = tg_author(1003, "Carol Ng", "carol")
+
+
+@dataclass
+class Clock:
+    now: float = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def at(self, days: float) -> None:
+        self.now = T0 + days * DAY
+
+
+@dataclass
+class IrcNow:
+    """The IRC connection's view the task reads: who is on which channel, as whom."""
+
+    members: dict[str, set[str]] = field(default_factory=lambda: {"#collab": set()})
+    accounts: dict[str, str] = field(default_factory=dict)
+    masks: dict[str, str] = field(default_factory=dict)
+
+    def folded_nicks(self, channel: str) -> set[str]:
+        return {irc_casefold(n) for n in self.members.get(channel, set())}
+
+    def account_of(self, nick: str) -> str | None:
+        return self.accounts.get(nick)
+
+    def mask_of(self, nick: str) -> str | None:
+        return self.masks.get(nick)
+
+    def payload_budget(self, target: str, *, action: bool = False) -> int:
+        return 400
+
+
+@dataclass
+class Outbox(FakeOutbox):
+    """FakeOutbox whose Telegram private chats refuse the users who never pressed Start."""
+
+    refused: set[str] = field(default_factory=set)
+
+    async def enqueue_and_wait(self, items: list[Outgoing], timeout: float) -> bool:
+        if any(i.chat in self.refused for i in items):
+            return False
+        return await super().enqueue_and_wait(items, timeout)
+
+
+@dataclass
+class World:
+    clock: Clock
+    roster: RosterStore
+    directory: DirectoryStore
+    store: FreshnessStore
+    outbox: Outbox
+    irc: IrcNow
+    nudger: Nudger
+
+    async def member(self, author: Author, tags: list[str], *, listed: bool = True) -> int:
+        identity = identity_from_author(author)
+        await self.roster.join_with_interests(identity, tags, edit=False)
+        if listed:
+            await self.directory.set_listed(identity, True)
+        found = await self.roster.get_member_by_identity(identity.network, identity.key)
+        assert found is not None
+        return found.id
+
+    async def round_at(self, days: float) -> int:
+        self.clock.at(days)
+        return await self.nudger.round()
+
+
+def make_world(db: Database, config: RosterConfig) -> World:
+    clock = Clock()
+    outbox, irc = Outbox(), IrcNow()
+    store = FreshnessStore(db)
+    nudger = Nudger(store, outbox, irc, ["#collab"], config, title="Collab", clock=clock)
+    return World(
+        clock, RosterStore(db, clock), DirectoryStore(db, clock), store, outbox, irc, nudger
+    )
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "fresh.sqlite3")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return make_world(db, RosterConfig())
+
+
+def nudge_text(name: str, day: str, listed: str, p: str) -> str:
+    return (
+        f"Hello {name}: your entry in the Collab members roster was last confirmed on {day}. "
+        f"You list: {listed}.\n"
+        f"To keep it, send {p}interests (it shows and confirms them). "
+        f"To change it: {p}interests python, translation (or {p}interests +tag -tag). "
+        f"To leave the roster: {p}leave.\n"
+        "Without an answer within 30 days you leave the members directory and the lists until "
+        "you confirm; nothing is deleted."
+    )
+
+
+async def shown(world: World) -> dict[str, object]:
+    """What the public lists hold: the directory's pages, search, tag page and counts."""
+    page = await world.directory.members_page()
+    found = await world.directory.search("python")
+    tag = await world.directory.tag_members("python")
+    tags = await world.directory.tags()
+    return {
+        "page": [m.display_name for m in page.members],
+        "search": [m.display_name for m in found.members],
+        "tag": [m.display_name for m in tag.members],
+        "counts": dict(tags.tags),
+        "listed": await world.directory.listed_count(),
+    }
+
+
+async def test_one_nudge_after_confirm_after_days_lists_interests(world: World) -> None:
+    await world.member(ALICE, ["python", "lua"])
+    assert await world.round_at(179.9) == 0
+    assert world.outbox.items == []
+    assert await world.round_at(180) == 1
+    assert world.outbox.telegram_texts("1001") == [
+        nudge_text("Alice Liddell", "2026-01-05", "python, lua", "/")
+    ]
+    assert world.nudger.counts["telegram"] == 1
+
+
+async def test_never_twice_in_a_grace_period(world: World) -> None:
+    await world.member(ALICE, ["python"])
+    for day in (180, 181, 200, 209.9, 210, 230, 400):
+        await world.round_at(day)
+    assert len(world.outbox.telegram_texts("1001")) == 1
+
+
+async def test_grace_period_then_out_of_the_lists_and_back_on_confirm(
+    world: World, registry: CommandRegistry
+) -> None:
+    alice = await world.member(ALICE, ["python"])
+    await world.member(CAROL, ["python"])
+    await world.round_at(100)
+    carol_identity = identity_from_author(CAROL)
+    await world.roster.join_with_interests(carol_identity, ["python", "go"], edit=False)
+    both = {
+        "page": ["Carol Ng", "Alice Liddell"],
+        "search": ["Alice Liddell", "Carol Ng"],
+        "tag": ["Alice Liddell", "Carol Ng"],
+        "counts": {"python": 2, "go": 1},
+        "listed": 2,
+    }
+    assert await shown(world) == both
+    await world.round_at(180)  # Alice nudged; Carol changed her interests at day 100
+    assert [i.chat for i in world.outbox.items] == ["1001"]
+    await world.round_at(209.9)  # within the grace period: still listed
+    assert await shown(world) == both
+    await world.round_at(210)
+    assert await shown(world) == {
+        "page": ["Carol Ng"],
+        "search": ["Carol Ng"],
+        "tag": ["Carol Ng"],
+        "counts": {"python": 1, "go": 1},
+        "listed": 1,
+    }
+    assert not await is_fresh(world.roster.db.conn, alice)
+    # not deleted: /whois still finds her, marked
+    ctx, rec = make_ctx(world.roster, CAROL, private=True)
+    await registry.dispatch(ctx, "whois", "alice")
+    assert rec.last.splitlines()[0] == (
+        "Alice Liddell — Telegram: Alice Liddell (@alice) — member since 2026-01-05 "
+        "(not confirmed since 2026-01-05)"
+    )
+    # /interests alone shows and confirms: back in every list at once
+    world.clock.at(250)
+    ctx, rec = make_ctx(world.roster, ALICE, private=True)
+    await registry.dispatch(ctx, "interests", "")
+    assert rec.last == (
+        "Thank you: your profile is confirmed and stays listed. Your interests: python"
+    )
+    assert await shown(world) == both
+    assert await is_fresh(world.roster.db.conn, alice)
+    # and her next nudge is confirm_after_days after the confirmation, not before
+    await world.round_at(250 + 179)
+    assert len(world.outbox.telegram_texts("1001")) == 1
+    await world.round_at(250 + 180)
+    assert len(world.outbox.telegram_texts("1001")) == 2
+
+
+async def test_the_digest_and_ask_condition_follows(world: World) -> None:
+    """FRESH is the SQL condition the digest and /ask state; lapsed members fail it."""
+    alice = await world.member(ALICE, ["python"])
+    query = f"SELECT m.id FROM members m WHERE m.listed = 1 AND {FRESH}"  # noqa: S608
+    assert [r[0] for r in await world.roster.db.conn.execute_fetchall(query)] == [alice]
+    await world.round_at(180)
+    await world.round_at(210)
+    assert list(await world.roster.db.conn.execute_fetchall(query)) == []
+
+
+async def test_nudges_are_paced_per_hour(db: Database) -> None:
+    world = make_world(db, RosterConfig(nudges_per_hour=3))
+    for n in range(7):
+        await world.member(tg_author(3000 + n, f"user{n}", None), ["go"], listed=False)
+    assert await world.round_at(180) == 3
+    assert await world.round_at(180 + 0.5 / 24) == 0  # half an hour later: the hour's three
+    assert await world.round_at(180 + 1.01 / 24) == 3
+    assert await world.round_at(180 + 2.02 / 24) == 1
+    assert sorted(i.chat for i in world.outbox.items) == [str(3000 + n) for n in range(7)]
+
+
+async def test_irc_nudge_only_to_the_exact_connection_on_a_bridged_channel(
+    world: World,
+) -> None:
+    masked = irc_author("dave", account=None, user="~d", host="d.example")
+    logged = irc_author("erin", account="erin", user="~e", host="e.example")
+    await world.member(masked, ["rust"])
+    await world.member(logged, ["rust"])
+    world.irc.members["#collab"] = {"dave", "erin"}
+    world.irc.accounts["erin"] = "someone-else"  # the nick holds another account now
+    world.irc.masks["erin"] = "erin!~x@x.example"
+    assert await world.round_at(180) == 1
+    (item,) = world.outbox.items
+    assert item.network is Network.IRC and item.chat == "dave"
+    assert isinstance(item.payload, IrcLines)
+    assert item.payload.recipient == "dave!~d@d.example"
+    assert item.payload.lines[0].startswith("Hello dave: your entry in the Collab members")
+    assert "send !interests (it shows and confirms them)" in " ".join(item.payload.lines)
+    # erin: no nudge while her nick is someone else's; once it is hers, at her mask
+    world.irc.accounts["erin"] = "erin"
+    world.irc.masks["erin"] = "erin!~e@e.example"
+    assert await world.round_at(180 + RETRY_UNREACHABLE / DAY + 0.01) == 1
+    last = world.outbox.items[-1]
+    assert isinstance(last.payload, IrcLines)
+    assert (last.chat, last.payload.recipient) == ("erin", "erin!~e@e.example")
+
+
+async def test_unreachable_is_tried_later_and_lapses_when_gone(world: World) -> None:
+    """Not on a bridged channel and no Telegram chat: no nudge recorded, tried again after
+    RETRY_UNREACHABLE; a whole grace period later it is recorded anyway, so they lapse."""
+    member = irc_author("frank", account="frank")
+    frank = await world.member(member, ["go"])
+    refused = tg_author(1009, "Gina", "gina")
+    gina = await world.member(refused, ["go"])
+    world.outbox.refused.add("1009")  # never pressed Start
+    assert await world.round_at(180) == 0
+    assert world.outbox.items == []
+    assert world.nudger.counts["unreachable"] == 2
+    assert await world.round_at(190) == 0
+    assert await world.round_at(210) == 2  # a grace period overdue: given up on, recorded
+    assert world.outbox.items == []
+    await world.round_at(240)
+    fresh = [await is_fresh(world.roster.db.conn, m) for m in (frank, gina)]
+    assert fresh == [False, False]
+
+
+async def test_whois_ranks_confirmed_members_first(world: World, registry: CommandRegistry) -> None:
+    """Alice lists python first and joined first, so she would rank first: stale, she is
+    last, and marked."""
+    await world.member(ALICE, ["python"])
+    await world.round_at(100)
+    bob = Identity(Network.TELEGRAM, "1002", "Bob Stone", "bob", True)
+    await world.roster.join_with_interests(bob, ["lua", "python"], edit=False)
+    ctx, rec = make_ctx(world.roster, CAROL, private=True)
+    await registry.dispatch(ctx, "whois", "python")
+    assert rec.last.splitlines()[1:] == ["Alice Liddell", "Bob Stone"]
+    await world.round_at(180)
+    await world.round_at(210)
+    ctx, rec = make_ctx(world.roster, CAROL, private=True)
+    await registry.dispatch(ctx, "whois", "python")
+    assert rec.last.splitlines() == [
+        '2 listing "python":',
+        "Bob Stone",
+        "Alice Liddell (not confirmed since 2026-01-05)",
+    ]
+
+
+async def test_a_change_or_listing_counts_as_confirmed(world: World) -> None:
+    """Changing interests or saying /listed confirms: the clock starts again from there."""
+    await world.member(ALICE, ["python"])
+    await world.round_at(150)
+    await world.roster.join_with_interests(identity_from_author(ALICE), ["+go"], edit=True)
+    carol = await world.member(CAROL, ["go"], listed=False)
+    await world.round_at(170)
+    await world.directory.set_listed(identity_from_author(CAROL), True)
+    assert await world.round_at(180) == 0
+    assert await world.round_at(329) == 0
+    assert await world.round_at(330) == 1  # Alice: 180 days after her change
+    assert await world.round_at(350) == 1  # Carol: 180 days after /listed yes
+    assert await is_fresh(world.roster.db.conn, carol)
