@@ -187,6 +187,8 @@ class WebConfig:
 
     public_url: str
     """What media links start with (behind the operator's TLS proxy); no trailing slash."""
+    title: str = ""
+    """The community's name, heading every directory page and its <title>."""
     listen: str = "127.0.0.1:8787"
     media_ttl_hours: float = bounded(72.0, float(YEAR_HOURS), "a year")
     """The link carries its expiry in 32 bits (bridge/media_links.py): a year fits until 2105."""
