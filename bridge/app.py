@@ -22,6 +22,7 @@ from bridge.irc import IrcConnector
 from bridge.media_links import media_links_for
 from bridge.model import Network
 from bridge.outbox import Outbox
+from bridge.paste import PasteLinks, paster_for
 from bridge.payloads import IrcLines, Payload, TelegramHtml
 from bridge.router import Router
 from bridge.sending import PayloadStore, payload_store
@@ -30,6 +31,7 @@ from handlers.registry import build_registry
 from storage.db import Database, StorageError
 from storage.freshness import FreshnessStore
 from storage.message_map import MessageMap
+from storage.pastes import PasteStore
 from storage.pending_commands import PendingCommands
 from storage.roster_store import RosterStore
 from storage.set_aside import SetAsideStore
@@ -105,6 +107,7 @@ class App:
             summary=horizon_summary,
         )
         self.links = media_links_for(config.web)
+        self.pastes = PasteStore(db)
         self.router = Router(
             config,
             self.outbox,
@@ -116,6 +119,7 @@ class App:
             topics=self.topics,
             pending=PendingCommands(db),
             links=self.links,
+            pastes=paster_for(config.relay.paste_over_lines, self.links, self.pastes),
         )
         self.nudger = Nudger(
             FreshnessStore(db),
@@ -129,6 +133,7 @@ class App:
         self.web = self._build_web() if config.web is not None else None
         if self.web is not None:
             self._add_directory(self.web)
+            self._add_pastes(self.web)
         self.stopping = stopping if stopping is not None else asyncio.Event()
 
     def _add_directory(self, face: WebFace) -> None:
@@ -142,6 +147,18 @@ class App:
         add_directory(
             face.server.app, DirectoryStore(self.db), self.config.web.public_url, channels
         )
+
+    def _add_pastes(self, face: WebFace) -> None:
+        """/p/<token>: long posts' whole text (served even with paste_over_lines = 0 now,
+        for the links given out before)."""
+        from bridge.web.paste import PasteService
+        from storage.web_secret import WebSecretStore
+
+        assert self.links is not None
+        service = PasteService(
+            PasteLinks(self.links), self.pastes, load_secret=WebSecretStore(self.db).get_or_create
+        )
+        service.add_routes(face.server.app)
 
     def _build_web(self) -> WebFace:
         """[web]: media links, /healthz, /metrics. bridge.web is imported only once [web] is
@@ -274,6 +291,7 @@ class App:
         while True:
             try:
                 await prune_old(self.store, self.message_map, self.config.delivery.horizon_hours)
+                await self.pastes.prune(time.time())  # expired paste links' texts
             except StorageError as exc:  # busy for long: the next round will do it
                 log.warning("pruning skipped: %s", exc)
             await asyncio.sleep(PRUNE_EVERY)

@@ -148,6 +148,9 @@ class RelayConfig:
     irc_kicks: bool = True
     irc_nick_changes: bool = False
     telegram_joins: bool = True
+    paste_over_lines: int = bounded(4, 1000, "more is a flood either way", zero_ok=True)
+    """With [web]: a Telegram post of more IRC lines goes as its first lines and a link to
+    the whole text (bridge/paste.py); 0: never, long posts are split as they are."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,14 +68,17 @@ class Section:
     def integer(self, key: str, default: int | None = None, *, required: bool = False) -> Any:
         return self._get(key, int, "an integer", default, required)
 
-    def count(self, key: str, default: int) -> int:
-        """A size or rate in whole units: 0 would mean never (nothing sent, nothing run)."""
+    def count(self, key: str, default: int, *, zero_ok: bool = False) -> int:
+        """A size or rate in whole units: 0 would mean never (nothing sent, nothing run),
+        unless it means "off" (zero_ok), never negative."""
         value = cast(int, self._get(key, int, "an integer", default, False))
         bound = self.bounds.get(key)
-        if value < 1:
+        if value < 0 and zero_ok:
+            problem = "must not be negative"
+        elif value < 1 and not zero_ok:
             problem = "must be at least 1"
         elif bound is not None and value > bound.most:
-            problem = _too_large(bound, "1 to")
+            problem = _too_large(bound, "0 to" if zero_ok else "1 to")
         else:
             return value
         self.problems.append(f"{self.name}.{key}: {problem}")
@@ -152,7 +155,7 @@ def _read_field(section: Section, f: Field[Any], kind: Any, required: bool) -> A
     if kind is bool:
         return section.boolean(key, default)
     if kind is int and BOUND in f.metadata:
-        return section.count(key, default)
+        return section.count(key, default, zero_ok=f.metadata.get(ZERO_OK, False))
     if kind is int:
         return section.integer(key, 0 if must else default, required=must and required)
     if kind is float:

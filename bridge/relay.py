@@ -27,6 +27,7 @@ from bridge.model import (
 )
 from bridge.outbox import NewItem, sender_of
 from bridge.pairs import Pairs
+from bridge.paste import Paster
 from bridge.payloads import IrcLines, TelegramHtml
 from bridge.render.irc_format import anti_highlight, message_to_irc_lines
 from bridge.render.irc_split import format_relay_lines
@@ -50,6 +51,7 @@ class Relay:
         irc: IrcSide,
         topics: TopicStore,
         links: MediaLinks | None = None,
+        pastes: Paster | None = None,
     ) -> None:
         self.config = config
         self.pairs = pairs
@@ -59,6 +61,8 @@ class Relay:
         self.topics = topics
         self.links = links
         """Signs media links when [web] is on; None: media described in words only."""
+        self.pastes = pastes
+        """Paste links for long posts ([web] on, relay.paste_over_lines > 0), else None."""
 
     async def relay(self, msg: Message) -> None:
         """A group or channel message that is not a command: queued for the other side, or
@@ -117,7 +121,11 @@ class Relay:
             if label is not None:
                 prefix += f"[{label}] "
         budget = self.irc.payload_budget(channel, action=action)
-        payload = IrcLines(tuple(format_relay_lines(prefix, lines, budget)), action=action)
+        out = format_relay_lines(prefix, lines, budget)
+        if self.pastes is not None and self.pastes.too_long(out):  # a len(), no more
+            key = f"{msg.source_id}>irc:{channel}"
+            out = await self.pastes.shorten(key, msg.text, prefix, out, budget)
+        payload = IrcLines(tuple(out), action=action)
         sender, sender_name = sender_of(msg.author)
         edit_of = msg.edit_of
         await self.outbox.enqueue(

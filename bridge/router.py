@@ -24,6 +24,7 @@ from bridge.identity import limit_key
 from bridge.media_links import MediaLinks
 from bridge.model import Author, Message, MessageKind, Network
 from bridge.pairs import Pairs
+from bridge.paste import Paster
 from bridge.presence import Presence, SeenNames
 from bridge.relay import Relay
 from bridge.rules import matches_any
@@ -59,6 +60,7 @@ class Router:
         topics: TopicStore,
         pending: PendingCommands,
         links: MediaLinks | None = None,
+        pastes: Paster | None = None,
     ) -> None:
         self.ignore = config.relay.ignore
         self.irc = irc
@@ -67,7 +69,9 @@ class Router:
         self.presence = Presence(irc, telegram, pairs)
         self.names = SeenNames(roster, irc)
         self.seen_channels = SeenChannels(SeenChannelStore(roster.db), config.bridges)
-        self.relay = Relay(config.relay, pairs, outbox, message_map, irc, topics, links=links)
+        self.relay = Relay(
+            config.relay, pairs, outbox, message_map, irc, topics, links=links, pastes=pastes
+        )
         self.commands = CommandGateway(
             config, registry, roster, outbox, pairs, self.presence, irc, telegram
         )

@@ -78,7 +78,7 @@ class Key:
     @property
     def lowest(self) -> float:
         if self.kind is int:
-            return 1
+            return 0 if (self.section, self.name) in ZERO_ALLOWED else 1
         if self.bound.least is not None:
             return self.bound.least
         if self.full == "irc.ping_timeout":  # must be greater than ping_interval's lowest
@@ -227,6 +227,13 @@ def test_the_bounds_read_as_the_issue_asked() -> None:
     ]
     assert refused({"telegram.messages_per_minute": math.nan}) == [
         "telegram.messages_per_minute: expected a number, got nan; allowed: 0.1 to 6000000"
+    ]
+    assert refused({"relay.paste_over_lines": 1001}) == [
+        "relay.paste_over_lines: must be at most 1000 (more is a flood either way); "
+        "allowed: 0 to 1000"
+    ]
+    assert refused({"relay.paste_over_lines": -1}) == [
+        "relay.paste_over_lines: must not be negative"
     ]
 
 

@@ -33,4 +33,5 @@ def filled_example() -> str:
 ZERO_ALLOWED = [
     ("relay", "edit_debounce"),  # 0 = relay every edit at once
     ("delivery", "shutdown_grace"),  # 0 = stop at once, the queue is kept for the next start
+    ("relay", "paste_over_lines"),  # 0 = no paste links, long posts split as before
 ]
