@@ -148,6 +148,9 @@ class RelayConfig:
     irc_kicks: bool = True
     irc_nick_changes: bool = False
     telegram_joins: bool = True
+    mention_window_hours: float = bounded(24.0, 720.0, "30 days", zero_ok=True)
+    """An IRC line naming a Telegram member who spoke within this many hours mentions her
+    on Telegram (bridge/mentions.py); 0: names are never linked."""
     paste_over_lines: int = bounded(4, 1000, "more is a flood either way", zero_ok=True)
     """With [web]: a Telegram post of more IRC lines goes as its first lines and a link to
     the whole text (bridge/paste.py); 0: never, long posts are split as they are."""

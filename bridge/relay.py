@@ -15,6 +15,7 @@ from dataclasses import replace
 from bridge.config import RelayConfig
 from bridge.display_names import clean_name
 from bridge.media_links import MediaLinks
+from bridge.mentions import RecentSpeakers, shield
 from bridge.model import (
     Attachment,
     Kick,
@@ -61,6 +62,9 @@ class Relay:
         self.topics = topics
         self.links = links
         """Signs media links when [web] is on; None: media described in words only."""
+        window = config.mention_window_hours * 3600
+        self.speakers = RecentSpeakers(window, pairs.is_bridged_group)
+        """Telegram members an IRC line may mention (bridge/mentions.py)."""
         self.pastes = pastes
         """Paste links for long posts ([web] on, relay.paste_over_lines > 0), else None."""
 
@@ -112,6 +116,7 @@ class Relay:
                 msg.spans,
                 attachments=self._linked(msg),
                 reply=reply,
+                shield=shield(self.irc.folded_nicks(channel), relay.anti_highlight),
                 is_edit=msg.is_edit,
                 forwarded_from=msg.forwarded_from,
             )
@@ -176,7 +181,8 @@ class Relay:
                 return
             # A line longer than Telegram takes (a large LINELEN) goes as several messages.
             action = msg.kind is MessageKind.ACTION
-            parts = irc_to_telegram_parts(nick, msg.text, msg.spans, action=action)
+            text, spans = self.speakers.linked(chat, msg.text, msg.spans)  # mentions notify
+            parts = irc_to_telegram_parts(nick, text, spans, action=action)
         key = f"{msg.source_id}>tg:{chat}"
         sender, sender_name = sender_of(msg.author)
         await self.outbox.enqueue(

@@ -87,6 +87,7 @@ class Router:
             return
         if msg.chat.network is Network.TELEGRAM and not msg.chat.is_private:
             self.presence.note_speaker(msg.chat.chat_id, msg.author.display_name)
+            self.relay.speakers.note(msg.chat.chat_id, msg.author)  # whom IRC may mention
         command = self.commands.parse(msg)
         if command is not None:
             if msg.is_edit:  # an edited command is not run again

@@ -130,7 +130,7 @@ async def test_telegram_to_irc(tmp_path: Path, fake_tg: FakeTelegram, ngircd: Ir
             lines = await bob.expect_privmsgs(CHANNEL, 5, source_nick=BOT_NICK)
             assert [ln.text for ln in lines] == [
                 '<Alice Smith> [re bob: "who wants to review the patch for the…"] me!',
-                '<Alice Smith> [re Carol: "lunch?"] yes',
+                f'<Alice Smith> [re C{ZWSP}arol: "lunch?"] yes',  # Telegram's Carol: no ping
                 "* Newbie joined the Telegram group",
                 "* Newbie left the Telegram group",
                 "<Alice Smith> helo",

@@ -11,7 +11,7 @@ Formats chosen here (the router relies on them):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Final, Literal
 
@@ -224,13 +224,22 @@ def _plain_line(text: str) -> str:
     return one_line(parse_irc_formatting(LINE_BREAK_RE.sub(" ", text))[0])
 
 
-def format_reply_prefix(reply: ReplyRef, max_quote_chars: int = 50) -> str:
-    """``[re Alice: "quote…"] `` (or ``[re Alice] `` without text) shown before an IRC reply."""
+def format_reply_prefix(
+    reply: ReplyRef, max_quote_chars: int = 50, shield: Callable[[str], str] | None = None
+) -> str:
+    """``[re Alice: "quote…"] `` (or ``[re Alice] `` without text) shown before an IRC reply.
+
+    shield (the anti-highlight) goes over the quote and over a Telegram author's name, which
+    nobody meant to ping; the nick of an IRC author (a reply to the bridge's own message,
+    named as recorded) stays whole: the reply is meant for them."""
     name = clean_name(_plain_line(reply.author_name)) or "?"
     quote = _plain_line(reply.text)
+    if shield is not None and not reply.by_bridge:
+        name = shield(name)
     if not quote:
         return f"[re {name}] "
-    return f'[re {name}: "{truncate_words(quote, max_quote_chars)}"] '
+    quote = truncate_words(quote, max_quote_chars)
+    return f'[re {name}: "{quote if shield is None else shield(quote)}"] '
 
 
 def format_forward_prefix(origin: str) -> str:
@@ -245,6 +254,7 @@ def message_to_irc_lines(
     *,
     attachments: Sequence[Attachment] = (),
     reply: ReplyRef | None = None,
+    shield: Callable[[str], str] | None = None,
     is_edit: bool = False,
     forwarded_from: str | None = None,
     formatting: bool = True,
@@ -256,7 +266,7 @@ def message_to_irc_lines(
     """
     head = EDIT_PREFIX if is_edit else ""
     head += format_forward_prefix(forwarded_from) if forwarded_from is not None else ""
-    head += format_reply_prefix(reply) if reply else ""
+    head += format_reply_prefix(reply, shield=shield) if reply else ""
     head += "".join(describe_attachment(att) + " " for att in attachments)
     lines = render_lines(text, spans, formatting=formatting)
     if lines:
