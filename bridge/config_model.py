@@ -154,6 +154,11 @@ class RelayConfig:
     paste_over_lines: int = bounded(4, 1000, "more is a flood either way", zero_ok=True)
     """With [web]: a Telegram post of more IRC lines goes as its first lines and a link to
     the whole text (bridge/paste.py); 0: never, long posts are split as they are."""
+    reactions: bool = True
+    """Telegram reactions shown on IRC (bridge/reactions.py); Telegram sends them only to a
+    bot that is an administrator of the group."""
+    reaction_debounce_s: float = bounded(10.0, 3600.0, "an hour", zero_ok=True)
+    """Reactions to one message within this many seconds of the first go as one line."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,8 @@ class MessageKind(enum.StrEnum):
     TOPIC = "topic"
     """A Telegram forum topic was created, renamed, closed or reopened (detail: a
     TopicChange): never relayed, it teaches the topic's name and state."""
+    REACTION = "reaction"
+    """A Telegram member reacted to a message (detail: a Reaction); only what was added."""
 
 
 class TopicEvent(enum.StrEnum):
@@ -159,7 +161,17 @@ class TopicChange:
     name: str | None = None
 
 
-Detail = Departure | Kick | NickChange | TopicChange
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """The detail of a REACTION: the reactions added to message message_id of the chat's
+    group (a removal carries none and is not decoded), each an emoji, its fallback for a
+    custom emoji, or None for a custom emoji whose fallback is unknown."""
+
+    message_id: str
+    added: tuple[str | None, ...]
+
+
+Detail = Departure | Kick | NickChange | TopicChange | Reaction
 """What a kind of message carries beside its text, typed per kind."""
 
 
@@ -213,7 +225,7 @@ class Message:
     timestamp: float = 0.0
     detail: Detail | None = None
     """Kind-specific details: Kick for KICK, Departure for PART and QUIT, NickChange for
-    NICK, TopicChange for TOPIC; None for the others."""
+    NICK, TopicChange for TOPIC, Reaction for REACTION; None for the others."""
     forwarded_from: str | None = None
     """A forward: who wrote it first (a name). The sender only passes it on, so it is shown
     as such and never run as a command."""

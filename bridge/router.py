@@ -26,6 +26,7 @@ from bridge.model import Author, Message, MessageKind, Network
 from bridge.pairs import Pairs
 from bridge.paste import Paster
 from bridge.presence import Presence, SeenNames
+from bridge.reactions import Reactions
 from bridge.relay import Relay
 from bridge.rules import matches_any
 from bridge.seen_channels import SeenChannels
@@ -33,6 +34,7 @@ from bridge.sides import IrcSide, OutboxQueue, TelegramSide
 from handlers.registry import CommandRegistry
 from storage.message_map import MessageMap
 from storage.pending_commands import PendingCommands
+from storage.reactions import ReactionStore
 from storage.roster_store import RosterStore
 from storage.seen_channels import SeenChannelStore
 from storage.topics import TopicStore
@@ -69,6 +71,7 @@ class Router:
         self.presence = Presence(irc, telegram, pairs)
         self.names = SeenNames(roster, irc)
         self.seen_channels = SeenChannels(SeenChannelStore(roster.db), config.bridges)
+        self.reactions = Reactions(config.relay, pairs, outbox, ReactionStore(roster.db), irc)
         self.relay = Relay(
             config.relay, pairs, outbox, message_map, irc, topics, links=links, pastes=pastes
         )
@@ -85,6 +88,9 @@ class Router:
             await self.commands.forget_nick(msg.author.nick or "")  # answers follow the person
         if self._is_own(msg.author) or self._ignored(msg.author):
             return
+        if msg.kind is MessageKind.REACTION:  # not speaking: no presence, name or command
+            await self.reactions.relay(msg)
+            return
         if msg.chat.network is Network.TELEGRAM and not msg.chat.is_private:
             self.presence.note_speaker(msg.chat.chat_id, msg.author.display_name)
             self.relay.speakers.note(msg.chat.chat_id, msg.author)  # whom IRC may mention
@@ -99,6 +105,7 @@ class Router:
             await self.commands.hint(msg)
         else:
             await self.relay.relay(msg)
+            await self.reactions.note(msg)  # whose message a reaction to it is to
         await self.names.note(msg)  # after the relay: a rename costs no relay latency
         await self.seen_channels.note(msg)
 

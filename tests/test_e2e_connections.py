@@ -127,7 +127,7 @@ async def test_polling_survives_faults_and_odd_updates(
     config = write_config(tmp_path / "c.toml", fake_tg, ngircd)
     async with running_bridge(config):
         bob = await human(ngircd, "bob", CHANNEL)
-        assert fake_tg.allowed_updates == ["message", "edited_message"]  # no reactions
+        assert fake_tg.allowed_updates == ["message", "edited_message", "message_reaction"]
         fake_tg.fail_next("getUpdates", 2, "502")
         fake_tg.push_update({"update_id": 5000, "message": {"message_id": "not a number"}})
         fake_tg.push_message(GROUP, ALICE, dice={"emoji": "🎲", "value": 4})

@@ -37,6 +37,7 @@ from bridge.telegram.polling import (
     Poller,
     SetAside,
 )
+from bridge.telegram.reactions import CUSTOM_EMOJI_KEPT, learn_custom_emoji, reaction_of
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class TelegramConnector:
         )
         self.titles: Lru[str, str] = Lru(GROUPS_MAX)
         """Titles of the groups the bot has seen, by chat id (for /names)."""
+        self._custom_emoji: Lru[str, str] = Lru(CUSTOM_EMOJI_KEPT)
+        """Custom emoji id → the emoji it stands for, learned from messages (reactions)."""
         self.bot_id: int | None = None
         self.username = ""
         self._login_state = "starting"
@@ -170,9 +173,12 @@ class TelegramConnector:
         update = decode(raw, self.bot)
         if update is None:
             return None
+        if update.message_reaction is not None:
+            return reaction_of(update, self._custom_emoji)
         titled = group_title(update)
         if titled is not None:
             self.titles[titled[0]] = titled[1]
+        learn_custom_emoji(update, self._custom_emoji)
         message = translate(update, self.bot_id)
         if (
             message is not None

@@ -48,7 +48,7 @@ SetAside = Callable[[str, str, Exception], Awaitable[None]]
 cannot be kept (the update is then polled again later)."""
 Parse = Callable[[dict[str, Any]], Message | None]
 
-ALLOWED_UPDATES = ["message", "edited_message"]
+ALLOWED_UPDATES = ["message", "edited_message", "message_reaction"]
 PAGE = 100
 """getUpdates' default (and largest) limit: a shorter answer held every pending update."""
 TOKEN_REJECTED = "telegram.token: rejected by the Bot API (Unauthorized); check the token"

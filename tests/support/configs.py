@@ -33,6 +33,7 @@ def filled_example() -> str:
 ZERO_ALLOWED = [
     ("relay", "edit_debounce"),  # 0 = relay every edit at once
     ("delivery", "shutdown_grace"),  # 0 = stop at once, the queue is kept for the next start
+    ("relay", "reaction_debounce_s"),  # 0 = each reaction its own line, at once
     ("relay", "mention_window_hours"),  # 0 = IRC lines never mention Telegram members
     ("relay", "paste_over_lines"),  # 0 = no paste links, long posts split as before
 ]

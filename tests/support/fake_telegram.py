@@ -892,6 +892,42 @@ class FakeTelegram:
             fields["caption"] = caption
         return self.push_message(chat_id, user, chat_type=chat_type, **fields)
 
+    def push_reaction(
+        self,
+        chat_id: int,
+        message_id: int,
+        user: TgUser | None,
+        new: Iterable[str | JSON] = (),
+        old: Iterable[str | JSON] = (),
+        *,
+        actor_chat: TgChat | None = None,
+    ) -> Pushed | None:
+        """``user`` (or, anonymously, ``actor_chat``) changes their reactions to a message:
+        ``old`` and ``new`` are the whole lists before and after, each an emoji or a
+        ReactionType object (``{"type": "custom_emoji", "custom_emoji_id": ...}``). Like
+        Telegram, a group's reactions reach only a bot that is one of its administrators:
+        otherwise no update is made (None). It is a ``message_reaction`` update, which
+        getUpdates delivers only when ``allowed_updates`` names it."""
+        chat = self._ensure_chat(chat_id, user, None)
+        if chat.type != "private" and self.bot_user.id not in {a.id for a in chat.administrators}:
+            return None
+
+        def reaction(r: str | JSON) -> JSON:
+            return {"type": "emoji", "emoji": r} if isinstance(r, str) else dict(r)
+
+        event: JSON = {
+            "chat": chat.to_json(),
+            "message_id": message_id,
+            "date": int(time.time()),
+            "old_reaction": [reaction(r) for r in old],
+            "new_reaction": [reaction(r) for r in new],
+        }
+        if user is not None:
+            event["user"] = user.to_json()
+        if actor_chat is not None:
+            event["actor_chat"] = actor_chat.to_json()
+        return self.push_update({"message_reaction": event})
+
     @property
     def pending_updates(self) -> list[JSON]:
         """Updates not yet confirmed by the bot (delivered or not)."""
