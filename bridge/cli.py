@@ -1,5 +1,5 @@
-"""tgirc-bridge run | check-config | export | status | rotate-web-secret | roster stats | remove |
-untag."""
+"""tgirc-bridge run | check-config | doctor | export | status | rotate-web-secret | roster stats |
+remove | untag."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
 
     with_config("run", "run the bridge until SIGTERM/SIGINT")
     with_config("check-config", "validate the config file and exit")
+    doctor = with_config("doctor", "check the setup against Telegram, IRC and [web], relay nothing")
+    doctor.add_argument("--timeout", type=float, default=10.0, help="seconds each step may take")
     export = with_config("export", "write the members roster (moderators with shell access)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument(
@@ -223,6 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{args.config}: OK ({len(config.bridges)} bridged pair(s))")
         return 0
+    if args.command == "doctor":  # no lock, no database: a running bridge is not disturbed
+        from bridge.doctor import doctor
+
+        setup_logging("ERROR", config.secrets())
+        return asyncio.run(doctor(config, args.timeout))
     setup_logging(config.logging.level, config.secrets())
     try:
         if args.command == "run":

@@ -71,6 +71,10 @@ _CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot "
     "instance is running"
 )
+_WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 
 
@@ -514,6 +518,10 @@ class FakeTelegram:
         self._bg_tasks: set[asyncio.Task[None]] = set()
         self._seen_users: set[int] = set()
         """Users who wrote anywhere: getChatMember says "left" of them, not "user not found"."""
+        self.reads_all_group_messages = False
+        """getMe's can_read_all_group_messages: False is privacy mode on, BotFather's default."""
+        self.webhook_url = ""
+        """Set by setWebhook, cleared by deleteWebhook; while set, getUpdates answers 409."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -1160,6 +1168,7 @@ class FakeTelegram:
             "getchatmember": self._get_chat_member,
             "getfile": self._get_file,
             "deletewebhook": self._delete_webhook,
+            "setwebhook": self._set_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "getmycommands": self._get_my_commands,
         }.get(name)
@@ -1173,7 +1182,7 @@ class FakeTelegram:
         return {
             **self.bot_user.to_json(),
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": self.reads_all_group_messages,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -1188,6 +1197,8 @@ class FakeTelegram:
         return kind not in _OPT_IN_KINDS
 
     async def _get_updates(self, params: JSON, files: dict[str, _UploadedFile]) -> list[JSON]:
+        if self.webhook_url:
+            raise TelegramApiError(409, _WEBHOOK_CONFLICT)
         offset = _as_int(params.get("offset", 0), "offset")
         limit = min(max(_as_int(params.get("limit", 100), "limit"), 1), 100)
         timeout = min(float(_as_int(params.get("timeout", 0), "timeout")), self.max_long_poll)
@@ -1614,11 +1625,19 @@ class FakeTelegram:
     async def _delete_webhook(self, params: JSON, files: dict[str, _UploadedFile]) -> bool:
         if _as_bool(params.get("drop_pending_updates", False)):
             self._updates.clear()
+        self.webhook_url = ""
+        return True
+
+    async def _set_webhook(self, params: JSON, files: dict[str, _UploadedFile]) -> bool:
+        url = str(params.get("url") or "")
+        if url and not url.startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook_url = url
         return True
 
     async def _get_webhook_info(self, params: JSON, files: dict[str, _UploadedFile]) -> JSON:
         return {
-            "url": "",
+            "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }

@@ -40,6 +40,8 @@ ATHEME_MODULES = (
     "modules/nickserv/identify",
     "modules/nickserv/logout",
     "modules/nickserv/info",
+    "modules/nickserv/set_core",
+    "modules/nickserv/enforce",  # SET ENFORCE: a registered nick services take back
     "modules/saslserv/main",
     "modules/saslserv/plain",
 )
