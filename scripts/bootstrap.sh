@@ -25,6 +25,8 @@ if [ "$extra" = "dev" ]; then
         apt-get update -qq
         apt-get install -y -qq $missing >/dev/null
     fi
+    # ircd-hybrid, the third server family, conflicts with ngircd: unpacked, not installed
+    scripts/fetch_hybrid.sh
 fi
 stamp=".venv/.installed${extra:+-$extra}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then

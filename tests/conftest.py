@@ -15,6 +15,7 @@ from storage.roster_store import RosterStore
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.handlers import open_store
 from tests.support.harness import GROUP
+from tests.support.hybrid import hybrid_server
 from tests.support.ircd import IrcServer, inspircd_server, ngircd_server
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -27,9 +28,16 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # A test that uses one of these fixtures, or whose module starts servers or the bridge as a
 # subprocess itself, is marked `e2e`: `pytest -m "not e2e"` runs the rest in seconds.
-E2E_FIXTURES = frozenset({"fake_tg", "ngircd", "inspircd"})
+E2E_FIXTURES = frozenset({"fake_tg", "ngircd", "inspircd", "hybrid"})
 E2E_MODULE_NAMES = frozenset(
-    {"bridge_process", "run_cli", "services_stack", "ngircd_server", "inspircd_server"}
+    {
+        "bridge_process",
+        "run_cli",
+        "services_stack",
+        "ngircd_server",
+        "inspircd_server",
+        "hybrid_server",
+    }
 )
 
 
@@ -62,6 +70,13 @@ async def ngircd(tmp_path: Path) -> AsyncIterator[IrcServer]:
 @pytest.fixture
 async def inspircd(tmp_path: Path) -> AsyncIterator[IrcServer]:
     async with inspircd_server(tmp_path / "inspircd") as server:
+        yield server
+
+
+@pytest.fixture
+async def hybrid(tmp_path: Path) -> AsyncIterator[IrcServer]:
+    """ircd-hybrid 8.2, unpacked by scripts/fetch_hybrid.sh (tests/support/hybrid.py)."""
+    async with hybrid_server(tmp_path / "hybrid") as server:
         yield server
 
 

@@ -43,7 +43,7 @@ SERVER_NAME = "irc.test.local"
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 
-Kind = Literal["ngircd", "inspircd"]
+Kind = Literal["ngircd", "inspircd", "hybrid"]
 
 
 class IrcServerError(RuntimeError):
