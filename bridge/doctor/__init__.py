@@ -36,14 +36,15 @@ async def _bounded(name: str, probe: Awaitable[list[Check]], limit: float) -> li
 
 async def diagnose(config: Config, step: float = STEP) -> list[Check]:
     """Every check, in a stable order."""
-    reactions = bool(getattr(config.relay, "reactions", False))
     channels = [(pair.irc_channel, pair.irc_key) for pair in config.bridges]
     # The IRC probe has a step per channel besides connect, register, login and quit.
     irc_limit = step * (len(channels) + 4)
     probes: list[tuple[str, Callable[[], Awaitable[list[Check]]], float]] = [
         (
             "telegram",
-            lambda: probe_telegram(config.telegram, config.bridges, reactions=reactions),
+            lambda: probe_telegram(
+                config.telegram, config.bridges, reactions=config.relay.reactions
+            ),
             step * 3,
         ),
         ("irc", lambda: probe_irc(config.irc, channels, step), irc_limit),
