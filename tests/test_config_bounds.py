@@ -235,6 +235,12 @@ def test_the_bounds_read_as_the_issue_asked() -> None:
     assert refused({"relay.paste_over_lines": -1}) == [
         "relay.paste_over_lines: must not be negative"
     ]
+    assert refused({"relay.mention_window_hours": 721}) == [
+        "relay.mention_window_hours: must be at most 720 (30 days); allowed: 0 to 720"
+    ]
+    assert refused({"relay.mention_window_hours": -1}) == [
+        "relay.mention_window_hours: must not be negative"
+    ]
 
 
 async def test_check_config_refuses_a_million_hours_for_media_links(tmp_path: Path) -> None:
