@@ -40,6 +40,7 @@ from bridge.roles import is_moderator
 from bridge.sending import Outgoing
 from bridge.sides import IrcSide, OutboxQueue, TelegramSide
 from handlers.context import IRC_FILE_MAX_LINES, CommandContext
+from handlers.courier import Courier
 from handlers.rate_limit import PerMinute
 from handlers.registry import CommandRegistry
 from storage.roster_store import RosterStore
@@ -104,6 +105,8 @@ class CommandGateway:
         self._private_answers = PerMinute(PRIVATE_ANSWERS_PER_MINUTE, clock)
         self.runs: Counter[str] = Counter()
         """Commands handed to the registry, by network (for /metrics)."""
+        self.courier: Courier | None = None
+        """/ask's private messages to other members (bridge/asking.py, set by the router)."""
         channels = [b.irc_channel for b in config.bridges]
         self.audience = Audience(pairs, channels, roster, irc, telegram)
 
@@ -185,6 +188,7 @@ class CommandGateway:
             in_community=lambda: self.audience.includes(msg.chat, author, moderator=moderator),
             irc_prefix=self.config.irc.command_prefix,
             directory_url=self.config.web.public_url if self.config.web else None,
+            courier=self.courier,
         )
         self.runs[msg.chat.network.value] += 1  # read by /metrics
         await self.registry.dispatch(ctx, command.name, command.args)

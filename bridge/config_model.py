@@ -177,6 +177,16 @@ class RosterConfig:
     unverified_per_host_per_hour: int = bounded(5, 10_000, "more is no limit at all")
     """New IRC members not logged in to services, per host an hour: clones change nicks, not
     hosts (several people behind one NAT or web gateway fit under 5)."""
+    ask_max_recipients: int = bounded(10, 100, "each is a private message the bot sends")
+    """/ask reaches at most this many members (who said /askme yes), most recently active
+    first."""
+    asks_per_day: int = bounded(3, 100, "more is a mailing list")
+    """/ask questions one person may ask in 24 hours."""
+    asks_received_per_day: int = bounded(5, 100, "more is no limit at all")
+    """/ask questions one member receives in 24 hours; past it they are skipped."""
+    ask_ttl_days: float = bounded(7.0, 90.0, "a question older than that is stale")
+    """A question for an IRC member on no bridged channel waits this long for them to join
+    or speak on one; then it is dropped."""
     confirm_after_days: int = bounded(180, 3650, "ten years")
     """A member whose profile was neither confirmed nor changed this long gets one nudge."""
     confirm_grace_days: int = bounded(30, 365, "a year")

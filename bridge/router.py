@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 
+from bridge.asking import AskCourier, ask_rules
 from bridge.casemap import irc_casefold
 from bridge.command_lanes import CommandLanes
 from bridge.command_record import decode_command, encode_command
@@ -32,6 +33,7 @@ from bridge.rules import matches_any
 from bridge.seen_channels import SeenChannels
 from bridge.sides import IrcSide, OutboxQueue, TelegramSide
 from handlers.registry import CommandRegistry
+from storage.asks import AskStore
 from storage.message_map import MessageMap
 from storage.pending_commands import PendingCommands
 from storage.reactions import ReactionStore
@@ -78,6 +80,15 @@ class Router:
         self.commands = CommandGateway(
             config, registry, roster, outbox, pairs, self.presence, irc, telegram
         )
+        self.asking = AskCourier(
+            AskStore(roster.db),
+            ask_rules(config.roster),
+            outbox,
+            irc,
+            [b.irc_channel for b in config.bridges],
+            lambda: telegram.titles,
+        )
+        self.commands.courier = self.asking
         self.pending = pending
         in_flight = config.roster.commands_in_flight
         self.lanes = CommandLanes(in_flight, max_waiting=MAX_WAITING_PER_SLOT * in_flight)
@@ -108,6 +119,7 @@ class Router:
             await self.reactions.note(msg)  # whose message a reaction to it is to
         await self.names.note(msg)  # after the relay: a rename costs no relay latency
         await self.seen_channels.note(msg)
+        await self.asking.note(msg)  # activity; questions kept for an IRC member now seen
 
     async def _accept(self, msg: Message, command: Command) -> None:
         """Count the command against its person's limit, keep it (so a crash does not lose
@@ -146,6 +158,7 @@ class Router:
             await self.commands.run(msg, command)
             self.seen_channels.forget(msg)  # /join, /leave or /link may have changed them
             await self.seen_channels.note(msg)
+            await self.asking.note(msg)
         except Exception:
             log.exception("command %s from %s failed", command.name, limit_key(msg.author))
         await self.pending.done(row)

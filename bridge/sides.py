@@ -39,6 +39,9 @@ class IrcSide(Protocol):
     def account_of(self, nick: str) -> str | None:
         """The account the connection state knows for nick now (no lookup)."""
 
+    def mask_of(self, nick: str) -> str | None:
+        """The nick!user@host the bot sees holding nick now, if it learned it (no lookup)."""
+
 
 class TelegramSide(Protocol):
     """What the relay core asks the Telegram bot."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.model import Author, ChatId, ChatRef, Network
+from handlers.courier import Courier
 from storage.roster_store import RosterStore
 
 IRC_FILE_MAX_LINES = 200
@@ -58,6 +59,9 @@ class CommandContext:
     directory_url: str | None = None
     """web.public_url when [web] is on: answers that list members end with the directory's
     link (handlers.listing.directory_link); None without a web server."""
+    courier: Courier | None = None
+    """Private messages to other members, for /ask (bridge/asking.py); None where the
+    bridge offers none."""
 
     @property
     def network(self) -> Network:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from bridge.errors import PermissionDenied, UsageError
 from bridge.identity import limit_key
-from handlers import listing, moderation, names, roster_commands
+from handlers import asking, listing, moderation, names, roster_commands
 from handlers.context import CommandContext
 from handlers.help import START_SPEC, help_spec
 from handlers.rate_limit import PerMinute
@@ -122,6 +122,8 @@ def build_registry(commands_per_minute: int) -> CommandRegistry:
         names.SPEC,
         *roster_commands.SPECS[4:],
         listing.SPEC,
+        asking.ASKME_SPEC,
+        asking.ASK_SPEC,
         *moderation.SPECS,
     ]
     return CommandRegistry([*specs, START_SPEC], commands_per_minute)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from bridge.display_names import clean_name
 from bridge.errors import PermissionDenied, UsageError
-from bridge.identity import IrcKeyKind, parse_irc_key
+from bridge.identity import IrcKeyKind, limit_key, parse_irc_key
 from bridge.model import Network
 from handlers.context import CommandContext
 from handlers.listing import directory_link, with_link
@@ -252,6 +252,8 @@ async def members(ctx: CommandContext, args: str) -> None:
 
 async def leave(ctx: CommandContext, args: str) -> None:
     identity = identity_from_author(ctx.invoker)
+    if ctx.courier is not None:  # a member's questions go with the member (ON DELETE CASCADE)
+        await ctx.courier.store.forget_asker(":".join(limit_key(ctx.invoker)))
     member = await ctx.roster.get_member_by_identity(identity.network, identity.key)
     if member is None or not await ctx.roster.forget(member.id):
         await ctx.reply("You are not a member, so there is nothing to forget.")

@@ -1262,6 +1262,9 @@ class FakeTelegram:
             chat = next((c for c in self.chats.values() if f"@{c.username}" == chat_id), None)
         else:
             chat = self.chats.get(chat_id)
+        if chat is None and chat_id in self._seen_users:
+            # a user the bot saw (in a group) who never pressed Start in a private chat
+            raise TelegramApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if chat is None:
             raise bad_request("chat not found")
         return chat

@@ -269,6 +269,9 @@ class FakeIrc:
     def account_of(self, nick: str) -> str | None:
         return self.accounts.get(nick)
 
+    def mask_of(self, nick: str) -> str | None:
+        return self.masks.get(nick)
+
 
 @dataclass
 class FakeTelegramSide:
