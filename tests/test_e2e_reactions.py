@@ -24,6 +24,7 @@ from tests.support.harness import (
 )
 from tests.support.irc_client import IrcClient, Line
 from tests.support.ircd import IrcServer
+from tests.support.topics import FORUM, in_topic, texts, topic_config
 
 DAVE = TgUser(1004, "Dave")
 MALLORY = TgUser(1066, "Mallory", username="Mallory")
@@ -128,3 +129,74 @@ async def test_reactions_off(tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcS
             await bob.assert_no_line(from_bot)
         finally:
             await bob.close()
+
+
+async def test_a_reaction_in_a_topic_goes_to_its_channel(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    """A reaction names no topic: it goes to the channel of the topic its message was in,
+    for a Telegram message and for an IRC line the bridge posted in the topic."""
+    forum = fake_tg.add_chat(FORUM, title="Forum", is_forum=True)
+    forum.administrators.append(fake_tg.bot_user)
+    help_, events = (fake_tg.create_topic(FORUM, n, ALICE) for n in ("Help", "Events"))
+    pairs = [(FORUM, help_, "#help"), (FORUM, events, "#events")]
+    config = topic_config(tmp_path / "config.toml", fake_tg, ngircd, pairs)
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "[relay]\n", f"[relay]\nreaction_debounce_s = {DEBOUNCE}\n"
+        ),
+        encoding="utf-8",
+    )
+    async with running_bridge(config):
+        bob = await human(ngircd, "bob", "#help", "#events")
+        try:
+            asked = fake_tg.push_text(FORUM, ALICE, "how do I build it?", topic=help_)
+            assert await texts(bob, "#help", 1) == ["<Alice Smith> how do I build it?"]
+            bob.privmsg("#events", "meetup on Monday")
+            [posted] = await fake_tg.wait_sent(in_topic(events, FORUM))
+            fake_tg.push_reaction(FORUM, asked.message_id or 0, CAROL, ["🙏"])
+            fake_tg.push_reaction(FORUM, posted.message_id or 0, CAROL, ["👍"])
+            assert await texts(bob, "#help", 1) == [
+                '* Carol reacted 🙏 to Alice Smith: "how do I build it?"'
+            ]
+            assert await texts(bob, "#events", 1) == [
+                '* Carol reacted 👍 to bob: "meetup on Monday"'
+            ]
+            await bob.assert_no_line(from_bot)
+        finally:
+            await bob.close()
+
+
+async def test_a_restart_during_the_debounce_keeps_the_merged_line(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    """The line merged so far is stored: stopped within the window, the bridge sends it when
+    started again; a reaction after the restart makes a line of its own."""
+    administered(fake_tg)
+    debounce = 3.0
+    config = write_config(
+        tmp_path / "config.toml",
+        fake_tg,
+        ngircd,
+        relay={"reaction_debounce_s": debounce},
+        delivery={"shutdown_grace": 0},
+    )
+    bob = await human(ngircd, "bob", CHANNEL)
+    try:
+        async with running_bridge(config) as bridge:
+            lunch = fake_tg.push_text(GROUP, ALICE, "lunch?")
+            assert await next_line(bob) == "<Alice Smith> lunch?"
+            fake_tg.push_reaction(GROUP, lunch.message_id or 0, CAROL, ["👍"])
+            pushed = fake_tg.push_reaction(GROUP, lunch.message_id or 0, DAVE, ["🎉"])
+            assert pushed is not None
+            await fake_tg.wait_confirmed(pushed.update_id)
+            await bridge.stop()
+        async with running_bridge(config):
+            fake_tg.push_reaction(GROUP, lunch.message_id or 0, ALICE, ["😂"])
+            lines = await bob.expect_privmsgs(CHANNEL, 2, debounce * 3, source_nick=BOT_NICK)
+            assert [ln.text for ln in lines] == [
+                '* Carol, Dave reacted 👍🎉 to Alice Smith: "lunch?"',
+                '* Alice Smith reacted 😂 to Alice Smith: "lunch?"',
+            ]
+    finally:
+        await bob.close()
