@@ -89,6 +89,13 @@ def test_an_anonymous_reaction_names_the_chat() -> None:
         (["Alice", "Bob"], ["🎉", "👍"], "Carol", "hi", '* Alice, Bob reacted 🎉👍 to Carol: "hi"'),
         (["Alice"], [None], "Carol", "", "* Alice reacted a custom emoji to Carol's message"),
         (
+            ["A", "B", "C", "D", "E", "F"],
+            ["👍"],
+            "C",
+            "x",
+            '* A, B, C, D, E and 1 other reacted 👍 to C: "x"',
+        ),
+        (
             ["Al"],
             ["👍", None, None],
             "Carol",

@@ -11,6 +11,9 @@ from bridge.render.text import one_line, truncate_words
 QUOTE_CHARS = 50
 """As a reply's quote (irc_format.format_reply_prefix)."""
 CUSTOM = "a custom emoji"
+MAX_NAMES = 5
+"""Reactors named in one line; the others are counted ("and 3 others"), so a crowd's
+reactions stay one line."""
 
 
 def _plain(text: str) -> str:
@@ -42,8 +45,13 @@ def reaction_line(
     '* Alice reacted 🎉 to human: "the new release is out"'
     >>> reaction_line(["Alice", "Bob"], ["🎉", "👍"], "Carol", "")
     "* Alice, Bob reacted 🎉👍 to Carol's message"
+    >>> reaction_line([f"P{i}" for i in range(8)], ["👍"], "Carol", "hi")
+    '* P0, P1, P2, P3, P4 and 3 others reacted 👍 to Carol: "hi"'
     """
-    who = ", ".join(one_line(r) or "?" for r in reactors)
+    who = ", ".join(one_line(r) or "?" for r in reactors[:MAX_NAMES])
+    if len(reactors) > MAX_NAMES:
+        others = len(reactors) - MAX_NAMES
+        who += f" and {others} other{'s' if others > 1 else ''}"
     name = one_line(author) or "?"
     text = _plain(quote)
     target = f'{name}: "{truncate_words(text, QUOTE_CHARS)}"' if text else f"{name}'s message"
