@@ -10,12 +10,29 @@ from typing import Any
 
 import pytest
 
-from bridge.model import ChatId, MessageKind, Network, Reaction, UserId
+from bridge.config import BridgePair, RelayConfig
+from bridge.model import (
+    Author,
+    ChatId,
+    ChatRef,
+    Message,
+    MessageKind,
+    Network,
+    Reaction,
+    UserId,
+)
+from bridge.pairs import Pairs
+from bridge.payloads import IrcLines
+from bridge.reactions import Reactions
 from bridge.render.reactions import reaction_line
 from bridge.telegram.inbound import decode
 from bridge.telegram.plain import plain_text
 from bridge.telegram.reactions import learn_custom_emoji, reaction_of
+from storage.db import Database
+from storage.message_map import RECORD_SQL
+from storage.reactions import ReactedMessage, ReactionStore
 from tests.support.configs import MINIMAL
+from tests.support.handlers import FakeIrc, FakeOutbox
 from tests.support.proc_harness import PYTHON, REPO
 from tests.support.updates import ALICE, DATE, GROUP_CHAT, GROUP_ID, message_json
 
@@ -143,3 +160,88 @@ async def test_check_config_names_the_reaction_keys(
     async with asyncio.timeout(30):
         out, err = await proc.communicate()
     assert (proc.returncode, out, err.decode()) == (2, b"", f"config error: {problem}\n")
+
+
+async def test_the_store_finds_relayed_and_posted_messages_and_forgets_old_ones(
+    tmp_path: Path,
+) -> None:
+    """A Telegram message the bridge relayed, or one it posted in any topic of the group
+    (message_map), by group and message id; another group whose id starts the same is not
+    the group; after a week the notes go."""
+    now = [1_700_000_000.0]
+    db = await Database.open(tmp_path / "reactions.sqlite3")
+    try:
+        store = ReactionStore(db, clock=lambda: now[0])
+        await store.note("-100", "7", "-100/16", "Alice", "x" * 300)
+        for chat, message_id in (("-100/16", "8"), ("-100", "9"), ("-1001/16", "10")):
+            await db.write(RECORD_SQL, ("telegram", chat, message_id, "bob", "hi", now[0]))
+        assert await store.lookup("-100", "7") == ReactedMessage(
+            "-100/16", "Alice", "x" * 100, False
+        )
+        assert await store.lookup("-100", "8") == ReactedMessage("-100/16", "bob", "hi", True)
+        assert await store.lookup("-100", "9") == ReactedMessage("-100", "bob", "hi", True)
+        assert await store.lookup("-100", "10") is None
+        now[0] += 8 * 86400
+        await store.note("-100", "11", "-100", "Carol", "later")
+        assert await store.lookup("-100", "7") is None
+        assert await store.lookup("-100", "11") == ReactedMessage("-100", "Carol", "later", False)
+    finally:
+        await db.close()
+
+
+def tg_message(text: str, message_id: int, user: int = 1, **fields: Any) -> Message:
+    author = Author(Network.TELEGRAM, UserId(str(user)), f"P{user}")
+    chat = ChatRef(Network.TELEGRAM, ChatId("-100"))
+    return Message(
+        **{"source_id": f"tg:-100:{message_id}", **fields}, author=author, chat=chat, text=text
+    )
+
+
+def reacted(message_id: int, user: int, *emojis: str) -> Message:
+    return tg_message(
+        "",
+        message_id,
+        user,
+        source_id=f"tg:-100:{message_id}:r{user}{len(emojis)}",
+        kind=MessageKind.REACTION,
+        detail=Reaction(str(message_id), emojis),
+    )
+
+
+async def test_the_window_merges_from_the_first_reaction_on(tmp_path: Path) -> None:
+    """Each reaction replaces the waiting line of its message's window, due when the window
+    that the first one opened ends; a reaction after it opens a new window; a message that
+    was not relayed, or was never seen, gets none."""
+    now = [100.0]
+    db = await Database.open(tmp_path / "reactions.sqlite3")
+    try:
+        outbox = FakeOutbox()
+        config = RelayConfig(reaction_debounce_s=10.0)
+        pairs = Pairs([BridgePair(-100, "#c")])
+        reactions = Reactions(
+            config, pairs, outbox, ReactionStore(db), FakeIrc(), clock=lambda: now[0]
+        )
+        await reactions.note(tg_message("lunch?", 7))
+        await reactions.note(tg_message("// not for IRC", 8))
+        await reactions.relay(reacted(7, 2, "👍"))
+        now[0] += 4
+        await reactions.relay(reacted(7, 3, "🎉", "👍"))
+        await reactions.relay(reacted(8, 2, "👍"))
+        await reactions.relay(reacted(9, 2, "👍"))
+        now[0] += 6
+        await reactions.relay(reacted(7, 4, "😂"))
+        lines = [i.payload.lines for i in outbox.items if isinstance(i.payload, IrcLines)]
+        assert lines == [
+            ('* P2 reacted 👍 to P1: "lunch?"',),
+            ('* P2, P3 reacted 👍🎉 to P1: "lunch?"',),
+            ('* P4 reacted 😂 to P1: "lunch?"',),
+        ]
+        assert [(i.delay, i.chat) for i in outbox.items] == [
+            (10.0, "#c"),
+            (6.0, "#c"),
+            (10.0, "#c"),
+        ]
+        first, merged, later = (i.replace_key for i in outbox.items)
+        assert first == merged != later
+    finally:
+        await db.close()
