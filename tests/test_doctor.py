@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bridge.checks import failed, passed
+from bridge.doctor.report import exit_status, render
 from tests.support.fake_telegram import FakeTelegram, TgUser
 from tests.support.harness import (
     ALICE,
@@ -61,6 +63,15 @@ async def doctor(config: Path, fake: FakeTelegram) -> tuple[int, list[str]]:
     assert set(fake.calls) <= READ_ONLY, fake.calls  # never getUpdates
     assert err == "", err
     return code, out.splitlines()
+
+
+def test_no_line_shows_a_secret_or_a_control_character() -> None:
+    checks = [failed("irc: NickServ said: wrong pass hunter2-x\x1b[2J"), passed("web: ok")]
+    assert render(checks, ["hunter2-x", ""]) == [
+        "✗ irc: NickServ said: wrong pass <secret> [2J",
+        "✓ web: ok",
+    ]
+    assert exit_status(checks) == 1 and exit_status(checks[1:]) == 0
 
 
 async def test_all_well_exits_0(tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer) -> None:
@@ -170,6 +181,26 @@ async def test_registered_nick_without_a_password(tmp_path: Path, fake_tg: FakeT
     assert code == 1
 
 
+async def test_wrong_sasl_password(tmp_path: Path, fake_tg: FakeTelegram) -> None:
+    good_telegram(fake_tg)
+    async with services_stack(tmp_path / "irc") as stack:
+        owner = await connect(stack.host, stack.port, BOT_NICK)
+        await register_account(owner, "owner-pass-1")
+        await owner.quit()
+        sasl = {"sasl_username": BOT_NICK, "sasl_password": "not-the-pass"}
+        config = write_config(tmp_path / "c.toml", fake_tg, stack.ircd, irc=sasl)
+        code, lines = await doctor(config, fake_tg)
+        ok = irc_ok(stack.ircd, CHANNEL)
+    assert lines == [
+        *TELEGRAM_OK,
+        ok[0],
+        f"✗ irc: SASL login as {BOT_NICK} refused (904 SASL authentication failed): check "
+        "irc.sasl_username and irc.sasl_password",
+        *ok[1:],
+    ]
+    assert code == 1
+
+
 async def test_invite_only_channel(tmp_path: Path, fake_tg: FakeTelegram) -> None:
     good_telegram(fake_tg)
     async with inspircd_server(tmp_path / "ircd") as ircd:
@@ -192,6 +223,9 @@ async def test_a_running_bridge_keeps_relaying_while_doctor_runs(
 ) -> None:
     good_telegram(fake_tg)
     config = write_config(tmp_path / "c.toml", fake_tg, ngircd, telegram={"request_timeout": 15})
+    port = free_port()
+    with config.open("a") as out:
+        out.write(f'\n[web]\npublic_url = "https://tg.example.net"\nlisten = "127.0.0.1:{port}"\n')
     async with running_bridge(config):
         bob = await human(ngircd, "bob", CHANNEL)
         fake_tg.slow("getchatmember", 5.0)  # the doctor's last Telegram check: it stays running
@@ -209,5 +243,10 @@ async def test_a_running_bridge_keeps_relaying_while_doctor_runs(
         await bob.quit()
     assert sent.visible_text == "bob: hello while the doctor looks"
     assert line.text == "<Alice Smith> and back"
-    assert out.splitlines() == [*TELEGRAM_OK, *irc_ok(ngircd, CHANNEL)]
+    assert out.splitlines() == [
+        *TELEGRAM_OK,
+        *irc_ok(ngircd, CHANNEL),
+        "✓ web: public_url https://tg.example.net is well formed",
+        f"✓ web: 127.0.0.1:{port} is held by this bridge, which is running (/healthz)",
+    ]
     assert code == 0

@@ -190,6 +190,7 @@ async def probe_irc(
 async def _register(wire: Wire, config: IrcConfig, checks: list[Check], step: float) -> str | None:
     """The nick registered under, or None (the failure is in checks)."""
     sasl = config.sasl_username is not None
+    before = len(checks)  # what registration adds is SASL's outcome
     if sasl:
         wire.send("CAP LS 302")
     if config.password:
@@ -242,6 +243,8 @@ async def _register(wire: Wire, config: IrcConfig, checks: list[Check], step: fl
             checks.append(failed(f"irc: the server refused the registration ({cmd} {line.text})"))
             return None
         elif cmd == "001":
+            if sasl and len(checks) == before:
+                checks.append(failed("irc: the server did not answer CAP LS: it has no SASL"))
             nick = params[0] if params else "?"
             checks.append(passed(f"irc: registered as {nick} on {line.source or '?'}"))
             return nick
