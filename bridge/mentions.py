@@ -57,6 +57,50 @@ class Speaker:
     at: float = 0.0
 
 
+class _Group:
+    """One group's speakers, and which of them go by each name (kept as they speak, so a
+    line is matched against the names, not against every speaker)."""
+
+    __slots__ = ("by_key", "speakers")
+
+    def __init__(self) -> None:
+        self.speakers: Lru[str, Speaker] = Lru(SPEAKERS_PER_GROUP)
+        self.by_key: dict[str, set[str]] = {}
+        """Name key → user ids; may hold ids the Lru has dropped, checked when read."""
+
+    def note(self, speaker: Speaker) -> None:
+        old = self.speakers.get(speaker.user_id)
+        self.speakers[speaker.user_id] = speaker
+        if old is not None and old.shown == speaker.shown:
+            return  # the hot path: the same member speaking again
+        key = _name(speaker.shown)[1]
+        if key:
+            self.by_key.setdefault(key, set()).add(speaker.user_id)
+        if sum(len(ids) for ids in self.by_key.values()) > 2 * SPEAKERS_PER_GROUP:
+            self.by_key = {}  # renamed and forgotten members piled up: rebuild
+            for s in self.speakers.values():
+                if k := _name(s.shown)[1]:
+                    self.by_key.setdefault(k, set()).add(s.user_id)
+
+    def named(self, folded: str, cutoff: float) -> list[tuple[str, Speaker]]:
+        """(name, speaker) for each name in folded (a case-folded line) that exactly one
+        member who spoke since cutoff goes by."""
+        found = []
+        for key, ids in self.by_key.items():
+            if key not in folded:
+                continue
+            live = [
+                s
+                for uid in ids
+                if (s := self.speakers.get(uid)) is not None
+                and s.at >= cutoff
+                and _name(s.shown)[1] == key
+            ]
+            if len(live) == 1:
+                found.append((_name(live[0].shown)[0], live[0]))
+        return found
+
+
 class RecentSpeakers:
     """Who spoke in each bridged Telegram group, and when: whom an IRC line may mention."""
 
@@ -70,7 +114,7 @@ class RecentSpeakers:
         """Seconds a member stays mentionable after she spoke; 0: no mention is linked."""
         self.bridged = bridged
         self.clock = clock
-        self._groups: Lru[str, Lru[str, Speaker]] = Lru(GROUPS_MAX)
+        self._groups: Lru[str, _Group] = Lru(GROUPS_MAX)
 
     def note(self, chat: str, author: Author) -> None:
         """author spoke in Telegram chat (a group or one topic of it) just now."""
@@ -86,28 +130,27 @@ class RecentSpeakers:
             return
         speakers = self._groups.get(group)
         if speakers is None:
-            speakers = Lru(SPEAKERS_PER_GROUP)
+            speakers = _Group()
         self._groups[group] = speakers
-        speakers[author.user_id] = Speaker(
-            author.user_id, clean_name(author.display_name), author.nick, self.clock()
-        )
+        shown = clean_name(author.display_name)
+        speakers.note(Speaker(author.user_id, shown, author.nick, self.clock()))
 
     def recent(self, chat: str) -> list[Speaker]:
         """The members who spoke in chat's group within the window, oldest first."""
-        if self.window <= 0:
-            return []
-        speakers = self._groups.get(split_telegram_chat(chat)[0])
-        if speakers is None:
+        group = self._groups.get(split_telegram_chat(chat)[0])
+        if group is None or self.window <= 0:
             return []
         cutoff = self.clock() - self.window
-        return [s for s in speakers.values() if s.at >= cutoff]
+        return [s for s in group.speakers.values() if s.at >= cutoff]
 
     def linked(self, chat: str, text: str, spans: Sequence[Span]) -> tuple[str, tuple[Span, ...]]:
         """An IRC line's text and spans with its mentions of chat's recent speakers linked."""
-        speakers = self.recent(chat)
-        if not speakers or not text:
+        group = self._groups.get(split_telegram_chat(chat)[0])
+        if group is None or self.window <= 0 or not text:
             return text, tuple(spans)
-        return link_mentions(text, spans, speakers)
+        vis = visible(text)
+        named = group.named(_folded(vis), self.clock() - self.window)
+        return _link(text, vis, spans, named)
 
 
 def visible(text: str) -> str:
@@ -118,19 +161,29 @@ def visible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
-def _mentionable(speakers: Sequence[Speaker]) -> list[tuple[str, Speaker]]:
-    """(visible name, speaker) for each name shown for exactly one recent speaker, the
-    longest first; a name two share (compared case-folded), or one with no letter or digit
-    in it, names nobody."""
+@functools.lru_cache(maxsize=4096)
+def _name(shown: str) -> tuple[str, str]:
+    """(name as typed back: visible, spaces collapsed; its case-folded key, "" when it has
+    no letter or digit and so names nobody). Cached: the same few names come every line."""
+    name = _SPACES.sub(" ", visible(shown).strip())
+    key = name.casefold()
+    return name, key if any(ch.isalnum() for ch in key) else ""
+
+
+def _folded(vis: str) -> str:
+    """A line as names are compared with it: spaces collapsed, case folded."""
+    return _SPACES.sub(" ", vis).casefold()
+
+
+def _mentionable(speakers: Sequence[Speaker], folded: str) -> list[tuple[str, Speaker]]:
+    """(name, speaker) for each name in folded (a case-folded line) that exactly one of
+    speakers goes by (compared case-folded)."""
     by_key: dict[str, tuple[str, Speaker] | None] = {}
     for s in speakers:
-        name = _SPACES.sub(" ", visible(s.shown).strip())
-        key = name.casefold()
-        if not any(ch.isalnum() for ch in key):
-            continue
-        by_key[key] = (name, s) if key not in by_key else None
-    found = [entry for entry in by_key.values() if entry is not None]
-    return sorted(found, key=lambda entry: (-len(entry[0]), entry[0]))
+        name, key = _name(s.shown)
+        if key:
+            by_key[key] = (name, s) if key not in by_key else None
+    return [entry for key, entry in by_key.items() if entry is not None and key in folded]
 
 
 @functools.lru_cache(maxsize=64)
@@ -151,15 +204,31 @@ def _addressed(vis: str, start: int, end: int) -> bool:
 def link_mentions(
     text: str, spans: Sequence[Span], speakers: Sequence[Speaker], limit: int = MAX_LINKED
 ) -> tuple[str, tuple[Span, ...]]:
-    """text and spans with up to limit recent speakers' names linked: the first mention of
+    """text and spans with up to limit of speakers' names linked: the first mention of
     each becomes her @username (the text replaced, spans moved) or a LINK span to
     ``tg://user?id=``. Never inside code (CODE/PRE spans, backticks), a URL or a link; a
     one-character name only as the line's addressee ("J: hi")."""
-    entries = _mentionable(speakers)
-    if not entries or limit < 1:
+    vis = visible(text)
+    return _link(text, vis, spans, _mentionable(speakers, _folded(vis)), limit)
+
+
+def _link(
+    text: str,
+    vis: str,
+    spans: Sequence[Span],
+    named: list[tuple[str, Speaker]],
+    limit: int = MAX_LINKED,
+) -> tuple[str, tuple[Span, ...]]:
+    """link_mentions() once the names found in the line (a substring test each: one regex
+    of hundreds of names cost 1.5 ms a line) are known: named, (name, speaker) pairs."""
+    if not named or limit < 1:
         return text, tuple(spans)
-    at = [i for i, ch in enumerate(text) if unicodedata.category(ch) != "Cf"]
-    vis = "".join(text[i] for i in at)
+    entries = sorted(named, key=lambda entry: (-len(entry[0]), entry[0]))
+    at: Sequence[int] = (
+        range(len(text))  # nearly always: nothing invisible in the line
+        if vis is text
+        else [i for i, ch in enumerate(text) if unicodedata.category(ch) != "Cf"]
+    )
     blocked = [
         (sp.start, sp.end)
         for sp in spans

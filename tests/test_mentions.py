@@ -201,3 +201,7 @@ def test_hostile_names_give_valid_html_and_never_link_code(
     for html_text, _ in irc_to_telegram_parts("bob", out, moved, action=False, limit=40):
         _, entities = parse_html(html_text)  # raises as the Bot API would
         assert all(e["url"].startswith(LINK) for e in entities if e["type"] == "text_link")
+    store = RecentSpeakers(3600, lambda group: True, clock=lambda: 0.0)
+    for s in speakers:  # what the relay does: the store's index gives the same answer
+        store.note(GROUP, author(s.user_id, s.shown, s.username))
+    assert store.linked(GROUP, text, spans) == link_mentions(text, spans, store.recent(GROUP))
