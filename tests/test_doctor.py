@@ -21,7 +21,7 @@ from tests.support.harness import (
     write_config,
 )
 from tests.support.irc_client import connect
-from tests.support.ircd import IrcServer, inspircd_server
+from tests.support.ircd import IrcServer, inspircd_server, ngircd_server, self_signed_cert
 from tests.support.ports import free_port
 from tests.support.proc_harness import run_cli
 from tests.support.services import nickserv, register_account, services_stack
@@ -156,6 +156,40 @@ async def test_irc_server_down(tmp_path: Path, fake_tg: FakeTelegram, ngircd: Ir
         *TELEGRAM_OK,
         f"✗ irc: cannot connect to 127.0.0.1:{port} (Connection refused): is the server up? "
         "check irc.host and irc.port",
+    ]
+    assert code == 1
+
+
+async def test_tls_certificate_verified_with_the_configured_ca(
+    tmp_path: Path, fake_tg: FakeTelegram
+) -> None:
+    good_telegram(fake_tg)
+    cert, key = self_signed_cert(tmp_path / "cert")
+    async with ngircd_server(tmp_path / "ircd", tls_cert=(cert, key)) as ircd:
+        tls = {"tls": True, "tls_ca_file": str(cert)}
+        code, lines = await doctor(
+            write_config(tmp_path / "c.toml", fake_tg, ircd, irc=tls), fake_tg
+        )
+    assert lines == [
+        *TELEGRAM_OK,
+        f"✓ irc: connected to {ircd.host}:{ircd.port} (TLS, certificate verified)",
+        *irc_ok(ircd, CHANNEL)[1:],
+    ]
+    assert code == 0
+
+
+async def test_tls_certificate_not_trusted(tmp_path: Path, fake_tg: FakeTelegram) -> None:
+    good_telegram(fake_tg)
+    cert, key = self_signed_cert(tmp_path / "cert")
+    async with ngircd_server(tmp_path / "ircd", tls_cert=(cert, key)) as ircd:
+        tls = {"tls": True}  # verified against the system's CAs only
+        code, lines = await doctor(
+            write_config(tmp_path / "c.toml", fake_tg, ircd, irc=tls), fake_tg
+        )
+    assert lines == [
+        *TELEGRAM_OK,
+        f"✗ irc: the TLS certificate of {ircd.host}:{ircd.port} is refused (self-signed "
+        "certificate): set irc.tls_ca_file to its CA, or irc.tls_verify = false",
     ]
     assert code == 1
 
