@@ -39,6 +39,7 @@ from storage.status import BridgeStatus, ConnectionStatus, StatusStore
 from storage.topics import TopicStore
 
 if TYPE_CHECKING:
+    from bridge.mail.schedule import DigestSchedule
     from bridge.web import WebFace
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class App:
             irc_prefix=config.irc.command_prefix,
             title=config.web.title if config.web else "",
         )
+        self.digest = self._build_digest()
         self.web = self._build_web() if config.web is not None else None
         if self.web is not None:
             self._add_directory(self.web)
@@ -159,6 +161,15 @@ class App:
             PasteLinks(self.links), self.pastes, load_secret=WebSecretStore(self.db).get_or_create
         )
         service.add_routes(face.server.app)
+
+    def _build_digest(self) -> DigestSchedule | None:
+        """[digest]: the mailing-list digest's schedule; aiosmtplib is loaded only then."""
+        if self.config.digest is None:
+            return None
+        from bridge.mail.schedule import DigestSchedule
+        from storage.digest import DigestStore
+
+        return DigestSchedule(self.config, DigestStore(self.db))
 
     def _build_web(self) -> WebFace:
         """[web]: media links, /healthz, /metrics. bridge.web is imported only once [web] is
@@ -194,6 +205,7 @@ class App:
                 },
                 commands=lambda: self.router.commands.runs,
                 roster_size=members,
+                digest=self.digest.counts if self.digest is not None else None,
             ),
         )
 
@@ -220,6 +232,8 @@ class App:
             asyncio.create_task(self._check_chats(), name="check chats"),
             asyncio.create_task(self.nudger.run(), name="freshness"),  # its own task
         ]
+        if self.digest is not None:  # its own task: mail never waits in the relay's lane
+            helpers.append(asyncio.create_task(self.digest.run(), name="digest"))
         stop = asyncio.create_task(self.stopping.wait(), name="stop")
         done, _ = await asyncio.wait([*tasks.values(), stop], return_when=asyncio.FIRST_COMPLETED)
         code = 0

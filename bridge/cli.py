@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--force", action="store_true", help="replace an existing output file")
     with_config("status", "queue depth and oldest waiting message per destination")
+    digest = with_config("digest", "print the mailing-list digest due now; send nothing")
+    digest.add_argument("--send", action="store_true", help="send it now and record it")
     with_config("rotate-web-secret", "new signing secret: every media link given out stops working")
     roster = sub.add_parser("roster", help="roster maintenance").add_subparsers(
         dest="action", required=True
@@ -143,6 +145,7 @@ async def _status(config: Config) -> int:
         status = await StatusStore(db).read()
         set_aside = await SetAsideStore(db).count()
         closed = await TopicStore(db).closed()
+        digest_lines = await _digest_status(db, config)
     finally:
         await db.close()
     now = time.time()
@@ -157,12 +160,34 @@ async def _status(config: Config) -> int:
         name = f" ({topic.name})" if topic.name else ""
         print(f"telegram topic {telegram_chat_key(topic.chat, topic.topic)}{name}: closed")
     print(f"set aside: {set_aside} input(s) the bridge could not handle (table set_aside)")
+    for line in digest_lines:
+        print(line)
     if not stats:
         print("all queues empty")
     for row in stats:
         age = now - row.oldest_created_at
         print(f"{row.network} {row.chat}: {row.depth} waiting, oldest {age:.0f}s ago")
     return 0
+
+
+async def _digest(config: Config, send_now: bool) -> int:
+    from bridge.cli_digest import digest
+
+    db = await _open(config)
+    try:
+        return await digest(db, config, send_now=send_now)
+    finally:
+        await db.close()
+
+
+async def _digest_status(db: Database, config: Config) -> list[str]:
+    """The digest's lines of `status`, with [digest] only."""
+    if config.digest is None:
+        return []
+    from bridge.mail.schedule import describe
+    from storage.digest import DigestStore
+
+    return describe(await DigestStore(db).state(), config.digest, time.time())
 
 
 async def _rotate_web_secret(config: Config) -> int:
@@ -244,6 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(config, args.format, args.output, args.force))
         if args.command == "status":
             return asyncio.run(_status(config))
+        if args.command == "digest":
+            return asyncio.run(_digest(config, args.send))
         if args.command == "rotate-web-secret":
             return asyncio.run(_rotate_web_secret(config))
         if args.action != "stats":

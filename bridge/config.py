@@ -17,6 +17,7 @@ from bridge.config_checks import (
     check_unique_pairs,
     check_web,
 )
+from bridge.config_mail import read_digest, read_mail
 from bridge.config_model import (
     DEFAULT_API_URL as DEFAULT_API_URL,
 )
@@ -71,7 +72,7 @@ PLAIN_PORT = 6667
 
 def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     known = {"telegram", "irc", "bridge", "relay", "storage", "roster", "delivery", "logging"}
-    known |= {"web"}
+    known |= {"web", "mail", "digest"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
 
@@ -137,6 +138,8 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     lg.finish()
 
     web = _web(data, problems)
+    mail = read_mail(data, problems)
+    digest = read_digest(data, mail, problems)
 
     if problems:
         return None
@@ -150,6 +153,8 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         delivery=delivery,
         logging=logging,
         web=web,
+        mail=mail,
+        digest=digest,
     )
 
 

@@ -221,6 +221,44 @@ class WebConfig:
     (503 with Retry-After after a while). Downloads have their own HTTP client anyway."""
 
 
+MailTls = Literal["starttls", "tls", "none"]
+MAIL_PORTS: Final = {"starttls": 587, "tls": 465, "none": 25}
+"""[mail] port when none is given: it follows tls (submission, submissions, a local relay)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailConfig:
+    """The SMTP server the digest is sent through ([mail]); bridge/config_mail.py reads it
+    (its key "from" is a Python keyword, so the field is sender)."""
+
+    host: str
+    sender: str
+    """The From header and envelope sender, "Name <address>" or a bare address."""
+    port: int = 587
+    tls: MailTls = "starttls"
+    username: str | None = None
+    password: str | None = None
+    """A secret: never logged (Config.secrets())."""
+    tls_ca_file: str | None = None
+    """Extra CA certificates (PEM) to trust, for a server with a private CA."""
+    timeout: float = bounded(60.0, 600.0, "ten minutes")
+    """Each SMTP step (connect, each command) may take this long before it counts as failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    """The mailing-list digest ([digest], needs [mail]): who joined and what they work on."""
+
+    to: tuple[str, ...]
+    every_hours: float = bounded(168.0, float(YEAR_HOURS), "a year")
+
+
+@dataclass(frozen=True, slots=True)
+class I18nConfig:
+    default_language: str = "en"
+    """The bot's language where nothing better is known: a shipped one (bridge/i18n.py)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: LogLevel = "INFO"
@@ -237,6 +275,8 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     web: WebConfig | None = None
+    mail: MailConfig | None = None
+    digest: DigestConfig | None = None
     source: Path | None = None
 
     def secrets(self) -> list[str]:
@@ -248,6 +288,7 @@ class Config:
             self.irc.password,
             self.irc.sasl_password,
             self.irc.nickserv_password,
+            self.mail.password if self.mail else None,
             *(pair.irc_key for pair in self.bridges),
         ]
         return [v for v in values if v]

@@ -30,3 +30,6 @@ _.recent  # storage/set_aside.py
 
 # what the tests observe through (the outbox's owners were changing that file)
 _.workers  # bridge/outbox.py Outbox.workers(): the destinations with a worker now
+
+# the [mail] check of `tgirc-bridge doctor` (issue 25) and the digest's tests call it
+probe  # bridge/mail/send.py

@@ -17,6 +17,7 @@ from tests.support.handlers import open_store
 from tests.support.harness import GROUP
 from tests.support.hybrid import hybrid_server
 from tests.support.ircd import IrcServer, inspircd_server, ngircd_server
+from tests.support.smtp import smtp, smtp_tls  # noqa: F401 (fixtures: a real SMTP server)
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
@@ -28,7 +29,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # A test that uses one of these fixtures, or whose module starts servers or the bridge as a
 # subprocess itself, is marked `e2e`: `pytest -m "not e2e"` runs the rest in seconds.
-E2E_FIXTURES = frozenset({"fake_tg", "ngircd", "inspircd", "hybrid"})
+E2E_FIXTURES = frozenset({"fake_tg", "ngircd", "inspircd", "hybrid", "smtp", "smtp_tls"})
 E2E_MODULE_NAMES = frozenset(
     {
         "bridge_process",

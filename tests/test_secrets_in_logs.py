@@ -24,6 +24,8 @@ SASL_USER = "tgbridge"
 SASL_PASSWORD = "s3cr#t pa/ss+w=rd&ü"  # every character URL-quoting changes
 NICKSERV_PASSWORD = "nick-serv Secret/42"
 SERVER_PASSWORD = "server:pass?word=1"
+MAIL_USER = "bridge"
+MAIL_PASSWORD = "smtp Pa$$/w:rd+ü"
 
 
 def b64(data: bytes) -> str:
@@ -51,7 +53,11 @@ def config() -> Config:
         f'nick = "bridge"\nsasl_username = "{SASL_USER}"\nsasl_password = "{SASL_PASSWORD}"\n'
         f'nickserv_password = "{NICKSERV_PASSWORD}"\npassword = "{SERVER_PASSWORD}"',
     )
-    return parse_config(text)
+    mail = (
+        f'[mail]\nhost = "127.0.0.1"\nfrom = "bridge@example.org"\nusername = "{MAIL_USER}"\n'
+        f'password = "{MAIL_PASSWORD}"\n'
+    )
+    return parse_config(text + mail)
 
 
 @pytest.fixture(autouse=True)
@@ -129,6 +135,7 @@ async def test_every_secret_in_every_form_is_redacted_at_debug(
         "sasl": SASL_PASSWORD,
         "nickserv": NICKSERV_PASSWORD,
         "server": SERVER_PASSWORD,
+        "mail": MAIL_PASSWORD,
     }
     httpx = logging.getLogger("httpx")
     bridge = logging.getLogger("bridge.test")
@@ -137,6 +144,8 @@ async def test_every_secret_in_every_form_is_redacted_at_debug(
             httpx.info('HTTP Request: POST https://api.telegram.org/bot%s/getMe "200 OK"', form)
             bridge.debug("%s as %s", what, form)
             bridge.warning(f"pre-formatted {what}: {form} (no args)")
+    for blob in sasl_blobs(MAIL_USER, MAIL_PASSWORD):
+        bridge.debug("AUTH PLAIN %s", blob)
     try:
         raise RuntimeError(f"failed with {quote(SASL_PASSWORD, safe='')} and {blobs[1]}")
     except RuntimeError:
@@ -150,7 +159,11 @@ async def test_every_secret_in_every_form_is_redacted_at_debug(
     leaked = [
         (what, form)
         for what, secret in secrets.items()
-        for form in [*forms(secret), *(sasl_blobs(SASL_USER, secret) if what == "sasl" else [])]
+        for form in [
+            *forms(secret),
+            *(sasl_blobs(SASL_USER, secret) if what == "sasl" else []),
+            *(sasl_blobs(MAIL_USER, secret) if what == "mail" else []),  # SMTP AUTH PLAIN
+        ]
         if form in log
     ]
     assert leaked == []

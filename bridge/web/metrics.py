@@ -59,6 +59,15 @@ class CacheSize(Protocol):
     def __len__(self) -> int: ...
 
 
+class DigestCounts(Protocol):
+    @property
+    def sent(self) -> int: ...
+    @property
+    def failures(self) -> int: ...
+    @property
+    def retrying(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class MetricsParts:
     outbox: OutboxCounts
@@ -71,6 +80,8 @@ class MetricsParts:
     """Members in the roster (read per scrape)."""
     media: MediaCounts | None = None
     cache: CacheSize | None = None
+    digest: DigestCounts | None = None
+    """The mailing-list digest's sends, with [digest] (bridge/mail/schedule.py)."""
     clock: Callable[[], float] = time.time
 
 
@@ -155,6 +166,20 @@ class BridgeCollector(Collector):
             )
             yield CounterMetricFamily(
                 "tgirc_media_fetch_failures", "Media fetches Telegram refused", value=p.media.failed
+            )
+        if p.digest is not None:
+            yield CounterMetricFamily(
+                "tgirc_digest_sent", "Mailing-list digests sent", value=p.digest.sent
+            )
+            yield CounterMetricFamily(
+                "tgirc_digest_failures",
+                "Digest sends that failed (retried, or at the next period after a 5xx)",
+                value=p.digest.failures,
+            )
+            yield GaugeMetricFamily(
+                "tgirc_digest_retrying",
+                "1 while the last digest send failed and waits to be tried again",
+                value=1.0 if p.digest.retrying else 0.0,
             )
         if p.cache is not None:
             yield GaugeMetricFamily(

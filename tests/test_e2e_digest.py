@@ -1,0 +1,63 @@
+"""The running bridge sends the digest on its schedule (issue 22, item 3), from a task of
+its own: the first one period after [digest] was first configured, not at once; a restart in
+the middle of a period sends nothing extra; a restart after the period sends the one due."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from storage.db import Database
+from tests.support.digest import ALICE, BOB, LIST, SECOND, add_member, digest_tables
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import CHANNEL, running_bridge, watching_logs, write_config
+from tests.support.ircd import IrcServer
+from tests.support.roster import query
+from tests.support.smtp import SmtpServer
+
+EVERY_HOURS = 0.002
+PERIOD = EVERY_HOURS * 3600  # 7.2 s
+
+
+def config(tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer, smtp: SmtpServer) -> Path:
+    path = write_config(tmp_path / "config.toml", fake_tg, ngircd)
+    with path.open("a", encoding="utf-8") as out:
+        out.write("\n" + digest_tables(smtp, every_hours=EVERY_HOURS))
+    return path
+
+
+async def test_one_digest_a_period_across_restarts(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer, smtp: SmtpServer
+) -> None:
+    path = config(tmp_path, fake_tg, ngircd, smtp)
+    async with running_bridge(path) as bridge:
+        await add_member(bridge.db, [ALICE], ["python", "rust"], listed=True)
+        [started] = query(tmp_path, "SELECT started_at FROM digest_state")
+        [mail] = await smtp.wait_mails(1, timeout=PERIOD + 10)
+        arrived = time.time()
+    assert arrived >= started[0] + PERIOD  # a period after the start, not at once
+    assert mail.rcpt_tos == (LIST, SECOND) and mail.message["Subject"] == f"{CHANNEL}: 1 new member"
+    assert "* Alice Liddell\n  Telegram: Alice Liddell (@alice_tg)\n" in mail.text
+
+    # a restart in the middle of the next period: nothing new, so nothing is sent, and the
+    # digest already sent is not sent again
+    with watching_logs() as logs:
+        async with running_bridge(path):
+            await logs.wait_for("digest: nothing new since", timeout=PERIOD + 10)
+    assert len(smtp.received) == 1
+
+    # news while the bridge is off, and a restart in the middle of the period: the digest
+    # comes at the period's end, neither at the restart nor skipped
+    db = await Database.open(tmp_path / "bridge.sqlite3")
+    try:
+        await add_member(db, [BOB], ["go"], listed=True)
+    finally:
+        await db.close()
+    [[last_at]] = query(tmp_path, "SELECT last_at FROM digest_state")
+    assert time.time() < last_at + PERIOD
+    async with running_bridge(path):
+        mails = await smtp.wait_mails(2, timeout=PERIOD + 10)
+        arrived = time.time()
+    assert arrived >= last_at + PERIOD
+    assert len(mails) == 2 and mails[1].message["Subject"] == f"{CHANNEL}: 1 new member"
+    assert "* bobby\n" in mails[1].text and "Alice" not in mails[1].text
