@@ -205,6 +205,7 @@ class App:
                 },
                 commands=lambda: self.router.commands.runs,
                 roster_size=members,
+                asks=self.router.asking.totals,
                 digest=self.digest.counts if self.digest is not None else None,
             ),
         )

@@ -36,7 +36,7 @@ from bridge.payloads import IrcLines
 from bridge.sending import Outgoing
 from bridge.sides import OutboxQueue
 from handlers.courier import AskRules, Reach
-from storage.asks import Asker, AskStore
+from storage.asks import AskCounts, Asker, AskStore
 from storage.roster_model import Identity
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,11 @@ class AskCourier:
     @property
     def store(self) -> AskStore:
         return self._store
+
+    async def totals(self) -> dict[str, int]:
+        """/ask's totals by name (storage.asks.AskCounts), for /metrics."""
+        counts = await self._store.counts()
+        return {name: getattr(counts, name) for name in AskCounts.__slots__}
 
     # ------------------------------------------------------------------ sending
 

@@ -135,6 +135,7 @@ async def _export(config: Config, fmt: str, output: Path | None, force: bool) ->
 async def _status(config: Config) -> int:
     from bridge.model import Network, telegram_chat_key
     from bridge.sending import payload_store
+    from storage.asks import AskStore
     from storage.set_aside import SetAsideStore
     from storage.status import StatusStore
     from storage.topics import TopicStore
@@ -144,6 +145,7 @@ async def _status(config: Config) -> int:
         stats = await payload_store(db).stats()
         status = await StatusStore(db).read()
         set_aside = await SetAsideStore(db).count()
+        asks = await AskStore(db).counts()
         closed = await TopicStore(db).closed()
         digest_lines = await _digest_status(db, config)
     finally:
@@ -160,6 +162,10 @@ async def _status(config: Config) -> int:
         name = f" ({topic.name})" if topic.name else ""
         print(f"telegram topic {telegram_chat_key(topic.chat, topic.topic)}{name}: closed")
     print(f"set aside: {set_aside} input(s) the bridge could not handle (table set_aside)")
+    print(
+        f"asks: {asks.asks} made; recipients notified {asks.notified_now} now, "
+        f"{asks.notified_later} later; {asks.waiting} waiting; {asks.expired} expired"
+    )
     for line in digest_lines:
         print(line)
     if not stats:

@@ -69,6 +69,8 @@ class AskCounts:
     """Questions kept for an IRC member who was away."""
     notified_later: int = 0
     expired: int = 0
+    waiting: int = 0
+    """Questions kept now (not a total: the rows of pending_asks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +219,10 @@ class AskStore:
             return cur.rowcount
 
     async def counts(self) -> AskCounts:
-        async with self.db.conn.execute("SELECT name, value FROM ask_counts") as cur:
+        async with self.db.conn.execute(
+            "SELECT name, value FROM ask_counts "
+            "UNION ALL SELECT 'waiting', COUNT(*) FROM pending_asks"
+        ) as cur:
             values = {str(r[0]): int(r[1]) for r in await cur.fetchall()}
         return AskCounts(**{k: v for k, v in values.items() if k in AskCounts.__slots__})
 

@@ -88,6 +88,23 @@ def test_cli_check_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "config error: irc.tls: expected true or false, got int" in err
 
 
+def test_cli_ask_keys_out_of_bounds_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(MINIMAL + "[roster]\nask_max_recipients = 3\nask_ttl_days = 0.5\n")
+    assert main(["check-config", "--config", str(good)]) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        MINIMAL + "[roster]\nask_max_recipients = 0\nasks_per_day = 101\n"
+        "asks_received_per_day = 'x'\nask_ttl_days = 91\n"
+    )
+    assert main(["check-config", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    for key in ("ask_max_recipients", "asks_per_day", "asks_received_per_day", "ask_ttl_days"):
+        assert f"config error: roster.{key}: " in err
+
+
 def test_cli_invalid_toml_names_the_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.bridge_state import status
 from tests.support.fake_telegram import FakeTelegram, TgUser
 from tests.support.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, human, running_bridge
 from tests.support.irc_client import QUIET, IrcClient, Line
@@ -192,6 +193,9 @@ async def test_a_question_kept_for_an_away_irc_member_survives_a_restart_and_exp
     counts = dict(query(tmp_path, "SELECT name, value FROM ask_counts"))
     assert counts == {"asks": 1, "notified_now": 0, "queued": 2, "notified_later": 1, "expired": 1}
     assert query(tmp_path, "SELECT COUNT(*) FROM pending_asks") == [(0,)]
+    assert "asks: 1 made; recipients notified 0 now, 1 later; 0 waiting; 1 expired" in (
+        (await status(config)).splitlines()
+    )
 
 
 @pytest.mark.slow
@@ -237,6 +241,11 @@ async def test_strangers_are_refused_and_a_forwarded_ask_is_never_a_command(
         bob = await human(ngircd, "bob", CHANNEL)
         try:
             await irc_member(bob, "interests python", "askme yes")
+            assert (await tg_one(fake_tg, ALICE, "/help askme")).startswith(
+                "Usage: /askme [yes|no]\nOff by default. /askme yes lets anyone of the community "
+                "who types /ask <interest> <question> about one of your interests reach you "
+                "privately"
+            )
             assert await tg_one(fake_tg, STRANGER, "/ask python hello?", chat=STRANGER.id) == (
                 "Sorry, I answer /ask only in the bridged group or channel, or privately to "
                 "the people in it."
@@ -248,7 +257,7 @@ async def test_strangers_are_refused_and_a_forwarded_ask_is_never_a_command(
             [relayed] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
             assert relayed.text == "<Alice Smith> [fwd from Carol] /ask python forwarded?"
             await bob.assert_no_line(not_the_bot_to_me("bob"), within=QUIET)
-            assert [m for m in fake_tg.sent if m.chat_id == GROUP] == []
+            assert [m.visible_text for m in fake_tg.sent if m.chat_id == GROUP][1:] == []  # /help
             assert query(tmp_path, "SELECT value FROM ask_counts WHERE name = 'asks'") == [(0,)]
         finally:
             await bob.close()

@@ -109,6 +109,7 @@ def test_the_cli_prints_the_stored_status(
         "irc channel #alpha: refused: banned (474), retry in 60s",
         "telegram topic -1001/16: refuses messages, which wait: topic closed",
         "set aside: 0 input(s) the bridge could not handle (table set_aside)",
+        "asks: 0 made; recipients notified 0 now, 0 later; 0 waiting; 0 expired",
         "all queues empty",
     ]
 

@@ -78,6 +78,8 @@ class MetricsParts:
     commands: Callable[[], Mapping[str, int]]
     roster_size: Callable[[], Awaitable[int]]
     """Members in the roster (read per scrape)."""
+    asks: Callable[[], Awaitable[Mapping[str, int]]] | None = None
+    """/ask's totals by name (bridge/asking.py, storage.asks.AskCounts; read per scrape)."""
     media: MediaCounts | None = None
     cache: CacheSize | None = None
     digest: DigestCounts | None = None
@@ -89,6 +91,7 @@ class MetricsParts:
 class _Snapshot:
     queues: Sequence[QueueRow] = ()
     members: int = 0
+    asks: Mapping[str, int] | None = None
     taken_at: float = 0.0
 
 
@@ -104,6 +107,7 @@ class BridgeCollector(Collector):
         self.snapshot = _Snapshot(
             queues=list(await self.parts.queues.stats()),
             members=await self.parts.roster_size(),
+            asks=await self.parts.asks() if self.parts.asks is not None else None,
             taken_at=self.parts.clock(),
         )
 
@@ -157,6 +161,8 @@ class BridgeCollector(Collector):
             up.add_metric([network], 1.0 if conn.connection_state == "ready" else 0.0)
         yield up
         yield GaugeMetricFamily("tgirc_roster_members", "Members in the roster", value=snap.members)
+        if snap.asks is not None:
+            yield from _ask_metrics(snap.asks)
         if p.media is not None:
             yield CounterMetricFamily(
                 "tgirc_media_served", "Media files served", value=p.media.served
@@ -191,6 +197,27 @@ class BridgeCollector(Collector):
             yield CounterMetricFamily(
                 "tgirc_media_cache_evictions", "Files evicted from the cache", value=p.cache.evicted
             )
+
+
+def _ask_metrics(asks: Mapping[str, int]) -> Iterator[Metric]:
+    """/ask: questions asked, recipients notified now or when next seen, questions dropped."""
+    yield CounterMetricFamily("tgirc_asks", "Questions asked with /ask", value=asks["asks"])
+    notified = CounterMetricFamily(
+        "tgirc_ask_recipients_notified",
+        "Members a question was sent to: at once, or kept and sent when next seen on IRC",
+        labels=["when"],
+    )
+    notified.add_metric(["now"], asks["notified_now"])
+    notified.add_metric(["later"], asks["notified_later"])
+    yield notified
+    yield CounterMetricFamily(
+        "tgirc_ask_expired",
+        "Kept questions dropped after roster.ask_ttl_days",
+        value=asks["expired"],
+    )
+    yield GaugeMetricFamily(
+        "tgirc_ask_waiting", "Questions kept for IRC members not seen yet", value=asks["waiting"]
+    )
 
 
 def _per_network(name: str, documentation: str, values: Mapping[str, int]) -> Metric:
