@@ -148,7 +148,8 @@ async def test_ask_limits_per_asker_a_day_and_per_recipient(
             f"possible from {when}. Nobody was asked."
         )
         # Another asker: Carol's fourth question of the day reaches her, her fifth does not.
-        assert await tg_one(fake_tg, DAVE, "/ask python question 5") == (
+        long = "question 5 " + "x" * 600  # quoted up to 500 characters
+        assert await tg_one(fake_tg, DAVE, f"/ask python {long}") == (
             "Your question on python went to 1 member now."
         )
         assert await tg_one(fake_tg, DAVE, "/ask python question 6") == (
@@ -159,7 +160,7 @@ async def test_ask_limits_per_asker_a_day_and_per_recipient(
         who = "Alice Smith (Telegram @alice_s)"
         assert got == [
             *(question("python", who, f"question {n}") for n in (1, 2, 3)),
-            question("python", "Dave (Telegram @dave_tg)", "question 5"),
+            question("python", "Dave (Telegram @dave_tg)", long[:499] + "…"),
         ]
 
 
