@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,7 +22,7 @@ from bridge.config import Config, parse_config
 from bridge.config_model import MailConfig
 from bridge.logs import setup_logging
 from bridge.mail.schedule import DigestSchedule, describe
-from bridge.mail.send import PermanentMailError, TransientMailError, probe
+from bridge.mail.send import PermanentMailError, TransientMailError, probe, send
 from bridge.web.health import QueueRow
 from bridge.web.metrics import BridgeCollector, MetricsParts
 from storage.db import Database
@@ -30,7 +31,7 @@ from tests.support.configs import MINIMAL
 from tests.support.digest import ALICE, BOB, LIST, add_member, digest_tables
 from tests.support.harness import LogWatch, watching_logs
 from tests.support.ports import free_port
-from tests.support.smtp import PASSWORD, USER, SmtpServer
+from tests.support.smtp import PASSWORD, USER, SmtpServer, start_smtp
 
 HOUR = 3600.0
 
@@ -66,6 +67,21 @@ async def test_starttls_and_auth_wrong_then_right_password(smtp_tls: SmtpServer)
     logins = smtp_tls.handler.logins  # aiosmtplib tries PLAIN, then LOGIN, on a refusal
     assert set(logins[:-1]) == {(USER, "not the password")} and logins[-1] == (USER, PASSWORD)
     assert smtp_tls.received == []
+
+
+async def test_implicit_tls_sends(tmp_path: Path) -> None:
+    server, controller = start_smtp(tmp_path, implicit_tls=True)
+    try:
+        mail = config_for(server, tls="tls").mail
+        assert mail is not None and mail.tls == "tls"
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = mail.sender, LIST, "t"
+        message.set_content("over TLS from the first byte\n")
+        await send(mail, message)
+        [received] = server.received
+        assert received.rcpt_tos == (LIST,) and received.text == "over TLS from the first byte\n"
+    finally:
+        controller.stop()
 
 
 async def test_starttls_refuses_an_unknown_certificate(smtp_tls: SmtpServer) -> None:

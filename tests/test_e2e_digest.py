@@ -4,13 +4,23 @@ the middle of a period sends nothing extra; a restart after the period sends the
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 from storage.db import Database
 from tests.support.digest import ALICE, BOB, LIST, SECOND, add_member, digest_tables
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.harness import CHANNEL, running_bridge, watching_logs, write_config
+from tests.support.harness import ALICE as TG_ALICE
+from tests.support.harness import (
+    BOT_NICK,
+    CHANNEL,
+    GROUP,
+    human,
+    running_bridge,
+    watching_logs,
+    write_config,
+)
 from tests.support.ircd import IrcServer
 from tests.support.roster import query
 from tests.support.smtp import SmtpServer
@@ -61,3 +71,48 @@ async def test_one_digest_a_period_across_restarts(
     assert arrived >= last_at + PERIOD
     assert len(mails) == 2 and mails[1].message["Subject"] == f"{CHANNEL}: 1 new member"
     assert "* bobby\n" in mails[1].text and "Alice" not in mails[1].text
+
+
+async def test_a_mail_server_that_never_answers_does_not_slow_the_relay(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    """The digest waits on a server that accepts and never says a word; meanwhile a message
+    crosses as fast as ever, and the failure is a transient one, retried."""
+    connected = asyncio.Event()
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        connected.set()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    path = write_config(tmp_path / "config.toml", fake_tg, ngircd)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(
+            '\n[mail]\nhost = "127.0.0.1"\n'
+            f'port = {port}\ntls = "none"\nfrom = "bridge@example.org"\ntimeout = 3\n'
+            f'[digest]\nto = "{LIST}"\nevery_hours = 0.0005\n'
+        )
+    try:
+        with watching_logs() as logs:
+            async with running_bridge(path) as bridge:
+                await add_member(bridge.db, [ALICE], ["python"], listed=True)
+                bob = await human(ngircd, "bob", CHANNEL)
+                try:
+                    await asyncio.wait_for(connected.wait(), 10)
+                    sent = time.monotonic()
+                    fake_tg.push_text(GROUP, TG_ALICE, "hello while the mail hangs")
+                    [line] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
+                    took = time.monotonic() - sent
+                    assert line.text.endswith("hello while the mail hangs")
+                    assert took < 1.0, took  # the digest's wait is 3 s per step
+                    warning = await logs.wait_for("digest: not sent, trying again in 60 s")
+                finally:
+                    await bob.close()
+        assert "timed out" in warning
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()

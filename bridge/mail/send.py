@@ -41,15 +41,18 @@ class PermanentMailError(MailError):
     """Trying again soon would get the same answer: a 5xx, or a server without STARTTLS."""
 
 
-def _client(mail: MailConfig) -> aiosmtplib.SMTP:
-    context = ssl.create_default_context(cafile=mail.tls_ca_file)
+async def _client(mail: MailConfig) -> aiosmtplib.SMTP:
+    # loading the CA certificates takes ~30 ms: in a thread, not on the relay's loop
+    context = None
+    if mail.tls != "none":
+        context = await asyncio.to_thread(ssl.create_default_context, cafile=mail.tls_ca_file)
     return aiosmtplib.SMTP(
         hostname=mail.host,
         port=mail.port,
         timeout=mail.timeout,
         use_tls=mail.tls == "tls",
         start_tls=mail.tls == "starttls",
-        tls_context=context if mail.tls != "none" else None,
+        tls_context=context,
     )
 
 
@@ -75,7 +78,7 @@ def _classify(exc: BaseException, mail: MailConfig) -> MailError:
 
 
 async def _session(mail: MailConfig, message: EmailMessage | None) -> None:
-    smtp = _client(mail)
+    smtp = await _client(mail)
     async with smtp:  # connect, EHLO, STARTTLS as configured
         if mail.username is not None and mail.password is not None:
             await smtp.login(mail.username, mail.password)

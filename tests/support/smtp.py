@@ -122,16 +122,20 @@ def _toml(value: Any) -> str:
 
 
 def start_smtp(
-    folder: Path, *, tls: bool = False, password: str | None = None
+    folder: Path, *, tls: bool = False, implicit_tls: bool = False, password: str | None = None
 ) -> tuple[SmtpServer, Controller]:
+    """tls: STARTTLS, required; implicit_tls: TLS from the first byte (port 465's way)."""
     handler = Handler()
     kwargs: dict[str, Any] = {}
     cert = None
-    if tls:
+    if tls or implicit_tls:
         cert, key = self_signed_cert(folder / "smtp-cert")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
-        kwargs.update(tls_context=context, require_starttls=True, auth_require_tls=True)
+        if implicit_tls:
+            kwargs.update(ssl_context=context)
+        else:
+            kwargs.update(tls_context=context, require_starttls=True, auth_require_tls=True)
     if password is not None:
 
         def authenticate(
