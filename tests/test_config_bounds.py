@@ -22,7 +22,9 @@ from bridge.config_model import (
     BOUND,
     Bound,
     DeliveryConfig,
+    DigestConfig,
     IrcConfig,
+    MailConfig,
     RelayConfig,
     RosterConfig,
     TelegramConfig,
@@ -49,8 +51,10 @@ SECTIONS = {
     "roster": RosterConfig,
     "delivery": DeliveryConfig,
     "web": WebConfig,
+    "mail": MailConfig,
+    "digest": DigestConfig,
 }
-NOT_BOUNDED = {"irc.port"}
+NOT_BOUNDED = {"irc.port", "mail.port"}
 """Checked on its own: a port number, 1 to 65535."""
 PUBLIC_URL = "https://bridge.test"
 FILE_ID = "AgACAgIAAxkBAAIBZ2Vx-_AAAAA"
@@ -137,6 +141,8 @@ def config_text(values: dict[str, float]) -> str:
         "telegram": {"token": "1:abc"},
         "irc": {"host": "127.0.0.1", "nick": "bridge"},
         "web": {"public_url": PUBLIC_URL},
+        "mail": {"host": "127.0.0.1", "from": "bridge@example.org"},
+        "digest": {"to": "list@example.org"},
     }
     for full, value in values.items():
         section, _, name = full.partition(".")
