@@ -29,6 +29,7 @@ def encode_command(msg: Message, command: Command) -> str:
                 "account": a.account,
                 "mask": a.mask,
                 "is_bot": a.is_bot,
+                "language_code": a.language_code,
                 "posted_as": a.posted_as,
             },
             "chat": {
@@ -59,6 +60,7 @@ def decode_command(body: str) -> tuple[Message, Command]:
         account=_text(a.get("account")),
         mask=_text(a.get("mask")),
         is_bot=bool(a.get("is_bot")),
+        language_code=_text(a.get("language_code")),
         posted_as=ChatId(str(posted_as)) if posted_as is not None else None,
     )
     chat = ChatRef(

@@ -26,9 +26,10 @@ from itertools import islice
 from bridge.audience import Audience
 from bridge.casemap import irc_casefold
 from bridge.config import Config
+from bridge.i18n import Translations, match, translations
 from bridge.identity import limit_key
 from bridge.lru import Lru
-from bridge.model import Author, Message, MessageKind, Network, split_telegram_chat
+from bridge.model import Author, ChatRef, Message, MessageKind, Network, split_telegram_chat
 from bridge.outbox import NewItem
 from bridge.pairs import Pairs
 from bridge.payloads import IrcLines, TelegramDocument, TelegramHtml
@@ -43,6 +44,7 @@ from handlers.context import IRC_FILE_MAX_LINES, CommandContext
 from handlers.courier import Courier
 from handlers.rate_limit import PerMinute
 from handlers.registry import CommandRegistry
+from storage.languages import LanguageStore
 from storage.roster_store import RosterStore
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,12 @@ class CommandGateway:
         """/ask's private messages to other members (bridge/asking.py, set by the router)."""
         channels = [b.irc_channel for b in config.bridges]
         self.audience = Audience(pairs, channels, roster, irc, telegram)
+        self.languages = LanguageStore(roster.db)
+        self._default_language = config.i18n.default_language
+        self._pair_languages = {
+            irc_casefold(b.irc_channel): b.language or self._default_language
+            for b in config.bridges
+        }
 
     # ----------------------------------------------------------------- parsing
 
@@ -162,7 +170,36 @@ class CommandGateway:
 
     async def slow_down(self, msg: Message) -> None:
         n = self.config.roster.commands_per_minute
-        await self._reply(msg, f"Slow down, please: at most {n} commands a minute.")
+        tr = self._where_typed(msg, await self.person_language(msg.author))
+        # Translators: the answer to a person who sends commands too fast.
+        text = tr.ngettext(
+            "Slow down, please: at most %(n)d command a minute.",
+            "Slow down, please: at most %(n)d commands a minute.",
+            n,
+        )
+        await self._reply(msg, text % {"n": n})
+
+    async def person_language(self, author: Author) -> str:
+        """The language a person is answered in privately: their /language choice, else
+        what their Telegram app is set to, else [i18n] default_language."""
+        chosen = await self.languages.chosen(author)
+        return chosen or match(author.language_code) or self._default_language
+
+    def chat_language(self, chat: ChatRef) -> str:
+        """The language of answers everyone in a bridged group or channel sees: the pair's
+        (bridge.language), else the default."""
+        if chat.network is Network.TELEGRAM:
+            route = self.pairs.route(chat)
+            channel = route.channel if route is not None else None
+        else:
+            channel = chat.chat_id
+        if channel is None:
+            return self._default_language
+        return self._pair_languages.get(irc_casefold(channel), self._default_language)
+
+    def _where_typed(self, msg: Message, person: str) -> Translations:
+        """Answers in a private chat speak the person's language, in a group the pair's."""
+        return translations(person if msg.chat.is_private else self.chat_language(msg.chat))
 
     async def run(self, msg: Message, command: Command) -> None:
         """Run an admitted command (unknown names go to the registry too, which answers)."""
@@ -172,6 +209,7 @@ class CommandGateway:
             group = split_telegram_chat(paired.chat_id)[0]  # a topic has its group's title
             paired = replace(paired, title=self.telegram.titles.get(group))
         moderator = await self._is_moderator(author)
+        language = await self.person_language(author)
         ctx = CommandContext(
             invoker=author,
             chat=msg.chat,
@@ -189,6 +227,11 @@ class CommandGateway:
             irc_prefix=self.config.irc.command_prefix,
             directory_url=self.config.web.public_url if self.config.web else None,
             courier=self.courier,
+            tr=self._where_typed(msg, language),
+            tr_private=translations(language),
+            language=language,
+            languages=self.languages,
+            default_language=self._default_language,
         )
         self.runs[msg.chat.network.value] += 1  # read by /metrics
         await self.registry.dispatch(ctx, command.name, command.args)
@@ -217,7 +260,10 @@ class CommandGateway:
         if now - self._hinted.get(msg.author.user_id, -HINT_INTERVAL) < HINT_INTERVAL:
             return
         self._hinted[msg.author.user_id] = now
-        await self._reply(msg, "I relay the bridged group and answer commands: try /help.")
+        tr = translations(await self.person_language(msg.author))
+        await self._reply(
+            msg, tr.gettext("I relay the bridged group and answer commands: try /help.")
+        )
 
     # ---------------------------------------------------------------- answers
 

@@ -43,6 +43,9 @@ from bridge.config_model import (
     DeliveryConfig as DeliveryConfig,
 )
 from bridge.config_model import (
+    I18nConfig as I18nConfig,
+)
+from bridge.config_model import (
     IrcConfig as IrcConfig,
 )
 from bridge.config_model import (
@@ -65,6 +68,7 @@ from bridge.config_model import (
 )
 from bridge.config_reader import Section, check_url, read_table
 from bridge.errors import ConfigError
+from bridge.i18n import shipped
 
 PLAIN_PORT = 6667
 """irc.port when tls = false and no port is given (6697, the field's default, is for TLS)."""
@@ -72,7 +76,7 @@ PLAIN_PORT = 6667
 
 def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     known = {"telegram", "irc", "bridge", "relay", "storage", "roster", "delivery", "logging"}
-    known |= {"web", "mail", "digest"}
+    known |= {"web", "mail", "digest", "i18n"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
 
@@ -112,6 +116,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         check_pair(i, pair.telegram_chat, channel, problems)
         check_topic(i, pair.telegram_topic, problems)
         check_channel_key(i, pair.irc_key, problems)
+        check_language(f"bridge[{i}].language", pair.language, problems)
         sec.finish()
         bridges.append(pair)
     check_unique_pairs(bridges, problems)
@@ -137,6 +142,11 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     logging = read_table(lg, LoggingConfig)
     lg.finish()
 
+    i18 = Section("i18n", data.get("i18n", {}), problems, I18nConfig)
+    i18n = read_table(i18, I18nConfig)
+    check_language("i18n.default_language", i18n.default_language, problems)
+    i18.finish()
+
     web = _web(data, problems)
     mail = read_mail(data, problems)
     digest = read_digest(data, mail, problems)
@@ -155,6 +165,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         web=web,
         mail=mail,
         digest=digest,
+        i18n=i18n,
     )
 
 
@@ -168,6 +179,12 @@ def _web(data: dict[str, Any], problems: list[str]) -> WebConfig | None:
     check_web(web, "public_url" in we.data, problems)
     we.finish()
     return web
+
+
+def check_language(key: str, language: str | None, problems: list[str]) -> None:
+    """A language must be one the bot ships a catalog for, named as bridge/i18n.py does."""
+    if language is not None and language not in shipped():
+        problems.append(f"{key}: not a shipped language (expected one of {', '.join(shipped())})")
 
 
 def parse_config(text: str, source: Path | None = None) -> Config:

@@ -132,6 +132,9 @@ class BridgePair:
     directory: bool = True
     """Whether the web directory may name this channel on a member's card (one the member
     was seen in); false keeps a private channel's name off the public page."""
+    language: str | None = None
+    """The language of the bot's answers everyone in this pair's group and channel sees
+    (a shipped one, bridge/i18n.py); unset: [i18n] default_language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,12 @@ class I18nConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class I18nConfig:
+    default_language: str = "en"
+    """The bot's language where nothing better is known: a shipped one (bridge/i18n.py)."""
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: LogLevel = "INFO"
 
@@ -277,6 +286,7 @@ class Config:
     web: WebConfig | None = None
     mail: MailConfig | None = None
     digest: DigestConfig | None = None
+    i18n: I18nConfig = field(default_factory=I18nConfig)
     source: Path | None = None
 
     def secrets(self) -> list[str]:

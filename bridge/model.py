@@ -86,6 +86,9 @@ class Author:
     mask: str | None = None
     """IRC nick!user@host."""
     is_bot: bool = False
+    language_code: str | None = None
+    """Telegram: the language the person's app is set to (an IETF tag such as "de-AT"), a
+    hint for the bot's own answers (bridge/i18n.py); None on IRC or when not sent."""
     posted_as: ChatId | None = None
     """Telegram: the chat this was sent as (a channel, or the group itself for an anonymous
     admin). Any of its admins can post so, and all share one placeholder user id: no one

@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bridge.i18n import ENGLISH, SOURCE_LANGUAGE, Translations
 from bridge.model import Author, ChatId, ChatRef, Network
 from handlers.courier import Courier
+from storage.languages import LanguageStore
 from storage.roster_store import RosterStore
 
 IRC_FILE_MAX_LINES = 200
@@ -62,6 +64,19 @@ class CommandContext:
     courier: Courier | None = None
     """Private messages to other members, for /ask (bridge/asking.py); None where the
     bridge offers none."""
+
+    tr: Translations = ENGLISH
+    """The language of answers where the command was typed (reply): the invoker's in a
+    private chat, the pair's in a bridged group or channel (bridge/i18n.py)."""
+    tr_private: Translations = ENGLISH
+    """The invoker's own language, for answers sent privately (reply_private, send_file)."""
+    language: str = SOURCE_LANGUAGE
+    """The invoker's language code (their /language choice, their app's, or the default)."""
+    languages: LanguageStore | None = None
+    """Where /language keeps a choice; None where choices are not kept."""
+    default_language: str = SOURCE_LANGUAGE
+    """[i18n] default_language: for people whose language is not known (/ask's recipients
+    who made no choice)."""
 
     @property
     def network(self) -> Network:

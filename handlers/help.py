@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bridge.i18n import N_, Translations
 from handlers.context import CommandContext
-from handlers.replies import answer, prefix_for, quote, usage_line
+from handlers.replies import answer_in, prefix_for, quote, usage_line
 from handlers.spec import CommandSpec
 
 log = logging.getLogger(__name__)
@@ -19,28 +20,48 @@ def help_spec(specs: Sequence[CommandSpec]) -> CommandSpec:
         p = prefix_for(ctx)
         wanted = args.strip().lstrip("/!" + ctx.irc_prefix).lower()
         if not wanted:
-            lines = [
-                f"{p}{s.usage} — {s.summary}" + (" (moderators)" if s.moderator_only else "")
-                for s in specs
-                if not s.hidden
-            ]
-            lines.append(f"Details: {p}help <command>")
-            await answer(ctx, lines, "I sent you the list of commands privately.")
+
+            def listing(tr: Translations) -> list[str]:
+                _ = tr.gettext
+                # Translators: after a moderators' command in the /help list.
+                mods = " " + _("(moderators)")
+                lines = [
+                    f"{p}{_(s.usage)} — {_(s.summary)}" + (mods if s.moderator_only else "")
+                    for s in specs
+                    if not s.hidden
+                ]
+                # Translators: the last line of /help; %(help)s is e.g. "/help <command>".
+                lines.append(_("Details: %(help)s") % {"help": p + _("help <command>")})
+                return lines
+
+            pointer = ctx.tr.gettext("I sent you the list of commands privately.")
+            await answer_in(ctx, listing, pointer)
             return
         spec = next((s for s in specs if s.name == wanted), None)
         if spec is None:
-            await ctx.reply(f"There is no command {quote(wanted)}. {p}help lists them all.")
+            # Translators: %(name)s is what the person typed, quoted; %(help)s is /help or !help.
+            text = ctx.tr.gettext("There is no command %(name)s. %(help)s lists them all.")
+            await ctx.reply(text % {"name": quote(wanted), "help": p + "help"})
             return
-        lines = [usage_line(ctx, spec), spec.details.replace("{p}", p)]
-        if spec.moderator_only:
-            lines.append("Moderators only.")
-        await answer(ctx, lines, f"I sent you the help for {p}{spec.name} privately.")
+
+        def details(tr: Translations) -> list[str]:
+            text = tr.gettext(spec.details)
+            text = text % dict(spec.facts) if spec.facts else text
+            lines = [usage_line(ctx, spec, tr), text.replace("{p}", p)]
+            if spec.moderator_only:
+                lines.append(tr.gettext("Moderators only."))
+            return lines
+
+        # Translators: %(command)s is a command, e.g. /whois.
+        pointer = ctx.tr.gettext("I sent you the help for %(command)s privately.")
+        await answer_in(ctx, details, pointer % {"command": p + spec.name})
 
     return CommandSpec(
         name="help",
-        usage="help [command]",
-        summary="list the commands, or explain one",
-        details="Without a command: one line per command. With one: its usage and details.",
+        # Translators: a command's usage; the command's name (first word) stays in English.
+        usage=N_("help [command]"),
+        summary=N_("list the commands, or explain one"),
+        details=N_("Without a command: one line per command. With one: its usage and details."),
         handler=show_help,
         open_to_anyone=True,
     )
@@ -48,17 +69,23 @@ def help_spec(specs: Sequence[CommandSpec]) -> CommandSpec:
 
 async def _start(ctx: CommandContext, args: str) -> None:
     p = prefix_for(ctx)
+    # Translators: the greeting of /start; %(name)s is the person's name, %(help)s and
+    # %(join)s the commands /help and /join as typed.
+    text = ctx.tr.gettext(
+        "Hello %(name)s! I relay the bridged group and keep its members roster. "
+        "%(help)s lists the commands; %(join)s puts you on the roster."
+    )
     await ctx.reply(
-        f"Hello {ctx.invoker.display_name}! I relay the bridged group and keep its members "
-        f"roster. {p}help lists the commands; {p}join puts you on the roster."
+        text % {"name": ctx.invoker.display_name, "help": p + "help", "join": p + "join"}
     )
 
 
 START_SPEC = CommandSpec(
     name="start",
     usage="start",
-    summary="say hello (Telegram sends it when you open a chat with the bot)",
-    details="Answers with a greeting and points to {p}help.",
+    summary=N_("say hello (Telegram sends it when you open a chat with the bot)"),
+    # Translators: {p} is the command prefix (/ or !), keep it as it is.
+    details=N_("Answers with a greeting and points to {p}help."),
     handler=_start,
     open_to_anyone=True,
     hidden=True,

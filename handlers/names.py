@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bridge.display_names import clean_name
+from bridge.i18n import N_
 from bridge.model import Network
 from handlers.context import CommandContext
 from handlers.replies import prefix_for
@@ -17,42 +18,60 @@ RECENT_SPEAKERS = 10
 
 
 async def names(ctx: CommandContext, args: str) -> None:
+    _, n_ = ctx.tr.gettext, ctx.tr.ngettext
     pair = ctx.paired_chat
     if pair is None:
-        await ctx.reply(
-            f"{prefix_for(ctx)}names only works in a bridged group or channel: "
+        # Translators: %(command)s is /names or !names.
+        text = _(
+            "%(command)s only works in a bridged group or channel: "
             "it tells who is on the other side."
         )
+        await ctx.reply(text % {"command": prefix_for(ctx) + "names"})
         return
     if ctx.network is Network.TELEGRAM:
         nicks = ctx.presence.irc_nicks(pair.chat_id)
         if not nicks:
-            await ctx.reply(f"No one is in {pair.chat_id} right now (or IRC is not connected).")
+            # Translators: %(channel)s is an IRC channel, e.g. #wikipedia.
+            text = _("No one is in %(channel)s right now (or IRC is not connected).")
+            await ctx.reply(text % {"channel": pair.chat_id})
             return
         shown = nicks[:GROUP_NICKS]
         more = len(nicks) - len(shown)
-        tail = f", and {more} more" if more > 0 else ""
-        await ctx.reply(f"{len(nicks)} on IRC in {pair.chat_id}: {', '.join(shown)}{tail}")
+        # Translators: the end of a list of nicks that was cut short.
+        tail = n_(", and %(n)d more", ", and %(n)d more", more) % {"n": more} if more > 0 else ""
+        # Translators: %(n)d people in IRC channel %(channel)s, then their nicks (%(nicks)s).
+        text = n_(
+            "%(n)d on IRC in %(channel)s: %(nicks)s",
+            "%(n)d on IRC in %(channel)s: %(nicks)s",
+            len(nicks),
+        )
+        await ctx.reply(
+            text % {"n": len(nicks), "channel": pair.chat_id, "nicks": ", ".join(shown)} + tail
+        )
         return
     count = await ctx.presence.telegram_member_count(pair.chat_id)
     speakers = ctx.presence.telegram_recent_speakers(ctx.chat.chat_id)[:RECENT_SPEAKERS]
-    group = pair.title or "The Telegram group"
-    size = (
-        f"{group} has {count} members." if count is not None else f"{group}: member count unknown."
-    )
-    spoke = (
-        f" Spoke there recently: {', '.join(map(clean_name, speakers))}."
-        if speakers
-        else " No one spoke there recently."
-    )
-    await ctx.reply(size + spoke)
+    group = pair.title or _("The Telegram group")
+    if count is not None:
+        # Translators: %(group)s is the Telegram group's title.
+        size = n_("%(group)s has %(n)d member.", "%(group)s has %(n)d members.", count)
+    else:
+        size = _("%(group)s: member count unknown.")
+    # Translators: %(names)s is a list of people's names.
+    spoke = _("Spoke there recently: %(names)s.")
+    if not speakers:
+        spoke = _("No one spoke there recently.")
+    names = ", ".join(map(clean_name, speakers))
+    await ctx.reply(size % {"group": group, "n": count} + " " + spoke % {"names": names})
 
 
 SPEC = CommandSpec(
     name="names",
     usage="names",
-    summary="who is on the other side of the bridge now",
-    details="On Telegram: the nicks in the bridged IRC channel. On IRC: how many people the "
-    "Telegram group has and who spoke there recently.",
+    summary=N_("who is on the other side of the bridge now"),
+    details=N_(
+        "On Telegram: the nicks in the bridged IRC channel. On IRC: how many people the "
+        "Telegram group has and who spoke there recently."
+    ),
     handler=names,
 )

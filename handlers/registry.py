@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from bridge.errors import PermissionDenied, UsageError
 from bridge.identity import limit_key
-from handlers import asking, listing, moderation, names, roster_commands
+from handlers import asking, language, linking, listing, moderation, names, roster_commands
 from handlers.context import CommandContext
 from handlers.help import START_SPEC, help_spec
 from handlers.rate_limit import PerMinute
@@ -67,34 +67,45 @@ class CommandRegistry:
         if allowed is None:
             log.info("rate limit: dropped %s from %s", name, key)
             return
+        _ = ctx.tr.gettext
         if allowed is False:
             n = self.commands_per_minute
-            await _safe_reply(ctx, f"Slow down, please: at most {n} commands a minute.")
+            # Translators: the answer to a person who sends commands too fast.
+            text = ctx.tr.ngettext(
+                "Slow down, please: at most %(n)d command a minute.",
+                "Slow down, please: at most %(n)d commands a minute.",
+                n,
+            )
+            await _safe_reply(ctx, text % {"n": n})
             return
         if ctx.invoker.posted_as is not None:
             await _safe_reply(ctx, not_a_person(ctx))
             return
         spec = self.get(name)
         if spec is None:
-            p = prefix_for(ctx)
-            await _safe_reply(ctx, f"There is no command {quote(name)}. {p}help lists them all.")
+            # Translators: %(name)s is what the person typed, quoted; %(help)s is /help or !help.
+            text = _("There is no command %(name)s. %(help)s lists them all.")
+            await _safe_reply(ctx, text % {"name": quote(name), "help": prefix_for(ctx) + "help"})
             return
         if not spec.open_to_anyone and not await _in_community(ctx):
             await _safe_reply(ctx, community_only(ctx, spec.name))
             return
         if spec.moderator_only and not ctx.is_moderator:
-            await _safe_reply(ctx, f"Sorry, {prefix_for(ctx)}{spec.name} is for moderators only.")
+            # Translators: %(command)s is a command as typed, e.g. /export.
+            text = _("Sorry, %(command)s is for moderators only.")
+            await _safe_reply(ctx, text % {"command": prefix_for(ctx) + spec.name})
             return
         try:
             await spec.handler(ctx, args)
         except UsageError as exc:
             await _safe_reply(ctx, str(exc) or usage_line(ctx, spec))
         except PermissionDenied as exc:
-            await _safe_reply(ctx, str(exc) or "Sorry, you may not do that.")
+            await _safe_reply(ctx, str(exc) or _("Sorry, you may not do that."))
         except Exception:
             ref = secrets.token_hex(3)
             log.exception("command %s failed (ref %s)", spec.name, ref)
-            await _safe_reply(ctx, f"Sorry, that failed. (ref {ref})")
+            # Translators: %(ref)s is a reference the operator finds in the logs.
+            await _safe_reply(ctx, _("Sorry, that failed. (ref %(ref)s)") % {"ref": ref})
 
 
 async def _in_community(ctx: CommandContext) -> bool:
@@ -121,9 +132,11 @@ def build_registry(commands_per_minute: int) -> CommandRegistry:
         *roster_commands.SPECS[:4],
         names.SPEC,
         *roster_commands.SPECS[4:],
+        linking.SPEC,
         listing.SPEC,
         asking.ASKME_SPEC,
         asking.ASK_SPEC,
+        language.SPEC,
         *moderation.SPECS,
     ]
     return CommandRegistry([*specs, START_SPEC], commands_per_minute)

@@ -1,31 +1,26 @@
-"""/join /interests /whois /members /leave /link: the roster, the same from both networks."""
+"""/join /interests /whois /members /leave: the roster, the same from both networks."""
 
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from bridge.display_names import clean_name
-from bridge.errors import PermissionDenied, UsageError
-from bridge.identity import IrcKeyKind, limit_key, parse_irc_key
-from bridge.model import Network
+from bridge.errors import UsageError
+from bridge.i18n import N_, Translations
+from bridge.identity import limit_key
+from handlers.cards import card, hit_lines, since
 from handlers.context import CommandContext
 from handlers.listing import directory_link, with_link
 from handlers.replies import (
-    answer,
-    community_only,
-    need_private_chat,
-    other_prefix,
+    answer_in,
     prefix_for,
     quote,
 )
 from handlers.spec import CommandSpec
-from storage.link_codes import LINK_CODE_TTL, LinkError
 from storage.roster_model import (
     MAX_INTERESTS,
-    Identity,
     InterestSearch,
     Member,
 )
@@ -47,7 +42,7 @@ class InterestRequest:
     edit: bool
     add: list[str] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)
-    rejected: list[tuple[str, str]] = field(default_factory=list)
+    rejected: list[tuple[str, TagError]] = field(default_factory=list)
 
 
 def parse_interests(args: str) -> InterestRequest:
@@ -67,123 +62,98 @@ def parse_interests(args: str) -> InterestRequest:
         try:
             tag = normalise_tag(raw)
         except TagError as exc:
-            request.rejected.append((raw or sign, str(exc)))
+            request.rejected.append((raw or sign, exc))
             continue
         (request.add if sign == "+" else request.remove).append(tag)
     return request
 
 
-def _since(member: Member) -> str:
-    return datetime.fromtimestamp(member.joined_at, UTC).strftime("%Y-%m-%d")
-
-
-def _unconfirmed(member: Member) -> str:
-    """The mark of a stale member (storage.freshness): kept, found, but not vouched for."""
-    if not member.stale:
-        return ""
-    when = member.confirmed_at if member.confirmed_at is not None else member.joined_at
-    return f" (not confirmed since {datetime.fromtimestamp(when, UTC).strftime('%Y-%m-%d')})"
-
-
-def _describe(identity: Identity) -> str:
-    """One identity in a card; never an IRC host (people did not agree to publish it)."""
-    if identity.network is Network.TELEGRAM:
-        handle = f" (@{identity.handle})" if identity.handle else ""
-        return f"Telegram: {identity.display_name}{handle}"
-    nick = identity.handle or identity.display_name
-    extra = []
-    key = parse_irc_key(identity.key)
-    if key.kind is IrcKeyKind.ACCOUNT and key.value.casefold() != nick.casefold():
-        extra.append(f"account {key.value}")
-    if not identity.verified:
-        extra.append("unverified")
-    return f"IRC: {nick}" + (f" ({', '.join(extra)})" if extra else "")
-
-
-def card(member: Member) -> list[str]:
-    """A member's card in two lines: who, where, since when; then interests."""
-    where = "; ".join(_describe(i) for i in member.identities)
-    interests = ", ".join(member.interests) if member.interests else "none listed"
-    return [
-        f"{member.display_name} — {where} — member since {_since(member)}{_unconfirmed(member)}",
-        f"Interests: {interests}",
-    ]
-
-
-def _rejections(rejected: list[tuple[str, str]]) -> str:
-    shown = [f"{quote(raw, 24)}: {reason}" for raw, reason in rejected[:SHOWN_REJECTIONS]]
+def _rejections(rejected: list[tuple[str, TagError]], tr: Translations) -> str:
+    shown = [f"{quote(raw, 24)}: {reason.said(tr)}" for raw, reason in rejected[:SHOWN_REJECTIONS]]
     more = len(rejected) - SHOWN_REJECTIONS
-    return "Not accepted: " + "; ".join(shown) + (f"; and {more} more." if more > 0 else ".")
+    # Translators: %(items)s is a list of refused tags, each "tag": why.
+    text = tr.gettext("Not accepted: %(items)s") % {"items": "; ".join(shown)}
+    if more > 0:
+        # Translators: after a list of refused tags that was cut short.
+        return text + tr.ngettext("; and %(n)d more.", "; and %(n)d more.", more) % {"n": more}
+    return text + "."
 
 
 async def join(ctx: CommandContext, args: str) -> None:
+    _ = ctx.tr.gettext
     member, created = await ctx.roster.join(identity_from_author(ctx.invoker))
     p = prefix_for(ctx)
     if not created:
-        await ctx.reply(
-            f"{member.display_name}, you are already a member (since {_since(member)})."
-        )
+        # Translators: %(name)s is the person's name, %(date)s a date like 2026-12-08.
+        text = _("%(name)s, you are already a member (since %(date)s).")
+        await ctx.reply(text % {"name": member.display_name, "date": since(member)})
         return
-    text = (
-        f"Welcome, {member.display_name}: you are on the roster. "
-        f"Say what you work on: {p}interests python, translation"
-    )
+    # Translators: %(name)s is the new member's name; %(example)s is a command to type,
+    # e.g. "/interests python, translation" (the tags are examples).
+    text = _("Welcome, %(name)s: you are on the roster. Say what you work on: %(example)s")
+    text %= {"name": member.display_name, "example": p + _("interests python, translation")}
     if not ctx.invoker.verified:
-        text += (
-            " (You are not logged in to IRC services, so you are listed by nick!user@host, "
+        text += " " + _(
+            "(You are not logged in to IRC services, so you are listed by nick!user@host, "
             "marked unverified.)"
         )
     await ctx.reply(text)
 
 
 async def interests(ctx: CommandContext, args: str) -> None:
+    _ = ctx.tr.gettext
     p = prefix_for(ctx)
     identity = identity_from_author(ctx.invoker)
     if not args.strip():
         member, created = await ctx.roster.join(identity)
-        hello = "You are now a member. " if created else ""
+        hello = _("You are now a member.") + " " if created else ""
         if await ctx.roster.confirm(member.id):  # the nudge's answer: shown is confirmed
-            hello = "Thank you: your profile is confirmed and stays listed. "
+            hello = _("Thank you: your profile is confirmed and stays listed.") + " "
         if member.interests:
-            await ctx.reply(f"{hello}Your interests: {', '.join(member.interests)}")
+            # Translators: %(interests)s is a list of interest tags.
+            text = _("Your interests: %(interests)s") % {"interests": ", ".join(member.interests)}
         else:
-            await ctx.reply(f"{hello}You list no interests yet: {p}interests python, translation")
+            # Translators: %(example)s is a command to type, e.g. /interests python, translation.
+            text = _("You list no interests yet: %(example)s") % {
+                "example": p + _("interests python, translation")
+            }
+        await ctx.reply(hello + text)
         return
     request = parse_interests(args)
     if not (request.add or request.remove or request.rejected):
         raise UsageError()
-    notes = [_rejections(request.rejected)] if request.rejected else []
+    notes = [_rejections(request.rejected, ctx.tr)] if request.rejected else []
     if not (request.add or request.remove):
-        await ctx.reply(" ".join(["Nothing changed.", *notes]))
+        await ctx.reply(" ".join([_("Nothing changed."), *notes]))
         return
     update, created = await ctx.roster.join_with_interests(
         identity, request.add, request.remove, edit=request.edit
     )
     if update.over_limit:
         over = ", ".join(update.over_limit[:SHOWN_REJECTIONS])
-        notes.append(f"Over the limit of {MAX_INTERESTS}: {over}.")
-    listed = ", ".join(update.interests) if update.interests else "none"
-    hello = "You are now a member. " if created else ""
-    await ctx.reply(" ".join([f"{hello}Your interests: {listed}.", *notes]))
-
-
-def _hit_lines(search: InterestSearch) -> list[str]:
-    lines = []
-    for hit in search.hits:
-        tags = "" if hit.tags == (search.prefix,) else f" ({', '.join(hit.tags)})"
-        lines.append(f"{hit.member.display_name}{tags}{_unconfirmed(hit.member)}")
-    return lines
+        # Translators: %(max)d is the most interests a member may list; %(tags)s the ones left out.
+        text = _("Over the limit of %(max)d: %(tags)s.")
+        notes.append(text % {"max": MAX_INTERESTS, "tags": over})
+    # Translators: said when a member's list of interests is now empty.
+    listed = ", ".join(update.interests) if update.interests else _("none")
+    hello = _("You are now a member.") + " " if created else ""
+    # Translators: %(interests)s is a list of interest tags (or "none").
+    text = _("Your interests: %(interests)s.") % {"interests": listed}
+    await ctx.reply(" ".join([hello + text, *notes]))
 
 
 async def whois(ctx: CommandContext, args: str) -> None:
+    _ = ctx.tr.gettext
     query = " ".join(args.split())
     if not query:
         raise UsageError()
     if len(query) > MAX_QUERY:
-        await ctx.reply(f"That is too long to search for (at most {MAX_QUERY} characters).")
+        # Translators: %(max)d is a number of characters.
+        text = _("That is too long to search for (at most %(max)d characters).")
+        await ctx.reply(text % {"max": MAX_QUERY})
         return
     if clean_name(query) != query:  # emoji, joiners and unassigned code points are fine
-        await ctx.reply("Please search for plain text: control characters are not allowed.")
+        await ctx.reply(_("Please search for plain text: control characters are not allowed."))
         return
     exact = [m.member for m in await ctx.roster.find_members(query, exact_only=True)]
     if exact:
@@ -193,7 +163,7 @@ async def whois(ctx: CommandContext, args: str) -> None:
         tag: str | None = normalise_tag(query)
         why = ""
     except TagError as exc:
-        tag, why = None, str(exc)
+        tag, why = None, exc.said(ctx.tr)
     if tag is not None:
         limit = GROUP_HITS if ctx.in_group else PRIVATE_HITS
         search = await ctx.roster.find_by_interest(tag, limit)
@@ -205,160 +175,162 @@ async def whois(ctx: CommandContext, args: str) -> None:
         await _cards(ctx, [m.member for m in matches[:3]], query)
         return
     if tag is None:
-        await ctx.reply(f"No member is called {quote(query)}, and it is not an interest: {why}.")
+        # Translators: %(query)s is what was searched for, quoted; %(reason)s why it is no tag.
+        text = _("No member is called %(query)s, and it is not an interest: %(reason)s.")
+        await ctx.reply(text % {"query": quote(query), "reason": why})
         return
     closest = await ctx.roster.suggest_interests(tag)
-    hint = f" Closest interests: {', '.join(closest)}" if closest else ""
-    await ctx.reply(f"No one lists {quote(tag)}.{hint}")
+    # Translators: %(tag)s is an interest tag, quoted.
+    text = _("No one lists %(tag)s.") % {"tag": quote(tag)}
+    if closest:
+        # Translators: %(tags)s is a list of interest tags close to the one searched for.
+        text += " " + _("Closest interests: %(tags)s") % {"tags": ", ".join(closest)}
+    await ctx.reply(text)
 
 
 async def _cards(ctx: CommandContext, members: list[Member], query: str) -> None:
-    lines = [line for m in members for line in card(m)]
     link = directory_link(ctx, query)
-    lines += [f"Listed members on the web: {link}"] if link else []
-    await answer(ctx, lines, "I sent you the member cards privately.")
+
+    def lines_in(tr: Translations) -> list[str]:
+        lines = [line for m in members for line in card(m, tr)]
+        # Translators: %(link)s is the web address of the members directory.
+        web = tr.gettext("Listed members on the web: %(link)s")
+        return lines + ([web % {"link": link}] if link else [])
+
+    await answer_in(ctx, lines_in, ctx.tr.gettext("I sent you the member cards privately."))
 
 
 async def _interest_answer(ctx: CommandContext, search: InterestSearch) -> None:
-    names = _hit_lines(search)
+    _, n_ = ctx.tr.gettext, ctx.tr.ngettext
+    names = hit_lines(search, ctx.tr)
     more = search.total - len(names)
+    values = {"n": search.total, "tag": quote(search.prefix), "more": more}
+    # Translators: %(n)d members list the interest %(tag)s (quoted); their names follow.
+    head = n_("%(n)d listing %(tag)s:", "%(n)d listing %(tag)s:", search.total) % values
     if ctx.in_group:
-        tail = f", and {more} more (ask me privately: {prefix_for(ctx)}whois {search.prefix})"
-        text = f"{search.total} listing {quote(search.prefix)}: " + ", ".join(names)
-        await ctx.reply(with_link(ctx, text + (tail if more > 0 else "."), search.prefix))
+        text = head + " " + ", ".join(names)
+        if more > 0:
+            # Translators: after a list of names cut short; %(command)s is e.g. /whois python.
+            tail = n_(
+                ", and %(more)d more (ask me privately: %(command)s)",
+                ", and %(more)d more (ask me privately: %(command)s)",
+                more,
+            )
+            text += tail % {**values, "command": f"{prefix_for(ctx)}whois {search.prefix}"}
+        else:
+            text += "."
+        await ctx.reply(with_link(ctx, text, search.prefix))
         return
-    lines = [f"{search.total} listing {quote(search.prefix)}:", *names]
+    lines = [head, *names]
     if more > 0:
-        lines.append(
-            f"and {more} more (I list at most {PRIVATE_HITS}; a longer interest narrows it down)."
+        # Translators: %(max)d is the most names listed in one answer.
+        text = n_(
+            "and %(more)d more (I list at most %(max)d; a longer interest narrows it down).",
+            "and %(more)d more (I list at most %(max)d; a longer interest narrows it down).",
+            more,
         )
+        lines.append(text % {**values, "max": PRIVATE_HITS})
     await ctx.reply(with_link(ctx, "\n".join(lines), search.prefix))
 
 
 async def members(ctx: CommandContext, args: str) -> None:
+    _ = ctx.tr.gettext
     stats = await ctx.roster.stats(top=10)
     if stats.member_count == 0:
-        await ctx.reply(f"No members yet. Be the first: {prefix_for(ctx)}join")
+        # Translators: %(command)s is /join or !join.
+        text = _("No members yet. Be the first: %(command)s")
+        await ctx.reply(text % {"command": prefix_for(ctx) + "join"})
         return
-    noun = "member" if stats.member_count == 1 else "members"
-    text = (
-        f"{stats.member_count} {noun} ({stats.telegram_identities} on Telegram, "
-        f"{stats.irc_identities} on IRC)."
-    )
+    # Translators: %(n)d members in all; %(telegram)d and %(irc)d identities on each network.
+    text = ctx.tr.ngettext(
+        "%(n)d member (%(telegram)d on Telegram, %(irc)d on IRC).",
+        "%(n)d members (%(telegram)d on Telegram, %(irc)d on IRC).",
+        stats.member_count,
+    ) % {
+        "n": stats.member_count,
+        "telegram": stats.telegram_identities,
+        "irc": stats.irc_identities,
+    }
     if stats.top_interests:
-        text += " Most common interests: " + ", ".join(f"{t} ({n})" for t, n in stats.top_interests)
+        # Translators: %(tags)s is a list like "python (12), translation (7)".
+        top = _("Most common interests: %(tags)s")
+        text += " " + top % {"tags": ", ".join(f"{t} ({n})" for t, n in stats.top_interests)}
     await ctx.reply(with_link(ctx, text))
 
 
 async def leave(ctx: CommandContext, args: str) -> None:
+    _ = ctx.tr.gettext
     identity = identity_from_author(ctx.invoker)
     if ctx.courier is not None:  # a member's questions go with the member (ON DELETE CASCADE)
         await ctx.courier.store.forget_asker(":".join(limit_key(ctx.invoker)))
     member = await ctx.roster.get_member_by_identity(identity.network, identity.key)
     if member is None or not await ctx.roster.forget(member.id):
-        await ctx.reply("You are not a member, so there is nothing to forget.")
+        await ctx.reply(_("You are not a member, so there is nothing to forget."))
         return
-    both = " on both networks" if len(member.identities) > 1 else ""
-    await ctx.reply(f"Done: I deleted your membership{both}, your identities and your interests.")
-
-
-async def link(ctx: CommandContext, args: str) -> None:
-    identity = identity_from_author(ctx.invoker)
-    code = args.strip()
-    if code:  # the code is the credential: a member of the community made it
-        await _redeem(ctx, identity, code)
-        return
-    if not await ctx.in_community():
-        raise PermissionDenied(community_only(ctx, "link"))
-    made = await ctx.roster.create_link_code(identity, join=True)
-    minutes = int(LINK_CODE_TTL // 60)
-    other = "IRC" if ctx.network is Network.TELEGRAM else "Telegram"
-    where = "in a private message" if other == "IRC" else "in a private chat"
-    text = (
-        f"Your link code is {made.code}. Within {minutes} minutes, send "
-        f"{other_prefix(ctx)}link {made.code} to me {where} on {other}. "
-        "Keep it to yourself: whoever sends it becomes part of your membership."
-    )
-    if not await ctx.reply_private(text):
-        await ctx.reply(need_private_chat(ctx))
-    elif ctx.in_group:
-        await ctx.reply("I sent you a link code privately.")
-
-
-async def _redeem(ctx: CommandContext, identity: Identity, code: str) -> None:
-    if ctx.in_group:
-        await ctx.roster.discard_link_code(code)
-        await ctx.reply(
-            "Link codes only work in a private chat with me; that code is now void. "
-            f"Ask for a new one with {other_prefix(ctx)}link on your other network."
+    if len(member.identities) > 1:
+        text = _(
+            "Done: I deleted your membership on both networks, your identities and your interests."
         )
-        return
-    try:
-        linked = await ctx.roster.redeem_link_code(code, identity)
-    except LinkError as exc:
-        await ctx.reply(str(exc))
-        return
-    where = "; ".join(_describe(i) for i in linked.member.identities)
-    text = f"Linked: {where} are now one member."
-    if linked.unlisted:  # told here: the private chat where the person is right now
-        text += (
-            "\nYou are no longer listed in the members directory: linking took you out, so "
-            "that your new identity is not published without your say. "
-            f"{prefix_for(ctx)}listed yes lists you again, with both identities."
-        )
+    else:
+        text = _("Done: I deleted your membership, your identities and your interests.")
     await ctx.reply(text)
 
 
-_SET_EXAMPLE = "{p}interests python, translation, gadgets"
 SPECS = (
     CommandSpec(
         name="join",
         usage="join",
-        summary="join the members roster",
-        details="Adds you to the roster, keyed by your Telegram id or IRC services account "
-        "(without one, by nick!user@host, marked unverified). Then: {p}interests.",
+        summary=N_("join the members roster"),
+        # Translators: {p} is the command prefix (/ or !), keep it as it is.
+        details=N_(
+            "Adds you to the roster, keyed by your Telegram id or IRC services account "
+            "(without one, by nick!user@host, marked unverified). Then: {p}interests."
+        ),
         handler=join,
     ),
     CommandSpec(
         name="interests",
-        usage="interests [tag, tag, … | +tag -tag]",
-        summary="show or set what you work on",
-        details=f"No arguments: show yours. {_SET_EXAMPLE} sets the list; {{p}}interests +lua "
-        f"-gadgets adds and removes. At most {MAX_INTERESTS} tags of {MAX_TAG_LENGTH} "
-        "characters: letters, digits and - + # . _ (spaces become -). Joins you if needed.",
+        # Translators: a command's usage; the command's name (first word) stays in English.
+        usage=N_("interests [tag, tag, … | +tag -tag]"),
+        summary=N_("show or set what you work on"),
+        # Translators: {p} is the command prefix (/ or !), keep it as it is; the tags in the
+        # examples may be translated; %(max)d tags of %(length)d characters at most.
+        details=N_(
+            "No arguments: show yours. {p}interests python, translation, gadgets sets the "
+            "list; {p}interests +lua -gadgets adds and removes. At most %(max)d tags of "
+            "%(length)d characters: letters, digits and - + # . _ (spaces become -). Joins you "
+            "if needed."
+        ),
+        facts=(("max", MAX_INTERESTS), ("length", MAX_TAG_LENGTH)),
         handler=interests,
     ),
     CommandSpec(
         name="whois",
-        usage="whois <name or interest>",
-        summary="a member's card, or who lists an interest",
-        details="A member's name or handle shows their card. Otherwise the members listing "
-        "that interest or one starting with it, best match first: {p}whois py. At most "
-        f"{GROUP_HITS} in the group and {PRIVATE_HITS} privately, with how many more.",
+        # Translators: a command's usage; the command's name (first word) stays in English.
+        usage=N_("whois <name or interest>"),
+        summary=N_("a member's card, or who lists an interest"),
+        # Translators: {p} is the command prefix (/ or !), keep it as it is; at most
+        # %(group)d names in the group and %(private)d in a private answer.
+        details=N_(
+            "A member's name or handle shows their card. Otherwise the members listing "
+            "that interest or one starting with it, best match first: {p}whois py. At most "
+            "%(group)d in the group and %(private)d privately, with how many more."
+        ),
+        facts=(("group", GROUP_HITS), ("private", PRIVATE_HITS)),
         handler=whois,
     ),
     CommandSpec(
         name="members",
         usage="members",
-        summary="how many members, and the most common interests",
-        details="Counts members on each network and lists the ten most common interests.",
+        summary=N_("how many members, and the most common interests"),
+        details=N_("Counts members on each network and lists the ten most common interests."),
         handler=members,
     ),
     CommandSpec(
         name="leave",
         usage="leave",
-        summary="delete yourself from the roster, for good",
-        details="Deletes your membership, every linked identity and your interests at once.",
+        summary=N_("delete yourself from the roster, for good"),
+        details=N_("Deletes your membership, every linked identity and your interests at once."),
         handler=leave,
-    ),
-    CommandSpec(
-        name="link",
-        usage="link [CODE]",
-        summary="join your Telegram and IRC identities into one member",
-        details="{p}link sends you a one-time code privately (valid 10 minutes); send "
-        "link CODE privately to the bot from your other network to merge the two. A member "
-        "listed in the web directory is unlisted by it until {p}listed yes.",
-        handler=link,
-        open_to_anyone=True,  # with a code; the handler asks for the community without one
     ),
 )

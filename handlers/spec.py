@@ -23,7 +23,9 @@ class CommandSpec:
     """Without the prefix, e.g. "whois <name or interest>"."""
     summary: str
     details: str
-    """Shown by /help CMD; "{p}" becomes the network's command prefix."""
+    """Shown by /help CMD; "{p}" becomes the network's command prefix. usage (but for its
+    first word), summary and details are English, marked with N_ and translated where
+    shown (bridge/i18n.py)."""
     handler: Handler
     moderator_only: bool = False
     open_to_anyone: bool = False
@@ -31,3 +33,5 @@ class CommandSpec:
     in a bridged group or channel, members of the roster and moderators."""
     hidden: bool = False
     """Answered, but not listed by /help (Telegram's /start)."""
+    facts: tuple[tuple[str, int], ...] = ()
+    """Numbers the details name (%(name)d), filled in by /help after translation."""

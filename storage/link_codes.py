@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bridge.i18n import N_, TranslatableError
 from bridge.model import Network
 from storage import member_rows
 from storage.db import Database
@@ -23,8 +24,8 @@ LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/I/L: a code read aloud or retyped on the other network survives."""
 
 
-class LinkError(Exception):
-    """A /link code that cannot be redeemed; str(exc) is shown to the user."""
+class LinkError(TranslatableError):
+    """A /link code that cannot be redeemed; exc.said(tr) is shown to the user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,11 @@ async def redeem_link_code(db: Database, code: str, identity: Identity, now: flo
     before the new identity is published."""
     code = "".join(code.split()).upper()
     if len(code) != LINK_CODE_LENGTH or any(c not in LINK_CODE_ALPHABET for c in code):
-        raise LinkError(f"That is not a link code: codes are {LINK_CODE_LENGTH} characters.")
+        # Translators: %(length)d is how many characters a /link code has.
+        raise LinkError(
+            N_("That is not a link code: codes are %(length)d characters."),
+            length=LINK_CODE_LENGTH,
+        )
     async with db.transaction() as conn:
         async with conn.execute(
             "SELECT i.member_id, i.network, c.expires_at FROM link_codes c "
@@ -96,25 +101,26 @@ async def redeem_link_code(db: Database, code: str, identity: Identity, now: flo
         ) as cur:
             row = await cur.fetchone()
         if row is None or float(row[2]) <= now:
-            raise LinkError("That code is unknown or has expired: ask for a new one.")
+            raise LinkError(N_("That code is unknown or has expired: ask for a new one."))
         target, source_network = int(row[0]), Network(row[1])
         if source_network is identity.network:
+            # Translators: %(network)s is Telegram or IRC.
             raise LinkError(
-                f"That code was made on {_network_name(source_network)}: "
-                "send it from your other network."
+                N_("That code was made on %(network)s: send it from your other network."),
+                network=_network_name(source_network),
             )
         target_networks = await member_rows.member_networks(conn, target)
         own = await member_rows.update_names(conn, identity, now)
         if own == target:
-            raise LinkError("These two are already linked.")
+            raise LinkError(N_("These two are already linked."))
         if own is None:
             if identity.network.value in target_networks:
-                raise LinkError(_taken(identity.network))
+                raise _taken(identity.network)
             was_listed = await _any_listed(conn, target)
             await member_rows.insert_identity(conn, target, identity, now)
         else:
             if target_networks & await member_rows.member_networks(conn, own):
-                raise LinkError(_taken(identity.network))
+                raise _taken(identity.network)
             was_listed = await _any_listed(conn, target, own)
             await _merge(conn, own, target)
         await conn.execute("DELETE FROM link_codes WHERE code = ?", (code,))
@@ -156,9 +162,11 @@ def _network_name(network: Network) -> str:
     return "Telegram" if network is Network.TELEGRAM else "IRC"
 
 
-def _taken(network: Network) -> str:
-    article = "a" if network is Network.TELEGRAM else "an"
-    return (
-        f"That member already has {article} {_network_name(network)} identity; "
-        "a member has at most one per network."
+def _taken(network: Network) -> LinkError:
+    if network is Network.TELEGRAM:
+        return LinkError(
+            N_("That member already has a Telegram identity; a member has at most one per network.")
+        )
+    return LinkError(
+        N_("That member already has an IRC identity; a member has at most one per network.")
     )

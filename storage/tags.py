@@ -11,13 +11,14 @@ import unicodedata
 from collections.abc import Iterable
 
 from bridge.display_names import is_invisible
+from bridge.i18n import N_, TranslatableError
 
 MAX_TAG_LENGTH = 32
 _TAG_PUNCTUATION = frozenset("-+#._")
 
 
-class TagError(ValueError):
-    """A tag the roster will not store; str(exc) is the reason shown to the user."""
+class TagError(TranslatableError, ValueError):
+    """A tag the roster will not store; exc.said(tr) is the reason shown to the user."""
 
 
 def fold(text: str) -> str:
@@ -28,7 +29,8 @@ def fold(text: str) -> str:
 def normalise_tag(raw: str) -> str:
     """NFKC + casefold + trim + inner whitespace to "-", or TagError naming why not."""
     if any(is_invisible(c) and c != "\t" for c in raw):
-        raise TagError("contains control characters")
+        # Translators: why an interest tag is refused (after "Not accepted: "tag": ").
+        raise TagError(N_("contains control characters"))
     text = raw
     for _ in range(3):  # NFKC and casefold can feed each other; stop at the fixpoint
         folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
@@ -37,14 +39,20 @@ def normalise_tag(raw: str) -> str:
         text = folded
     tag = "-".join(text.split())
     if not tag:
-        raise TagError("empty")
+        # Translators: why an interest tag is refused: there is nothing in it.
+        raise TagError(N_("empty"))
     if len(tag) > MAX_TAG_LENGTH:
-        raise TagError(f"longer than {MAX_TAG_LENGTH} characters")
+        # Translators: why an interest tag is refused; %(max)d is a number of characters.
+        raise TagError(N_("longer than %(max)d characters"), max=MAX_TAG_LENGTH)
     for c in tag:
         if not (_is_word_char(c) or c in _TAG_PUNCTUATION):
-            raise TagError(f"{c!r} is not allowed (only letters, digits and - + # . _)")
+            # Translators: why an interest tag is refused; %(char)s is the character, quoted.
+            raise TagError(
+                N_("%(char)s is not allowed (only letters, digits and - + # . _)"), char=repr(c)
+            )
     if not any(_is_word_char(c) for c in tag):
-        raise TagError("needs a letter or digit")
+        # Translators: why an interest tag is refused: it is all punctuation.
+        raise TagError(N_("needs a letter or digit"))
     return tag
 
 

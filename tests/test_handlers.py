@@ -80,13 +80,13 @@ async def test_help_lists_every_command_once(registry: CommandRegistry, store: R
     names = [s.name for s in registry.specs]
     assert names == [
         "help", "join", "interests", "whois", "members", "names", "leave", "link", "listed",
-        "askme", "ask", "export", "remove", "untag",
+        "askme", "ask", "language", "export", "remove", "untag",
     ]  # fmt: skip
     rec = await run(registry, store, ALICE, "help", private=True)
     lines = rec.last.splitlines()
     assert len(lines) == len(names) + 1
     assert lines[3].startswith("/whois <name or interest> — ")
-    assert "(moderators)" in lines[11]
+    assert "(moderators)" in lines[12]
 
 
 async def test_help_in_group_goes_private(registry: CommandRegistry, store: RosterStore) -> None:

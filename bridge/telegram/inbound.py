@@ -213,11 +213,18 @@ def _name_of(first: str, last: str | None, username: str | None, user_id: int) -
 
 
 def _author(user: telegram.User) -> Author:
-    return author_of(user.id, user.first_name, user.last_name, user.username, user.is_bot)
+    return author_of(
+        user.id, user.first_name, user.last_name, user.username, user.is_bot, user.language_code
+    )
 
 
 def author_of(
-    user_id: int, first: str, last: str | None, username: str | None, is_bot: bool
+    user_id: int,
+    first: str,
+    last: str | None,
+    username: str | None,
+    is_bot: bool,
+    language_code: str | None = None,
 ) -> Author:
     """The Author of a Telegram user, from PTB's object or straight from the JSON (plain.py)."""
     return Author(
@@ -226,6 +233,7 @@ def author_of(
         display_name=_name_of(first, last, username, user_id),
         nick=username,
         is_bot=is_bot,
+        language_code=language_code,
     )
 
 

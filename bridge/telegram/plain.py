@@ -90,6 +90,7 @@ def plain_text(raw: dict[str, Any]) -> Message | None:
             user.get("last_name"),
             user.get("username"),
             user["is_bot"],
+            user.get("language_code"),
         ),
         chat=ref,
         text=text,
@@ -127,6 +128,7 @@ def _is_user(user: object) -> TypeGuard[dict[str, Any]]:
         and isinstance(user.get("first_name"), str)
         and _opt_str(user.get("last_name"))
         and _opt_str(user.get("username"))
+        and _opt_str(user.get("language_code"))
     )
 
 
