@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bridge.casemap import irc_casefold
 from bridge.model import Author, ChatRef, Network
 from bridge.pairs import Pairs
 from bridge.sides import IrcSide, TelegramSide
@@ -56,7 +55,7 @@ class Audience:
 
     def _shares_a_channel(self, nick: str) -> bool:
         """The nick is in a bridged channel with the bot now (the connection's own view)."""
-        folded = irc_casefold(nick)
+        folded = self.irc.casefold(nick)
         return bool(folded) and any(
             folded in self.irc.folded_nicks(channel) for channel in self.channels
         )

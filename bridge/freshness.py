@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bridge.casemap import irc_casefold
 from bridge.commands import irc_lines, telegram_text
 from bridge.config_model import RosterConfig
 from bridge.identity import IrcKeyKind, parse_irc_key
@@ -61,6 +60,8 @@ class IrcView(Protocol):
     """What the task asks the IRC connection: who is where now, as whom (no lookups)."""
 
     def folded_nicks(self, channel: str) -> AbstractSet[str]: ...
+
+    def casefold(self, text: str) -> str: ...
 
     def account_of(self, nick: str) -> str | None: ...
 
@@ -193,7 +194,7 @@ class Nudger:
         return None
 
     def _on_a_bridged_channel(self, nick: str) -> bool:
-        folded = irc_casefold(nick)
+        folded = self.irc.casefold(nick)
         return any(folded in self.irc.folded_nicks(channel) for channel in self.channels)
 
     def _irc_items(self, route: IrcRoute, text: str) -> list[Outgoing]:

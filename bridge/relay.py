@@ -100,7 +100,8 @@ class Relay:
     async def _to_irc(self, msg: Message, channel: str, label: str | None = None) -> None:
         relay = self.config
         shown = clean_name(msg.author.display_name)  # an RLO in it would reverse the line
-        name = anti_highlight(shown, self.irc.folded_nicks(channel), relay.anti_highlight)
+        nicks = self.irc.folded_nicks(channel)
+        name = anti_highlight(shown, nicks, relay.anti_highlight, self.irc.casefold)
         action = msg.kind is MessageKind.ACTION
         if msg.kind in (MessageKind.JOIN, MessageKind.PART):
             if not relay.telegram_joins:

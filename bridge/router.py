@@ -16,7 +16,6 @@ import functools
 import logging
 
 from bridge.asking import AskCourier, ask_rules
-from bridge.casemap import irc_casefold
 from bridge.command_lanes import CommandLanes
 from bridge.command_record import decode_command, encode_command
 from bridge.commands import Command, CommandGateway
@@ -184,7 +183,7 @@ class Router:
         if author.network is Network.TELEGRAM:
             bot_id = self.telegram.bot_id
             return bot_id is not None and author.user_id == str(bot_id)
-        return irc_casefold(author.nick or "") == irc_casefold(self.irc.nick)
+        return self.irc.casefold(author.nick or "") == self.irc.casefold(self.irc.nick)
 
     def ignores(self, author: Author) -> bool:
         """Whether relay.ignore names author (also asked at start about what was queued)."""

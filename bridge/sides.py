@@ -28,6 +28,10 @@ class IrcSide(Protocol):
         """The same, IRC-case-folded: asked for every relayed message, without folding or
         sorting each member again (a channel may hold a thousand people)."""
 
+    def casefold(self, text: str) -> str:
+        """A nick or channel folded by the server's case rule (its 005 CASEMAPPING, rfc1459
+        until it says), as folded_nicks() is: compare IRC names only through it."""
+
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         """Bytes of text that fit in one PRIVMSG (or ACTION) to target."""
 

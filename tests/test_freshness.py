@@ -53,6 +53,9 @@ class IrcNow:
     def folded_nicks(self, channel: str) -> set[str]:
         return {irc_casefold(n) for n in self.members.get(channel, set())}
 
+    def casefold(self, text: str) -> str:
+        return irc_casefold(text)
+
     def account_of(self, nick: str) -> str | None:
         return self.accounts.get(nick)
 

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bridge.casemap import irc_casefold
 from bridge.identity import irc_key
 from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import ChannelState, same_mask
@@ -115,7 +114,7 @@ class Accounts:
 
     async def lookup(self, nick: str) -> Holder | None:
         """Who holds nick now (None: nobody); raises LookupFailed without an answer."""
-        key = irc_casefold(nick)
+        key = self._link.fold(nick)
         shared = self._pending.get(key)
         if shared is not None:
             return await self._outcome(shared, LOOKUP_TIMEOUT)
@@ -168,17 +167,17 @@ class Accounts:
     def _on_whois_user(self, conn: Any, event: Any) -> None:
         if len(event.arguments) >= 3:
             nick, user, host = event.arguments[:3]
-            self._found[irc_casefold(nick)] = Holder(f"{nick}!{user}@{host}", None)
+            self._found[self._link.fold(nick)] = Holder(f"{nick}!{user}@{host}", None)
 
     def _on_whois_account(self, conn: Any, event: Any) -> None:
-        key = irc_casefold(event.arguments[0]) if event.arguments else ""
+        key = self._link.fold(event.arguments[0]) if event.arguments else ""
         holder = self._found.get(key)
         if holder is not None and len(event.arguments) >= 2:
             self._found[key] = replace(holder, account=event.arguments[1])
 
     def _on_end_of_whois(self, conn: Any, event: Any) -> None:
         nick = event.arguments[0] if event.arguments else ""
-        key = irc_casefold(nick)
+        key = self._link.fold(nick)
         holder = self._found.pop(key, None)  # None: 401, nobody holds the nick
         if holder is not None:  # kept only for a nick the bot sees (see ChannelState)
             self._channels.note_mask(holder.mask)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator, KeysView
 from collections.abc import Set as AbstractSet
 
-from bridge.casemap import irc_casefold
+from bridge.casemap import Fold, irc_casefold
+from bridge.irc.isupport import ServerRules
 
-NICK_PREFIXES = "~&@%+!"
 MEMBERS_MAX = 10_000
 """Nicks tracked per channel: a flood of clones beyond it is not tracked, so costs no memory;
 the bot then believes nothing about them (no account, no mask), as for any nick unseen."""
@@ -30,7 +30,10 @@ class ChannelState:
     """Channel membership (ours and others') and, for the nicks the bot sees, their
     nick!user@host and services account; keyed by casefolded names."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: ServerRules | None = None) -> None:
+        self.rules = rules or ServerRules()
+        """The server's rules: its case rule folds every key, its PREFIX reads NAMES."""
+        self._fold = self.rules.fold
         self._joined: set[str] = set()
         self._members: dict[str, dict[str, str]] = {}
         self._accounts: dict[str, str | None] = {}
@@ -45,52 +48,52 @@ class ChannelState:
 
     def is_joined(self, channel: str) -> bool:
         """Whether the bot is in channel now."""
-        return irc_casefold(channel) in self._joined
+        return self._fold(channel) in self._joined
 
     def joined(self, channel: str) -> None:
         """The server confirmed our own JOIN."""
-        self._joined.add(irc_casefold(channel))
+        self._joined.add(self._fold(channel))
 
     def left(self, channel: str) -> None:
         """We parted or were kicked: we are out, and no longer see who is there."""
-        self._joined.discard(irc_casefold(channel))
-        for key in self._members.pop(irc_casefold(channel), {}):
+        self._joined.discard(self._fold(channel))
+        for key in self._members.pop(self._fold(channel), {}):
             self._forget_unseen(key)
 
     def nicks(self, channel: str) -> list[str]:
-        return sorted(self._members.get(irc_casefold(channel), {}).values(), key=irc_casefold)
+        return sorted(self._members.get(self._fold(channel), {}).values(), key=self._fold)
 
     def folded_nicks(self, channel: str) -> KeysView[str]:
         """The nicks in channel, IRC-case-folded (the keys kept here), as a view that follows
         joins and parts while the bot is in channel: asked for every relayed message, so it
         folds and copies nothing (a channel may hold a thousand people)."""
-        return self._members.get(irc_casefold(channel), _NOBODY).keys()
+        return self._members.get(self._fold(channel), _NOBODY).keys()
 
     def channels_of(self, nick: str) -> list[str]:
-        key = irc_casefold(nick)
+        key = self._fold(nick)
         return [chan for chan, members in self._members.items() if key in members]
 
     def sees(self, nick: str) -> bool:
         """Whether the bot shares a channel with nick now (and so sees it leave)."""
-        key = irc_casefold(nick)
+        key = self._fold(nick)
         return any(key in members for members in self._members.values())
 
     def add(self, channel: str, nick: str) -> None:
-        members = self._members.setdefault(irc_casefold(channel), {})
-        key = irc_casefold(nick)
+        members = self._members.setdefault(self._fold(channel), {})
+        key = self._fold(nick)
         if len(members) < MEMBERS_MAX or key in members:
             members[key] = nick
 
     def add_names(self, channel: str, names: str) -> None:
         """Load a RPL_NAMREPLY list ("@op +voiced plain")."""
         for name in names.split():
-            nick = name.lstrip(NICK_PREFIXES).split("!", 1)[0]
+            nick = self.rules.split_status(name)[1].split("!", 1)[0]
             if nick:
                 self.add(channel, nick)
 
     def remove(self, channel: str, nick: str) -> None:
-        self._members.get(irc_casefold(channel), {}).pop(irc_casefold(nick), None)
-        self._forget_unseen(irc_casefold(nick))
+        self._members.get(self._fold(channel), {}).pop(self._fold(nick), None)
+        self._forget_unseen(self._fold(nick))
 
     def quit(self, nick: str) -> list[str]:
         """Remove nick everywhere; returns the channels it was in."""
@@ -102,7 +105,7 @@ class ChannelState:
     def rename(self, old: str, new: str) -> list[str]:
         """Follow a nick change seen in a shared channel: the same connection under a new
         nick keeps its account; the old nick's next holder is someone else."""
-        old_key, new_key = irc_casefold(old), irc_casefold(new)
+        old_key, new_key = self._fold(old), self._fold(new)
         account_known = old_key in self._accounts
         account = self._accounts.pop(old_key, None)
         mask = self._masks.pop(old_key, None)
@@ -120,23 +123,23 @@ class ChannelState:
         """account-notify / extended-join / WHOIS 330 of a nick the bot sees ("*" or None:
         logged out); ignored for a nick it does not see, which may change hands unseen."""
         if self.sees(nick):
-            self._accounts[irc_casefold(nick)] = None if account in (None, "*", "") else account
+            self._accounts[self._fold(nick)] = None if account in (None, "*", "") else account
 
     def account(self, nick: str) -> str | None:
-        return self._accounts.get(irc_casefold(nick))
+        return self._accounts.get(self._fold(nick))
 
     def knows_account(self, nick: str) -> bool:
-        return irc_casefold(nick) in self._accounts
+        return self._fold(nick) in self._accounts
 
     def note_mask(self, mask: str) -> None:
         """A line from nick!user@host: remembered while the bot sees that nick."""
         nick = mask.partition("!")[0]
         if "!" in mask and self.sees(nick):
-            self._masks[irc_casefold(nick)] = mask
+            self._masks[self._fold(nick)] = mask
 
     def mask_of(self, nick: str) -> str | None:
         """The nick!user@host the bot sees holding nick now, when it learned it."""
-        return self._masks.get(irc_casefold(nick))
+        return self._masks.get(self._fold(nick))
 
     def _forget_unseen(self, key: str) -> None:
         if not any(key in members for members in self._members.values()):
@@ -161,9 +164,10 @@ class AllBut(AbstractSet[str]):
         return len(self._nicks) - (self._left_out in self._nicks)
 
 
-def same_mask(one: str, other: str) -> bool:
-    """Whether two nick!user@host masks name the same connection as far as IRC can tell."""
-    return irc_casefold(one) == irc_casefold(other)
+def same_mask(one: str, other: str, fold: Fold = irc_casefold) -> bool:
+    """Whether two nick!user@host masks name the same connection as far as IRC can tell
+    (fold: the server's case rule)."""
+    return fold(one) == fold(other)
 
 
 def split_mask(mask: str) -> tuple[str, str, str]:

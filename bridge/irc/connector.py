@@ -4,6 +4,7 @@ Each part has one job and its own state; this class only builds them, routes the
 events to them (EventTable) and offers the public face the rest of the bridge uses: the
 relay core's view (nick, nicks, payload_budget, accounts) and the outbox's Sender.
 
+    isupport.ServerRules    the server's own rules from 005: case rule, PREFIX, CHANTYPES
     caps.CapNegotiation     CAP LS/REQ/ACK and SASL PLAIN, before registration
     registration            modes, IDENTIFY after it; nick in use or refused, nick regain
     joins.Joins             JOINs, retried with backoff after a refusal or a kick; status
@@ -23,13 +24,13 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
-from bridge.casemap import irc_casefold
 from bridge.config import IrcConfig
 from bridge.irc.accounts import Accounts
 from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import AllBut, ChannelState
 from bridge.irc.delivery import CommandQueue, Delivery, EchoTracker, Recipients
 from bridge.irc.inbound import EventTable, Inbound, Inbox, OnMessage
+from bridge.irc.isupport import ServerRules
 from bridge.irc.joins import Joins
 from bridge.irc.lanes import LineBudget
 from bridge.irc.link import Link
@@ -55,13 +56,14 @@ class IrcConnector:
         """keys: channel → its key (+k), for the channels that have one."""
         self.config = config
         bucket = LineBudget(config.send_burst, config.send_rate)
-        self.link = Link(config.nick)
-        self.channel_state = ChannelState()
+        self.rules = ServerRules()
+        self.link = Link(config.nick, self.rules.fold)
+        self.channel_state = ChannelState(self.rules)
         self.negotiation = CapNegotiation(config)
-        self.own = OwnMask(config.username, lambda: self.link.nick)
+        self.own = OwnMask(config.username, lambda: self.link.nick, self.rules.fold)
         self.inbox = Inbox()
         self.private_inbox = Inbox(behind=self.inbox)
-        self.echoes = EchoTracker(self.link.is_me)
+        self.echoes = EchoTracker(self.link.is_me, fold=self.rules.fold)
         self.commands = CommandQueue(bucket, self.link.usable)
         self.accounts = Accounts(self.link, self.channel_state, self.negotiation, bucket)
         self.delivery = Delivery(
@@ -86,6 +88,7 @@ class IrcConnector:
             self.commands,
             on_ready=self.supervisor.note_ready,
             on_fatal=self.supervisor.give_up,
+            nicklen=lambda: self.rules.nicklen,
         )
         inbound = Inbound(
             channels,
@@ -98,6 +101,7 @@ class IrcConnector:
         # Handlers of one event type run in this order: e.g. on our own JOIN the mask is
         # learned before Inbound wakes those waiting for the channel.
         for part in (
+            self.rules,  # first: the others fold by the rule a 005 line has just told
             self.negotiation,
             self.registration,
             self.joins,
@@ -169,7 +173,12 @@ class IrcConnector:
 
     def folded_nicks(self, channel: str) -> AbstractSet[str]:
         """Who is in channel now, IRC-case-folded, the bot excepted (a view, not a copy)."""
-        return AllBut(self.channel_state.folded_nicks(channel), irc_casefold(self.nick))
+        return AllBut(self.channel_state.folded_nicks(channel), self.rules.fold(self.nick))
+
+    def casefold(self, text: str) -> str:
+        """Fold a nick or channel name by the server's case rule (its 005 CASEMAPPING;
+        rfc1459 until it says), as folded_nicks() is folded."""
+        return self.rules.fold(text)
 
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         """Bytes a payload may use so the line as relayed to others fits the server's limit."""

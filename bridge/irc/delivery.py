@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bridge.casemap import irc_casefold
+from bridge.casemap import Fold, irc_casefold
 from bridge.irc.accounts import Accounts, LookupFailed
 from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import ChannelState, same_mask
@@ -29,7 +29,6 @@ from bridge.sending import PermanentError, Progress, Queued, Sent, TransientErro
 log = logging.getLogger(__name__)
 
 ECHO_TIMEOUT = 15.0
-CHANNEL_PREFIXES = "#&+!"
 
 
 def strip_unsafe(text: str) -> str:
@@ -49,15 +48,18 @@ def wire_line(line: str, linelen: int) -> bytes:
 class EchoTracker:
     """Lines written and not yet sent back by the server (echo-message), oldest first."""
 
-    def __init__(self, is_me: Callable[[str], bool], timeout: float = ECHO_TIMEOUT) -> None:
+    def __init__(
+        self, is_me: Callable[[str], bool], timeout: float = ECHO_TIMEOUT, fold: Fold = irc_casefold
+    ) -> None:
         self.timeout = timeout
+        self._fold = fold
         self._is_me = is_me
         self._waiting: collections.deque[tuple[str, asyncio.Future[None]]] = collections.deque()
 
     async def wait(self, target: str) -> None:
         """Return when our line to target comes back, or after the timeout (counted as sent);
         raises TransientError if the connection is lost first."""
-        entry = (irc_casefold(target), asyncio.get_running_loop().create_future())
+        entry = (self._fold(target), asyncio.get_running_loop().create_future())
         self._waiting.append(entry)
         try:
             await asyncio.wait_for(asyncio.shield(entry[1]), self.timeout)
@@ -68,7 +70,7 @@ class EchoTracker:
 
     def echoed(self, target: str) -> None:
         """Our own line came back: the oldest line to that target waiting for it is confirmed."""
-        key = irc_casefold(target)
+        key = self._fold(target)
         for entry in self._waiting:
             if entry[0] == key and not entry[1].done():
                 self._waiting.remove(entry)
@@ -133,7 +135,7 @@ class Recipients:
         """What the bot sees (it shares a channel with nick): same holder or not; None when
         it does not see nick, or never learned its mask."""
         current = self._channels.mask_of(nick)
-        return None if current is None else same_mask(current, mask)
+        return None if current is None else same_mask(current, mask, self._channels.rules.fold)
 
     async def ask(self, nick: str, mask: str) -> bool:
         """The server's answer (WHOIS); TransientError when none comes."""
@@ -141,7 +143,7 @@ class Recipients:
             holder = await self._accounts.lookup(nick)
         except LookupFailed as exc:
             raise TransientError(f"could not check who holds {nick}: {exc}") from exc
-        return holder is not None and same_mask(holder.mask, mask)
+        return holder is not None and same_mask(holder.mask, mask, self._channels.rules.fold)
 
 
 class Delivery:
@@ -169,7 +171,7 @@ class Delivery:
         """Channels need a join, private targets only a registered connection."""
         if not self._link.usable():
             return False
-        return chat[:1] not in CHANNEL_PREFIXES or self._channels.is_joined(chat)
+        return not self._channels.rules.is_channel(chat) or self._channels.is_joined(chat)
 
     async def wait_ready(self, chat: str) -> None:
         while not self.ready_for(chat):
@@ -182,7 +184,7 @@ class Delivery:
         if not isinstance(payload, IrcLines):
             raise PermanentError(f"IRC cannot deliver {type(payload).__name__}")
         lines, action, notice = payload.lines, payload.action, payload.notice
-        private = chat[:1] not in CHANNEL_PREFIXES
+        private = not self._channels.rules.is_channel(chat)
         ask_if_unseen = True  # before the first line, and again if the recipient leaves sight
         for index in range(item.progress, len(lines)):
             await self._budget.take_for(Lane.PRIVATE if private else Lane.RELAY)

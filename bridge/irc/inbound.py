@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.casemap import irc_casefold
 from bridge.identity import account_now, irc_key
 from bridge.irc.caps import CapNegotiation
 from bridge.irc.channels import ChannelState
@@ -164,7 +163,8 @@ class Inbound:
         inbox: Inbox,
         private_inbox: Inbox | None = None,
     ) -> None:
-        self._bridged_names = {irc_casefold(c): c for c in channels}
+        self._channels = tuple(channels)
+        self._bridged_names = {link.fold(c): c for c in channels}
         self._state = state
         self._link = link
         self._caps = caps
@@ -186,9 +186,14 @@ class Inbound:
             "nick": self._on_nick,
             "account": self._on_account,
             "namreply": self._on_names,
+            "featurelist": self._on_features,
         }
         guarded = {kind: self._guarded(handler) for kind, handler in table.items()}
         return {"all_raw_messages": self._on_raw, **guarded}
+
+    def _on_features(self, conn: Any, event: Any) -> None:
+        """005: the bridged channels keyed again by the server's case rule (rfc1459 before)."""
+        self._bridged_names = {self._link.fold(c): c for c in self._channels}
 
     def _on_raw(self, conn: Any, event: Any) -> None:
         self._line = event.arguments[0] if event.arguments else ""
@@ -238,7 +243,7 @@ class Inbound:
         if private:
             chat_id = author.nick
         else:
-            chat_id = self._bridged_names.get(irc_casefold(channel), channel)
+            chat_id = self._bridged_names.get(self._link.fold(channel), channel)
         (self._private_inbox if private else self._inbox).put(
             Message(
                 source_id=source_id,
@@ -255,7 +260,7 @@ class Inbound:
         )
 
     def _bridged(self, channel: str | None) -> bool:
-        return channel is not None and irc_casefold(channel) in self._bridged_names
+        return channel is not None and self._link.fold(channel) in self._bridged_names
 
     # Our own lines (echo-message) are the delivery side's: see EchoTracker.
 

@@ -25,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from bridge.casemap import irc_casefold
 from bridge.config import IrcConfig
 from bridge.irc.channels import ChannelState
 from bridge.irc.delivery import CommandQueue
@@ -66,6 +65,8 @@ class _Channel:
     """Why the bot is out of the channel ("" while nothing is known against it)."""
     logged: str = ""
     """The problem last logged at WARNING: the same one again is not repeated."""
+    final: bool = False
+    """The problem is the config's (a name over CHANNELLEN): no JOIN is retried."""
     attempt: int = 0
     joined_at: float | None = None
     retry: asyncio.TimerHandle | None = None
@@ -120,8 +121,8 @@ class Joins:
         self._state = state
         self._commands = commands
         # once each, in the configured spelling (the last one wins)
-        names = {irc_casefold(c): c for c in channels}
-        secret = {irc_casefold(c): k for c, k in (keys or {}).items() if k}
+        names = {link.fold(c): c for c in channels}
+        secret = {link.fold(c): k for c, k in (keys or {}).items() if k}
         self._channels = {
             folded: _Channel(name, secret.get(folded, "")) for folded, name in names.items()
         }
@@ -131,16 +132,32 @@ class Joins:
         allows (each line paced by the command queue)."""
         for channel in self._channels.values():
             self._cancel_retry(channel)
+        # keyed again by the case rule the server's 005 has just told (rfc1459 before it)
+        self._channels = {self._link.fold(c.name): c for c in self._channels.values()}
         features = getattr(self._link.conn, "features", None)
         targets, linelen = join_limits(vars(features) if features is not None else {})
         # keyed channels first, so that the keys pair with the first names of each line
-        ordered = sorted(self._channels.values(), key=lambda c: not c.key)
+        fitting = [c for c in self._channels.values() if self._fits(c)]
+        ordered = sorted(fitting, key=lambda c: not c.key)
         keys = {c.name: c.key for c in ordered if c.key}
         for names in join_lines([c.name for c in ordered], targets, linelen, keys):
             line = [",".join(names)]
             if any(name in keys for name in names):
                 line.append(",".join(keys[name] for name in names if name in keys))
             self._commands.send(functools.partial(self._join_line, *line))
+
+    def _fits(self, channel: _Channel) -> bool:
+        """A name longer than the server's CHANNELLEN would be refused, or cut to another
+        channel's name: not joined, and said once (only the config can change it)."""
+        limit = self._state.rules.channellen
+        if limit is None or len(channel.name.encode()) <= limit:
+            return True
+        problem = f"the name is longer than the server's CHANNELLEN ({limit} bytes)"
+        channel.problem, channel.final = problem, True
+        if problem != channel.logged:
+            channel.logged = problem
+            log.error("IRC: not joining %s: %s; set another irc_channel", channel.name, problem)
+        return False
 
     def _join_line(self, channels: str, keys: str = "") -> None:
         self._link.conn.join(channels, keys)
@@ -157,7 +174,8 @@ class Joins:
             if self._state.is_joined(channel.name):
                 result[channel.name] = "joined"
             elif channel.problem:
-                result[channel.name] = f"not joined: {channel.problem}; retrying"
+                again = "" if channel.final else "; retrying"
+                result[channel.name] = f"not joined: {channel.problem}{again}"
             else:
                 result[channel.name] = "not joined"
         return result
@@ -208,7 +226,7 @@ class Joins:
         self._link.mark_changed()
 
     def _find(self, name: str | None) -> _Channel | None:
-        return self._channels.get(irc_casefold(name)) if name else None
+        return self._channels.get(self._link.fold(name)) if name else None
 
     # ------------------------------------------------------------- event handlers
 

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bridge.casemap import irc_casefold
+from bridge.casemap import Fold, irc_casefold
 
 Handler = Callable[[Any, Any], None]
 """An IRC event handler: (library connection, library event); synchronous, never raises."""
@@ -22,8 +22,11 @@ Handlers = Mapping[str, Handler]
 class Link:
     """The library connection, whether the server registered us, and a change signal."""
 
-    def __init__(self, configured_nick: str) -> None:
+    def __init__(self, configured_nick: str, fold: Fold = irc_casefold) -> None:
         self.conn: Any = None
+        self.fold = fold
+        """The server's case rule (the connector's ServerRules.fold): every part compares
+        nicks and channels with it."""
         self.registered = False
         self.state = "starting"
         """starting | connecting | ready (registered, joins queued) | disconnected"""
@@ -36,7 +39,7 @@ class Link:
         return str(self.conn.real_nickname) if self.conn is not None else self._configured_nick
 
     def is_me(self, nick: str) -> bool:
-        return irc_casefold(nick) == irc_casefold(self.nick)
+        return self.fold(nick) == self.fold(self.nick)
 
     def usable(self) -> bool:
         """Registered and still connected: lines and commands may be written."""

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bridge.casemap import irc_casefold
+from bridge.casemap import Fold, irc_casefold
 from bridge.irc.channels import updated_mask
 from bridge.irc.link import Handlers
 from bridge.render.irc_split import irc_line_budget
@@ -32,8 +32,11 @@ def server_linelen(features: Mapping[str, Any]) -> int:
 class OwnMask:
     """What the server shows as our prefix, and its LINELEN (ISUPPORT, at least 512)."""
 
-    def __init__(self, username: str, current_nick: Callable[[], str]) -> None:
+    def __init__(
+        self, username: str, current_nick: Callable[[], str], fold: Fold = irc_casefold
+    ) -> None:
         self.mask: str | None = None
+        self._fold = fold
         self.linelen = DEFAULT_LINELEN
         self._username = username
         self._nick = current_nick
@@ -68,7 +71,7 @@ class OwnMask:
         log.info("IRC: our displayed host is now %s", self.mask)
 
     def _is_me(self, nick: str) -> bool:
-        return irc_casefold(nick) == irc_casefold(self._nick())
+        return self._fold(nick) == self._fold(self._nick())
 
     # ------------------------------------------------------------- event handlers
 

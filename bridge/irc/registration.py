@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bridge.casemap import irc_casefold
 from bridge.config import IrcConfig
 from bridge.irc.delivery import CommandQueue
 from bridge.irc.joins import Joins
@@ -47,8 +46,11 @@ class Registration:
         commands: CommandQueue,
         on_ready: Callable[[], None],
         on_fatal: Callable[[str], None],
+        nicklen: Callable[[], int | None] = lambda: None,
     ) -> None:
+        """nicklen: the server's NICKLEN once a 005 told it (kept across reconnects)."""
         self._config = config
+        self._nicklen = nicklen
         self._joins = joins
         self._link = link
         self._bucket = bucket
@@ -104,7 +106,7 @@ class Registration:
         return True
 
     def _is_configured(self, nick: str) -> bool:
-        return irc_casefold(nick) == irc_casefold(self._config.nick)
+        return self._link.fold(nick) == self._link.fold(self._config.nick)
 
     def _holding(self) -> None:
         """We have the configured nick (now): a loss soon after keeps the backoff growing."""
@@ -139,7 +141,7 @@ class Registration:
             log.debug("IRC: nick %s still taken", self._config.nick)
             return  # a regain attempt failed; keep the current nick
         taken = event.arguments[0] if event.arguments else conn.real_nickname
-        if len(taken) < MAX_NICK_LEN:
+        if len(taken) < min(MAX_NICK_LEN, self._nicklen() or MAX_NICK_LEN):
             alternative = taken + "_"
         else:
             alternative = taken[:-1] + str(random.randint(0, 9))

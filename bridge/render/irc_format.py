@@ -172,7 +172,10 @@ def sanitize_for_irc(text: str) -> list[str]:
 
 
 def anti_highlight(
-    name: str, folded_nicks: AbstractSet[str], mode: Literal["auto", "always", "never"]
+    name: str,
+    folded_nicks: AbstractSet[str],
+    mode: Literal["auto", "always", "never"],
+    fold: Callable[[str], str] = irc_casefold,
 ) -> str:
     """Insert U+200B into a relayed name so IRC users with that nick are not pinged by every line.
 
@@ -180,11 +183,12 @@ def anti_highlight(
     channel nick in the name (IRC case-folded, word = not next to a letter/digit). "always":
     like auto, plus after the first character of the name. A one-character match gets the
     space after it (cannot be split). folded_nicks: the channel's nicks, already
-    IRC-case-folded (ChannelState keeps them so; folding hundreds for each message cost ms).
+    IRC-case-folded (ChannelState keeps them so; folding hundreds for each message cost ms)
+    by fold, the server's case rule, which folds the name too.
     """
     if mode == "never" or not name:
         return name
-    folded = irc_casefold(name)
+    folded = fold(name)
     cuts: set[int] = set()
     if mode == "always":
         cuts.add(cluster_end(name, 0))

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bridge.casemap import irc_casefold
+from bridge.casemap import casefold_for
 from bridge.config import Config, parse_config
 from bridge.identity import irc_key
 from bridge.irc.accounts import Holder, believe
@@ -238,12 +238,17 @@ class FakeIrc:
     """The connection a WHOIS names for a nick in services, where it is not the author's own."""
     account_tag: bool = False
     """Whether the server tags each line with its sender's account."""
+    casemapping: str = "rfc1459"
+    """The server's 005 CASEMAPPING, which casefold() and folded_nicks() follow."""
 
     def nicks(self, channel: str) -> list[str]:
         return list(self.members.get(channel, []))
 
     def folded_nicks(self, channel: str) -> set[str]:
-        return {irc_casefold(n) for n in self.nicks(channel)}
+        return {self.casefold(n) for n in self.nicks(channel)}
+
+    def casefold(self, text: str) -> str:
+        return casefold_for(self.casemapping)(text)
 
     def payload_budget(self, target: str, *, action: bool = False) -> int:
         return 400
