@@ -40,11 +40,13 @@ async def test_one_digest_a_period_across_restarts(
     tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer, smtp: SmtpServer
 ) -> None:
     path = config(tmp_path, fake_tg, ngircd, smtp)
-    async with running_bridge(path) as bridge:
-        await add_member(bridge.db, [ALICE], ["python", "rust"], listed=True)
-        [started] = query(tmp_path, "SELECT started_at FROM digest_state")
-        [mail] = await smtp.wait_mails(1, timeout=PERIOD + 10)
-        arrived = time.time()
+    with watching_logs() as logs:
+        async with running_bridge(path) as bridge:
+            await logs.wait_for("digest: every 0.002 h to")  # started: Alice is news
+            await add_member(bridge.db, [ALICE], ["python", "rust"], listed=True)
+            [started] = query(tmp_path, "SELECT started_at FROM digest_state")
+            [mail] = await smtp.wait_mails(1, timeout=PERIOD + 10)
+            arrived = time.time()
     assert arrived >= started[0] + PERIOD  # a period after the start, not at once
     assert mail.rcpt_tos == (LIST, SECOND) and mail.message["Subject"] == f"{CHANNEL}: 1 new member"
     assert "* Alice Liddell\n  Telegram: Alice Liddell (@alice_tg)\n" in mail.text
@@ -97,6 +99,7 @@ async def test_a_mail_server_that_never_answers_does_not_slow_the_relay(
     try:
         with watching_logs() as logs:
             async with running_bridge(path) as bridge:
+                await logs.wait_for("digest: every 0.0005 h to")  # started: Alice is news
                 await add_member(bridge.db, [ALICE], ["python"], listed=True)
                 bob = await human(ngircd, "bob", CHANNEL)
                 try:

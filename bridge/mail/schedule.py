@@ -121,6 +121,7 @@ class DigestSchedule:
         self.retry_first = retry_first
         self.retry_most = retry_most
         self.counts = DigestCounts()
+        self._announced = False
 
     async def run(self) -> None:
         while True:
@@ -140,6 +141,14 @@ class DigestSchedule:
         now = self.clock()
         state = await self.store.state() or await self.store.start(now)
         due = _due(state, self.digest)
+        if not self._announced:
+            self._announced = True
+            log.info(
+                "digest: every %g h to %s; next at %s",
+                self.digest.every_hours,
+                ", ".join(self.digest.to),
+                _when(due),
+            )
         if now < due:
             return min(due - now, WAKE_AT_LEAST)
         content, message = await prepare(self.store, self.config, now)
