@@ -148,13 +148,20 @@ class AskStore:
     # ---------------------------------------------------------------- activity
 
     async def note_activity(self, network: Network, key: str) -> None:
-        """The identity was seen active now (nothing is stored for a stranger)."""
+        """The identity was seen active now. A stranger costs one read and no write
+        transaction: most speakers are not members."""
+        async with self.db.conn.execute(
+            "SELECT id FROM identities WHERE network = ? AND key = ?", (network.value, key)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO identity_activity (identity_id, seen_at) "
-                "SELECT id, ? FROM identities WHERE network = ? AND key = ? "
+                "SELECT id, ? FROM identities WHERE id = ? "
                 "ON CONFLICT (identity_id) DO UPDATE SET seen_at = excluded.seen_at",
-                (self.clock(), network.value, key),
+                (self.clock(), int(row[0])),
             )
 
     # ----------------------------------------------------------------- pending

@@ -41,7 +41,7 @@ async def test_metrics_count_asks_and_recipients_now_and_later(
         await irc_one(bob, BOT_NICK, "askme yes")
         await bob.part(CHANNEL)  # away: his question is kept
         assert await tg_one(fake_tg, ALICE, "/ask python Any tips?") == (
-            "Your question on python went to 1 member now and will reach 1 member more when "
+            "Your question on python went to 1 member now and will reach 1 more member when "
             "next seen on IRC."
         )
         assert await ask_metrics(b, http) == {
