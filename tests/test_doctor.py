@@ -25,6 +25,7 @@ from tests.support.ircd import IrcServer, inspircd_server, ngircd_server, self_s
 from tests.support.ports import free_port
 from tests.support.proc_harness import run_cli
 from tests.support.services import nickserv, register_account, services_stack
+from tests.support.smtp import PASSWORD, USER, SmtpServer
 
 TITLE = "Bridge group"  # the fake_tg fixture's group
 OWNER = TgUser(1, "Owner")
@@ -74,21 +75,26 @@ def test_no_line_shows_a_secret_or_a_control_character() -> None:
     assert exit_status(checks) == 1 and exit_status(checks[1:]) == 0
 
 
-async def test_all_well_exits_0(tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer) -> None:
+async def test_all_well_exits_0(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer, smtp_tls: SmtpServer
+) -> None:
     good_telegram(fake_tg)
     config = write_config(tmp_path / "c.toml", fake_tg, ngircd)
     port = free_port()
     with config.open("a") as out:
         out.write(f'\n[web]\npublic_url = "https://tg.example.net"\nlisten = "127.0.0.1:{port}"\n')
+        out.write("\n" + smtp_tls.mail_table(username=USER, password=PASSWORD))
     code, lines = await doctor(config, fake_tg)
     assert lines == [
         *TELEGRAM_OK,
         *irc_ok(ngircd, CHANNEL),
         "✓ web: public_url https://tg.example.net is well formed",
         f"✓ web: 127.0.0.1:{port} is free",
+        f"✓ mail: {smtp_tls.host}:{smtp_tls.port} answers (STARTTLS, AUTH as {USER}), nothing sent",
     ]
     assert code == 0
     assert set(fake_tg.calls) == READ_ONLY
+    assert smtp_tls.received == []
 
 
 async def test_privacy_mode_on(tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer) -> None:
@@ -250,6 +256,24 @@ async def test_invite_only_channel(tmp_path: Path, fake_tg: FakeTelegram) -> Non
         "invite exception (+I) (473)",
     ]
     assert code == 1
+
+
+async def test_smtp_server_refusing_auth(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer, smtp_tls: SmtpServer
+) -> None:
+    good_telegram(fake_tg)
+    config = write_config(tmp_path / "c.toml", fake_tg, ngircd)
+    with config.open("a") as out:
+        out.write("\n" + smtp_tls.mail_table(username=USER, password="not the password"))
+    code, lines = await doctor(config, fake_tg)
+    assert lines == [
+        *TELEGRAM_OK,
+        *irc_ok(ngircd, CHANNEL),
+        f"✗ mail: {smtp_tls.host}:{smtp_tls.port} answered 535 5.7.8 Authentication credentials "
+        "invalid: check [mail] host, port, tls, username and password (nothing was sent)",
+    ]
+    assert code == 1
+    assert smtp_tls.received == []
 
 
 async def test_a_running_bridge_keeps_relaying_while_doctor_runs(

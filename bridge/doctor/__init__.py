@@ -1,10 +1,10 @@
 """`tgirc-bridge doctor`: check a config against the real networks, without relaying.
 
 Each network is probed by its own connector's probe (bridge/telegram/probe.py,
-bridge/irc/probe.py), [web] here (web.py); they run at once, each bounded, so one slow
-network does not hide the others' results, and the lines come out in a fixed order
-(Telegram, IRC, web). Nothing here touches a running bridge: no getUpdates, a nick of its
-own, no instance lock, no database.
+bridge/irc/probe.py), [web] and [mail] here (web.py, mail.py); they run at once, each
+bounded, so one slow network does not hide the others' results, and the lines come out in a
+fixed order (Telegram, IRC, web, mail). Nothing here touches a running bridge: no
+getUpdates, a nick of its own, no instance lock, no database.
 """
 
 from __future__ import annotations
@@ -52,6 +52,11 @@ async def diagnose(config: Config, step: float = STEP) -> list[Check]:
     if config.web is not None:
         web = config.web
         probes.append(("web", lambda: probe_web(web, step), step * 2))
+    if config.mail is not None:
+        from bridge.doctor.mail import probe_mail  # aiosmtplib only with [mail]
+
+        mail = config.mail
+        probes.append(("mail", lambda: probe_mail(mail), mail.timeout * 6 + step))
     results = await asyncio.gather(*(_bounded(name, make(), limit) for name, make, limit in probes))
     return [check for lines in results for check in lines]
 
