@@ -141,13 +141,28 @@ class App:
     def _add_directory(self, face: WebFace) -> None:
         """The members directory pages (listed members only) on the same server."""
         from bridge.web.directory import add_directory
+        from bridge.web.directory_view import JoinLink
         from storage.directory import DirectoryStore
 
         assert self.config.web is not None
         # a card names the channels its member was seen in, never one marked directory = false
         channels = [b.irc_channel for b in self.config.bridges if b.directory]
+        # "Join the conversation": public pairs (as for the cards' channels) that the operator
+        # gave a way in (an invite link or a web chat), so no channel is named unasked
+        joins = [
+            JoinLink(
+                b.irc_channel, self.config.irc.host, b.telegram_invite_link, b.irc_web_chat_url
+            )
+            for b in self.config.bridges
+            if b.directory and (b.telegram_invite_link or b.irc_web_chat_url)
+        ]
         add_directory(
-            face.server.app, DirectoryStore(self.db), self.config.web.public_url, channels
+            face.server.app,
+            DirectoryStore(self.db),
+            self.config.web.public_url,
+            channels,
+            title=self.config.web.title,
+            joins=joins,
         )
 
     def _add_pastes(self, face: WebFace) -> None:

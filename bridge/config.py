@@ -10,6 +10,7 @@ from typing import Any
 from bridge.config_checks import (
     check_channel_key,
     check_irc,
+    check_join_links,
     check_pair,
     check_relay,
     check_token,
@@ -116,6 +117,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
         check_pair(i, pair.telegram_chat, channel, problems)
         check_topic(i, pair.telegram_topic, problems)
         check_channel_key(i, pair.irc_key, problems)
+        check_join_links(i, pair, problems)
         check_language(f"bridge[{i}].language", pair.language, problems)
         sec.finish()
         bridges.append(pair)

@@ -30,6 +30,10 @@ _BOT_TOKEN = re.compile(BOT_TOKEN)
 # 30 characters is more than any network allows (Libera 16, InspIRCd default 30).
 _IRC_NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}")
 _LINE_BREAKS = ("\r", "\n", "\0")
+_INVITE_LINK = re.compile(
+    r"https://t\.me/(?:\+[A-Za-z0-9_-]{8,64}|joinchat/[A-Za-z0-9_-]{8,64}|[A-Za-z]\w{3,31})"
+)
+"""A group's invite link (t.me/+HASH, or the older t.me/joinchat/HASH) or public name."""
 _EXAMPLE = "still the placeholder from config.example.toml"
 
 PLACEHOLDER_TOKEN = "123456:ABC-replace-me"
@@ -80,6 +84,29 @@ def check_channel_key(index: int, key: str | None, problems: list[str]) -> None:
         )
     elif key.startswith(":"):
         problems.append(f"bridge[{index}].irc_key: must not start with ':'")
+
+
+def check_join_links(index: int, pair: BridgePair, problems: list[str]) -> None:
+    """The directory's "Join the conversation" links: a visitor clicks them, so a typo
+    would send newcomers nowhere (or somewhere else)."""
+    link = pair.telegram_invite_link
+    if link is not None and not _INVITE_LINK.fullmatch(link):
+        problems.append(
+            f"bridge[{index}].telegram_invite_link: expected https://t.me/+… (an invite link) "
+            f"or https://t.me/<public group name>, got {link!r}"
+        )
+    url = pair.irc_web_chat_url
+    if url is not None:
+        parts = urlsplit(url)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or any(c.isspace() or is_control(c) for c in url)
+        ):
+            problems.append(
+                f"bridge[{index}].irc_web_chat_url: expected an http:// or https:// URL "
+                f"with a host name, got {url!r}"
+            )
 
 
 def check_unique_pairs(bridges: Sequence[BridgePair], problems: list[str]) -> None:
@@ -147,6 +174,8 @@ def check_web(web: WebConfig, has_public_url: bool, problems: list[str]) -> None
         problem = public_url_problem(web.public_url)
         if problem:
             problems.append(f"web.public_url: {problem}")
+    if any(is_control(c) for c in web.title):
+        problems.append("web.title: must not contain control characters or line breaks")
     if listen_address(web.listen) is None:
         problems.append(
             f"web.listen: expected host:port such as 127.0.0.1:8787 or [::1]:8787, "

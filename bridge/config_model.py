@@ -132,6 +132,11 @@ class BridgePair:
     directory: bool = True
     """Whether the web directory may name this channel on a member's card (one the member
     was seen in); false keeps a private channel's name off the public page."""
+    telegram_invite_link: str | None = None
+    """The group's t.me/+… or t.me/<name> link, shown under "Join the conversation" on the
+    directory's pages (not for a pair with directory = false)."""
+    irc_web_chat_url: str | None = None
+    """A web chat for the channel (http or https), shown beside the channel likewise."""
     language: str | None = None
     """The language of the bot's answers everyone in this pair's group and channel sees
     (a shipped one, bridge/i18n.py); unset: [i18n] default_language."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import aiosqlite
 
 from storage import member_rows, search
+from storage.askme import askme_members
 from storage.db import Database
 from storage.roster_model import Identity, Member
 from storage.seen_channels import member_channels
@@ -59,6 +60,8 @@ class Page:
     pages: int
     channels: Mapping[int, frozenset[str]] = field(default_factory=dict)
     """The IRC channels each member was seen in, by member id (storage.seen_channels)."""
+    askme: frozenset[int] = frozenset()
+    """The members shown who take questions on their interests (/askme yes, storage.askme)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +79,12 @@ def _pages(total: int, size: int) -> int:
 
 
 async def _page(conn: aiosqlite.Connection, ids: Sequence[int], total: int, page: int) -> Page:
-    """The members with these ids, in this order, with where they were seen on IRC."""
+    """The members with these ids, in this order, with where they were seen on IRC and
+    whether they take questions."""
     members = await member_rows.load_members(conn, ids)
     channels = await member_channels(conn, ids)
-    return Page(tuple(members), total, page, _pages(total, PAGE_SIZE), channels)
+    askme = await askme_members(conn, ids)
+    return Page(tuple(members), total, page, _pages(total, PAGE_SIZE), channels, askme)
 
 
 class DirectoryStore:

@@ -207,6 +207,57 @@ def test_cli_bad_public_url_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "config error: web.public_url:" in capsys.readouterr().err
 
 
+def test_join_links_and_title_are_read() -> None:
+    text = MINIMAL.replace(
+        'irc_channel = "#c"\n',
+        'irc_channel = "#c"\ntelegram_invite_link = "https://t.me/+AbCdEf12_-xy"\n'
+        'irc_web_chat_url = "https://web.libera.chat/#c"\n',
+    )
+    config = parse_config(text + '[web]\npublic_url = "https://b.net"\ntitle = "Wiki <tech>"\n')
+    pair = config.bridges[0]
+    assert pair.telegram_invite_link == "https://t.me/+AbCdEf12_-xy"
+    assert pair.irc_web_chat_url == "https://web.libera.chat/#c"
+    assert config.web is not None and config.web.title == "Wiki <tech>"
+    assert parse_config(MINIMAL).bridges[0].telegram_invite_link is None
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            'telegram_invite_link = "https://example.org/+abc"',
+            "bridge[0].telegram_invite_link: expected https://t.me/+… (an invite link) or "
+            "https://t.me/<public group name>, got 'https://example.org/+abc'",
+        ),
+        (
+            'telegram_invite_link = "t.me/wikitech"',
+            "bridge[0].telegram_invite_link: expected https://t.me/+… (an invite link) or "
+            "https://t.me/<public group name>, got 't.me/wikitech'",
+        ),
+        (
+            'irc_web_chat_url = "javascript:alert(1)"',
+            "bridge[0].irc_web_chat_url: expected an http:// or https:// URL with a host name, "
+            "got 'javascript:alert(1)'",
+        ),
+    ],
+)
+def test_join_links_are_checked(
+    line: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = MINIMAL.replace('irc_channel = "#c"\n', f'irc_channel = "#c"\n{line}\n')
+    assert problems(text) == [expected]
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check-config", "--config", str(path)]) == 2
+    assert f"config error: {expected}" in capsys.readouterr().err
+
+
+def test_web_title_refuses_line_breaks() -> None:
+    assert problems(MINIMAL + '[web]\npublic_url = "https://b.net"\ntitle = "a\\nb"\n') == [
+        "web.title: must not contain control characters or line breaks"
+    ]
+
+
 @pytest.mark.parametrize(
     ("table", "expected"),
     [

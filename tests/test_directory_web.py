@@ -126,6 +126,7 @@ async def test_members_page_shows_the_listed_only(site: Site) -> None:
                 {"tag": "python", "url": "/interests/python"},
                 {"tag": "c++", "url": "/interests/c%2B%2B"},
             ],
+            "takes_questions": False,
             "member_since": data["members"][0]["member_since"],
         }
     ]

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from bridge.casemap import irc_casefold
 from bridge.display_names import clean_name
-from bridge.web.directory_view import Links, member_view, tag_page_view
+from bridge.web.directory_view import JoinLink, Links, join_view, member_view, tag_page_view
 from storage.directory import DirectoryStore, Page
 from storage.roster_model import Member
 from storage.tags import TagError, normalise_tag
@@ -45,8 +45,8 @@ MAX_PAGE = 100_000
 Clock = Callable[[], float]
 Rendered = tuple[bytes, str]
 """(body, content type)"""
-Card = tuple[Member, tuple[str, ...]]
-"""A member and the channels their card names"""
+Card = tuple[Member, tuple[str, ...], bool]
+"""A member, the channels their card names, and whether they take questions (/askme)"""
 
 
 def _environment() -> jinja2.Environment:
@@ -128,9 +128,18 @@ class DirectoryPages:
     """The handlers; add_directory() registers them."""
 
     def __init__(
-        self, directory: DirectoryStore, public_url: str, channels: Sequence[str], clock: Clock
+        self,
+        directory: DirectoryStore,
+        public_url: str,
+        channels: Sequence[str],
+        clock: Clock,
+        *,
+        title: str = "",
+        joins: Sequence[JoinLink] = (),
     ) -> None:
         self.directory = directory
+        self.site = {"site_title": title, "joins": join_view(joins)}
+        """What every page shows around its content: whose community, and how to join it."""
         self.links = Links(urlsplit(public_url).path.rstrip("/"))
         self.channels = tuple((irc_casefold(c), c) for c in channels)
         """(folded, as configured): the channels a card may name, in the config's order"""
@@ -184,7 +193,7 @@ class DirectoryPages:
         return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
 
     def _html(self, template: str, **values: Any) -> Rendered:
-        html = self.env.get_template(template).render(links=self.links, **values)
+        html = self.env.get_template(template).render(links=self.links, **self.site, **values)
         return html.encode("utf-8"), "text/html"
 
     async def _found(self, q: str, page: int) -> dict[str, Any]:
@@ -197,7 +206,8 @@ class DirectoryPages:
         a renamed one a new one)."""
         views, cards = [], []
         for member in found.members:
-            key = (member, self._shown(found.channels.get(member.id, frozenset())))
+            seen = found.channels.get(member.id, frozenset())
+            key = (member, self._shown(seen), member.id in found.askme)
             made = self._cards.pop(key, None) or self._card(*key)
             self._cards[key] = made
             views.append(made[0])
@@ -219,8 +229,10 @@ class DirectoryPages:
         folded = {irc_casefold(c) for c in seen}
         return tuple(name for fold, name in self.channels if fold in folded)
 
-    def _card(self, member: Member, channels: tuple[str, ...]) -> tuple[dict[str, Any], Markup]:
-        view = member_view(member, channels, self.links)
+    def _card(
+        self, member: Member, channels: tuple[str, ...], askme: bool
+    ) -> tuple[dict[str, Any], Markup]:
+        view = member_view(member, channels, self.links, askme=askme)
         return view, Markup(self.env.get_template("_card.html").render(m=view))
 
     async def _members(self, q: str, page: int) -> Rendered:
@@ -286,13 +298,17 @@ def add_directory(
     public_url: str,
     channels: Sequence[str] = (),
     clock: Clock = time.monotonic,
+    *,
+    title: str = "",
+    joins: Sequence[JoinLink] = (),
 ) -> DirectoryPages:
     """Register the directory's routes on app (before it starts); channels are the bridged
     IRC channels the directory may name (not `directory = false`): a member's card names
     those the member was seen in (storage.seen_channels). Like the media links, routes are
     at the root and links start with public_url's path: a proxy publishing the bridge under
-    a prefix strips it."""
-    pages = DirectoryPages(directory, public_url, channels, clock)
+    a prefix strips it. title ([web] title) heads every page; joins are the public pairs'
+    ways in, shown as "Join the conversation"."""
+    pages = DirectoryPages(directory, public_url, channels, clock, title=title, joins=joins)
     app.router.add_get("/members", pages.members)
     app.router.add_get("/members.json", pages.members_json)
     app.router.add_get("/interests", pages.tags)

@@ -53,9 +53,12 @@ class Links:
         return f"{self.base}/static/style.css"
 
 
-def member_view(member: Member, channels: Sequence[str], links: Links) -> dict[str, Any]:
+def member_view(
+    member: Member, channels: Sequence[str], links: Links, *, askme: bool = False
+) -> dict[str, Any]:
     """One member card: the same keys in the HTML and in /members.json; channels are those
-    the member's IRC identity was seen in that the directory may name."""
+    the member's IRC identity was seen in that the directory may name; askme: the member
+    said /askme yes, so the card says they take questions on these interests."""
     telegram: dict[str, str | None] | None = None
     irc: dict[str, Any] | None = None
     for identity in member.identities:
@@ -77,8 +80,40 @@ def member_view(member: Member, channels: Sequence[str], links: Links) -> dict[s
         "telegram": telegram,
         "irc": irc,
         "interests": [{"tag": t, "url": links.tag(t)} for t in member.interests],
+        "takes_questions": askme and bool(member.interests),
         "member_since": datetime.fromtimestamp(member.joined_at, UTC).strftime("%Y-%m-%d"),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class JoinLink:
+    """One public pair's ways in, from the operator's config ([[bridge]] telegram_invite_link,
+    irc_web_chat_url; [irc] host): never a pair with directory = false."""
+
+    irc_channel: str
+    irc_host: str
+    telegram_invite_link: str | None = None
+    irc_web_chat_url: str | None = None
+
+
+def join_view(joins: Sequence[JoinLink]) -> list[dict[str, str | None]]:
+    """The "Join the conversation" list: each public pair once, in config order; values stay plain
+    text, escaped by the templates."""
+    seen: set[tuple[str, str | None]] = set()
+    out: list[dict[str, str | None]] = []
+    for j in joins:
+        if (j.irc_channel, j.telegram_invite_link) in seen:
+            continue
+        seen.add((j.irc_channel, j.telegram_invite_link))
+        out.append(
+            {
+                "telegram": j.telegram_invite_link,
+                "channel": j.irc_channel,
+                "host": j.irc_host,
+                "web_chat": j.irc_web_chat_url,
+            }
+        )
+    return out
 
 
 def tag_page_view(page: TagPage, links: Links) -> dict[str, Any]:
