@@ -6,6 +6,7 @@ registered nick)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from bridge.checks import failed, passed
@@ -151,6 +152,22 @@ async def test_topic_pair_on_a_group_that_is_not_a_forum(
         *irc_ok(ngircd, "#topic"),
     ]
     assert code == 1
+
+
+async def test_a_bot_api_that_does_not_answer_hides_nothing_of_irc(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    good_telegram(fake_tg)
+    fake_tg.slow("getme", 30.0)
+    config = write_config(tmp_path / "c.toml", fake_tg, ngircd, telegram={"request_timeout": 30})
+    started = time.monotonic()
+    code, out, _ = await run_cli("doctor", "--config", str(config), "--timeout", "4")
+    assert out.splitlines() == [
+        "✗ telegram: no answer within 12s",  # three steps of 4 s: getMe, then the rest at once
+        *irc_ok(ngircd, CHANNEL),
+    ]
+    assert code == 1
+    assert time.monotonic() - started < 25  # not the 30 s the Bot API would take
 
 
 async def test_irc_server_down(tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer) -> None:
