@@ -101,7 +101,8 @@ class Nudger:
         self.config = config
         self.irc_prefix = irc_prefix
         self.title = title
-        self._clock = clock
+        self.clock = clock
+        """Injected (and public, so a test may move a running bridge's days on)."""
         self._send_timeout = send_timeout
         self._sent_at: deque[float] = deque()
         self._unreachable: Lru[int, float] = Lru(UNREACHABLE_MAX)
@@ -120,7 +121,7 @@ class Nudger:
 
     async def round(self) -> int:
         """Lapse the silent, then nudge the due within the hour's allowance; nudges sent."""
-        now = self._clock()
+        now = self.clock()
         lapsed = await self.store.lapse(now, self.config.confirm_grace_days)
         if lapsed:
             self.counts["lapsed"] += lapsed

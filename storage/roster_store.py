@@ -31,6 +31,9 @@ from storage.roster_model import (
 )
 
 MAX_NAME_LENGTH = 128
+STALE_SLACK = 2
+"""/whois ranks confirmed members before stale ones (storage.freshness) among this many
+times the hits it shows: a stale member gives way to a confirmed one ranked after it."""
 Clock = Callable[[], float]
 
 
@@ -143,15 +146,16 @@ class RosterStore:
 
         exact_only skips the prefix and substring passes (the substring one scans every name).
         """
-        ranked = await search.rank_names(self.db.conn, query, limit, exact_only=exact_only)
+        want = limit * STALE_SLACK
+        ranked = await search.rank_names(self.db.conn, query, want, exact_only=exact_only)
         found = await member_rows.load_members(self.db.conn, [i for i, _ in ranked])
         members = {m.id: m for m in found}
         matches = [MemberMatch(members[i], rank) for i, rank in ranked if i in members]
-        return sorted(matches, key=lambda m: m.member.stale)  # confirmed first, stably
+        return sorted(matches, key=lambda m: m.member.stale)[:limit]  # confirmed first
 
     async def find_by_interest(self, prefix: str, limit: int = 10) -> InterestSearch:
         """Members with tag == prefix or starting with it, best first (see storage.search)."""
-        total, ranked = await search.rank_interest(self.db.conn, prefix, limit)
+        total, ranked = await search.rank_interest(self.db.conn, prefix, limit * STALE_SLACK)
         found = await member_rows.load_members(self.db.conn, [i for i, _ in ranked])
         members = {m.id: m for m in found}
         hits = tuple(
@@ -163,7 +167,8 @@ class RosterStore:
             for mid, exact in ranked
             if mid in members
         )
-        return InterestSearch(prefix, total, tuple(sorted(hits, key=lambda h: h.member.stale)))
+        best = sorted(hits, key=lambda h: h.member.stale)[:limit]  # confirmed first, stably
+        return InterestSearch(prefix, total, tuple(best))
 
     async def suggest_interests(self, query: str, limit: int = 3) -> list[str]:
         """Closest existing tags, for a /whois that found nothing."""

@@ -296,6 +296,7 @@ async def test_whois_ranks_confirmed_members_first(world: World, registry: Comma
     await world.round_at(100)
     bob = Identity(Network.TELEGRAM, "1002", "Bob Stone", "bob", True)
     await world.roster.join_with_interests(bob, ["lua", "python"], edit=False)
+    await world.roster.join(Identity(Network.TELEGRAM, "1004", "Alina", None, True))
     ctx, rec = make_ctx(world.roster, CAROL, private=True)
     await registry.dispatch(ctx, "whois", "python")
     assert rec.last.splitlines()[1:] == ["Alice Liddell", "Bob Stone"]
@@ -308,6 +309,11 @@ async def test_whois_ranks_confirmed_members_first(world: World, registry: Comma
         "Bob Stone",
         "Alice Liddell (not confirmed since 2026-01-05)",
     ]
+    # where only one is shown, the confirmed one ranked after her takes her place
+    found = await world.roster.find_by_interest("python", limit=1)
+    assert (found.total, [h.member.display_name for h in found.hits]) == (2, ["Bob Stone"])
+    names = await world.roster.find_members("ali", limit=1)  # Alice Liddell, then Alina
+    assert [m.member.display_name for m in names] == ["Alina"]
 
 
 async def test_a_change_or_listing_counts_as_confirmed(world: World) -> None:
