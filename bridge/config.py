@@ -99,7 +99,8 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     if not 0 < irc.port < 65536:
         problems.append("irc.port: expected a port number from 1 to 65535")
     check_irc(irc, problems)
-    if (irc.sasl_username is None) != (irc.sasl_password is None):
+    plain = irc.sasl_mechanism == "PLAIN"
+    if plain and (irc.sasl_username is None) != (irc.sasl_password is None):
         problems.append("irc.sasl_password: sasl_username and sasl_password go together")
     ir.finish()
 

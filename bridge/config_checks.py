@@ -158,6 +158,7 @@ def check_irc(irc: IrcConfig, problems: list[str]) -> None:
         )
     if irc.tls_ca_file is not None:
         _check_ca_file(irc.tls_ca_file, problems)
+    _check_client_certificate(irc, problems)
 
 
 def check_relay(relay: RelayConfig, problems: list[str]) -> None:
@@ -233,6 +234,67 @@ def _not_blank(key: str, value: str, problems: list[str]) -> None:
 def _no_line_breaks(key: str, value: str | None, problems: list[str]) -> None:
     if value and any(c in value for c in _LINE_BREAKS):
         problems.append(f"{key}: must not contain line breaks or NUL")
+
+
+def load_client_certificate(context: ssl.SSLContext, cert: str, key: str | None) -> None:
+    """The client certificate into context, as check-config and the connector both load it;
+    a key with a passphrase is refused, never asked for on the terminal."""
+    context.load_cert_chain(cert, key, password=_no_passphrase)
+
+
+def _no_passphrase() -> bytes:
+    raise ValueError("the key is encrypted: give it without a passphrase")
+
+
+def _check_client_certificate(irc: IrcConfig, problems: list[str]) -> None:
+    """The files exist and are readable, and the key matches the certificate (loaded as the
+    connector loads them); a problem names the key and the file, never what is in it."""
+    cert, key = irc.tls_client_cert, irc.tls_client_key
+    if irc.sasl_mechanism == "EXTERNAL":
+        if cert is None:
+            problems.append(
+                'irc.sasl_mechanism: "EXTERNAL" logs in with a client certificate; '
+                "set irc.tls_client_cert"
+            )
+        if irc.sasl_password is not None:
+            problems.append(
+                'irc.sasl_password: not used with sasl_mechanism = "EXTERNAL" '
+                "(the client certificate is the credential)"
+            )
+    if key is not None and cert is None:
+        problems.append("irc.tls_client_key: goes with irc.tls_client_cert")
+    if cert is None:
+        return
+    if not irc.tls:
+        problems.append("irc.tls_client_cert: a client certificate needs irc.tls = true")
+    for name, path in (("tls_client_cert", cert), ("tls_client_key", key)):
+        if path is None:
+            continue
+        try:
+            Path(path).open("rb").close()
+        except FileNotFoundError:
+            problems.append(f"irc.{name}: {path} does not exist")
+            return
+        except OSError as exc:
+            problems.append(f"irc.{name}: {path} cannot be read ({exc.strerror})")
+            return
+    try:
+        load_client_certificate(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), cert, key)
+    except ValueError as exc:
+        problems.append(f"irc.{'tls_client_key' if key else 'tls_client_cert'}: {exc}")
+    except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            where = "irc.tls_client_key" if key else "irc.tls_client_cert"
+            problems.append(f"{where}: the key does not match the certificate in {cert}")
+        elif key:
+            problems.append(
+                f"irc.tls_client_cert: {cert} and {key} are not a certificate and its key (PEM)"
+            )
+        else:
+            problems.append(
+                f"irc.tls_client_cert: {cert} does not hold a certificate and its key (PEM); "
+                "a key in a file of its own goes in irc.tls_client_key"
+            )
 
 
 def _check_ca_file(name: str, problems: list[str]) -> None:

@@ -27,6 +27,7 @@ BOT_TOKEN_IN_TEXT: Final = r"\d{5,}:[A-Za-z0-9_-]{30,}"
 text, where the bare shape would also hide a time such as 12:30."""
 AntiHighlight = Literal["auto", "always", "never"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+SaslMechanism = Literal["PLAIN", "EXTERNAL"]
 N = TypeVar("N", int, float)
 
 BOUND: Final = "bound"
@@ -100,11 +101,19 @@ class IrcConfig:
     tls_verify: bool = True
     tls_ca_file: str | None = None
     """Extra CA certificates (PEM) to trust, for servers with a private CA."""
+    tls_client_cert: str | None = None
+    """A client certificate (PEM) the bot presents: certificate and key in one file, or the
+    key in tls_client_key. Services that know its fingerprint log the bot in (CertFP, as on
+    OFTC; SASL EXTERNAL, as on Libera.Chat)."""
+    tls_client_key: str | None = None
     username: str = "tgircbridge"
     realname: str = DEFAULT_REALNAME
     password: str | None = None
     sasl_username: str | None = None
     sasl_password: str | None = None
+    sasl_mechanism: SaslMechanism = "PLAIN"
+    """PLAIN: sasl_username and sasl_password; EXTERNAL: the client certificate (with
+    sasl_username, if set, as the account to log in to)."""
     nickserv_password: str | None = None
     command_prefix: str = "!"
     send_burst: int = bounded(4, UNPACED, "no pacing at all")

@@ -5,6 +5,7 @@ case 9): every such value is named by its key, and the untouched example says wh
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,64 @@ def test_tls_ca_file_must_exist_and_hold_certificates(tmp_path: Path) -> None:
     cert, _ = self_signed_cert(tmp_path / "ca")
     config = parse_config(with_keys("irc", f'tls_ca_file = "{cert}"'))
     assert config.irc.tls_ca_file == str(cert)
+
+
+def test_client_certificate_files_are_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cert, key = self_signed_cert(tmp_path / "bot")
+    _, other_key = self_signed_cert(tmp_path / "other")
+    both = tmp_path / "bot.pem"
+    both.write_text(cert.read_text() + key.read_text())
+    locked = tmp_path / "locked.key"
+    subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-aes256", "-passout", "pass:x", "-out", str(locked)],
+        check=True,
+        capture_output=True,
+    )
+    config = parse_config(with_keys("irc", f'tls_client_cert = "{both}"'))
+    assert (config.irc.tls_client_cert, config.irc.sasl_mechanism) == (str(both), "PLAIN")
+    external = f'tls_client_cert = "{cert}"\ntls_client_key = "{key}"\nsasl_mechanism = "EXTERNAL"'
+    assert parse_config(with_keys("irc", external)).irc.sasl_mechanism == "EXTERNAL"
+    missing = tmp_path / "nope.pem"
+    cases = {
+        f'tls_client_cert = "{missing}"': f"irc.tls_client_cert: {missing} does not exist",
+        f'tls_client_cert = "{cert}"': (
+            f"irc.tls_client_cert: {cert} does not hold a certificate and its key (PEM); "
+            "a key in a file of its own goes in irc.tls_client_key"
+        ),
+        f'tls_client_cert = "{cert}"\ntls_client_key = "{other_key}"': (
+            f"irc.tls_client_key: the key does not match the certificate in {cert}"
+        ),
+        f'tls_client_cert = "{cert}"\ntls_client_key = "{locked}"': (
+            "irc.tls_client_key: the key is encrypted: give it without a passphrase"
+        ),
+        f'tls_client_key = "{key}"': "irc.tls_client_key: goes with irc.tls_client_cert",
+        f'tls = false\ntls_client_cert = "{both}"': (
+            "irc.tls_client_cert: a client certificate needs irc.tls = true"
+        ),
+        'sasl_mechanism = "EXTERNAL"': (
+            'irc.sasl_mechanism: "EXTERNAL" logs in with a client certificate; '
+            "set irc.tls_client_cert"
+        ),
+        f'tls_client_cert = "{both}"\nsasl_mechanism = "EXTERNAL"\nsasl_username = "b"\n'
+        'sasl_password = "p"': (
+            'irc.sasl_password: not used with sasl_mechanism = "EXTERNAL" '
+            "(the client certificate is the credential)"
+        ),
+    }
+    for lines, expected in cases.items():
+        assert only_problem("irc", lines) == expected
+    assert only_problem("irc", 'sasl_mechanism = "SCRAM"').startswith("irc.sasl_mechanism: ")
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(
+        with_keys("irc", f'tls_client_cert = "{cert}"\ntls_client_key = "{other_key}"')
+    )
+    assert main(["check-config", "--config", str(wrong)]) == 2
+    err = capsys.readouterr().err
+    assert "config error: irc.tls_client_key: the key does not match" in err
+    secret = "".join(other_key.read_text().splitlines()[1:-1])
+    assert "PRIVATE KEY" not in err and secret[:40] not in err.replace("\n", "")
 
 
 @pytest.mark.parametrize(

@@ -68,3 +68,36 @@ async def test_sasl_failure_is_logged_and_registration_goes_on(
     assert wire.sent[-1] == "CAP END"
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == ["IRC: SASL authentication failed (saslfail); continuing without"]
+
+
+@pytest.mark.parametrize(("account", "answer"), [(None, "+"), ("tgbot", "dGdib3Q=")])
+async def test_sasl_external_sends_the_account_or_plus_never_a_password(
+    account: str | None, answer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = IrcConfig(
+        "h", NICK, tls_client_cert="bot.pem", sasl_mechanism="EXTERNAL", sasl_username=account
+    )
+    caps = CapNegotiation(config)
+    table = EventTable()
+    table.add(caps.handlers())
+    wire = await library_connection(table)
+    wire.feed(":srv CAP * LS :sasl=PLAIN,EXTERNAL")
+    wire.feed(f":srv CAP {NICK} ACK :sasl", "AUTHENTICATE +")
+    assert wire.sent == ["CAP REQ :sasl", "AUTHENTICATE EXTERNAL", f"AUTHENTICATE {answer}"]
+    with caplog.at_level(logging.ERROR):
+        wire.feed(f":srv 904 {NICK} :SASL authentication failed")
+    assert wire.sent[3:] == ["CAP END"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "IRC: SASL EXTERNAL refused (saslfail): the services know no account with the "
+        "fingerprint of irc.tls_client_cert (add it with NickServ CERT ADD while logged in); "
+        "continuing without"
+    ]
+
+
+async def test_a_certificate_without_sasl_asks_for_no_sasl() -> None:
+    caps = CapNegotiation(IrcConfig("h", NICK, tls_client_cert="bot.pem"))
+    table = EventTable()
+    table.add(caps.handlers())
+    wire = await library_connection(table)
+    wire.feed(":srv CAP * LS :sasl=PLAIN,EXTERNAL multi-prefix")
+    assert wire.sent == ["CAP REQ :multi-prefix"]  # CertFP: the TLS handshake is the login

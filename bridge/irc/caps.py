@@ -1,4 +1,5 @@
-"""IRCv3 capability negotiation and SASL PLAIN, before the server registers us.
+"""IRCv3 capability negotiation and SASL (PLAIN, or EXTERNAL with the client certificate the
+TLS connection presented), before the server registers us.
 
 CAP LS must reach the server before NICK/USER or SASL comes too late, so the connect
 factory writes it first. The rest is a small state machine fed by the server's CAP,
@@ -55,6 +56,13 @@ class CapNegotiation:
         self.enabled: set[str] = set()
         self._sasl_username = config.sasl_username
         self._sasl_password = config.sasl_password
+        self._mechanism = (
+            config.sasl_mechanism
+            if config.sasl_mechanism == "EXTERNAL" or config.sasl_username
+            else None
+        )
+        """The SASL mechanism to log in with; None: no SASL (a client certificate alone
+        is still presented, and services that know its fingerprint log the bot in)."""
 
     def reset(self) -> None:
         """A new connection negotiates from scratch."""
@@ -70,21 +78,25 @@ class CapNegotiation:
             if len(arguments) > 2 and arguments[1] == "*":
                 return []  # more LS lines follow
             wanted = set(WANTED_CAPS)
-            if self._sasl_username:
+            if self._mechanism:
                 wanted.add("sasl")
             request = sorted(wanted & self.offered)
             return ["CAP REQ :" + " ".join(request)] if request else ["CAP END"]
         if sub == "ACK":
             self.enabled.update(c.lstrip("-=~") for c in caps)
-            if "sasl" in self.enabled and self._sasl_username:
-                return ["AUTHENTICATE PLAIN"]
+            if "sasl" in self.enabled and self._mechanism:
+                return [f"AUTHENTICATE {self._mechanism}"]
             return ["CAP END"]
         if sub == "NAK":
             return ["CAP END"]
         return []
 
     def on_authenticate(self, challenge: str) -> list[str]:
-        """``AUTHENTICATE +``: the server is ready for our PLAIN credentials."""
+        """``AUTHENTICATE +``: the server is ready for our credentials: PLAIN's, or for
+        EXTERNAL the account to log in to (``+``: the one the certificate belongs to)."""
+        if challenge == "+" and self._mechanism == "EXTERNAL":
+            user = self._sasl_username
+            return ["AUTHENTICATE " + (base64.b64encode(user.encode()).decode() if user else "+")]
         if challenge == "+" and self._sasl_username and self._sasl_password:
             user = self._sasl_username
             blob = f"{user}\0{user}\0{self._sasl_password}".encode()
@@ -93,7 +105,14 @@ class CapNegotiation:
 
     def on_sasl_result(self, kind: str) -> list[str]:
         """903 success, or 904-906 failure: either way registration goes on."""
-        if kind != "saslsuccess":
+        if kind != "saslsuccess" and self._mechanism == "EXTERNAL":
+            log.error(
+                "IRC: SASL EXTERNAL refused (%s): the services know no account with the "
+                "fingerprint of irc.tls_client_cert (add it with NickServ CERT ADD while "
+                "logged in); continuing without",
+                kind,
+            )
+        elif kind != "saslsuccess":
             log.error("IRC: SASL authentication failed (%s); continuing without", kind)
         return ["CAP END"]
 

@@ -18,6 +18,7 @@ import irc.client_aio
 from jaraco.stream.buffer import LenientDecodingLineBuffer
 
 from bridge.config import IrcConfig
+from bridge.config_checks import load_client_certificate
 from bridge.irc.caps import CapFirstFactory, CapNegotiation
 from bridge.irc.ctcp import WholeMessages
 from bridge.irc.link import Handler, Handlers, Link
@@ -125,6 +126,13 @@ class Supervisor:
         if not self._config.tls_verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
+        if self._config.tls_client_cert:  # presented to every server that asks (CertFP)
+            try:
+                load_client_certificate(
+                    context, self._config.tls_client_cert, self._config.tls_client_key
+                )
+            except ValueError as exc:  # changed since check-config: retried like a refusal
+                raise OSError(f"irc.tls_client_cert: {exc}") from None
         return context
 
     async def _connect_once(self) -> None:

@@ -45,6 +45,8 @@ ATHEME_MODULES = (
     "modules/saslserv/main",
     "modules/saslserv/plain",
 )
+CERT_MODULES = ("modules/saslserv/external", "modules/nickserv/cert")
+"""Logging in with a client certificate: SASL EXTERNAL, and NickServ CERT ADD/LIST."""
 
 
 @dataclass
@@ -54,6 +56,9 @@ class ServicesStack:
     ircd: IrcServer
     atheme: asyncio.subprocess.Process
     atheme_output: Path
+    tls_port: int | None = None
+    """The TLS port (services_stack's tls_cert), where InspIRCd reads a client certificate's
+    fingerprint and hands it to the services (ssl_gnutls, sslinfo)."""
 
     @property
     def host(self) -> str:
@@ -69,8 +74,8 @@ class ServicesStack:
         return self.ircd.logs()
 
 
-def _atheme_conf(workdir: Path, link_port: int) -> Path:
-    modules = "\n".join(f'loadmodule "{m}";' for m in ATHEME_MODULES)
+def _atheme_conf(workdir: Path, link_port: int, extra_modules: tuple[str, ...] = ()) -> Path:
+    modules = "\n".join(f'loadmodule "{m}";' for m in (*ATHEME_MODULES, *extra_modules))
     conf = f"""{modules}
 serverinfo {{
     name = "{SERVICES_NAME}";
@@ -140,21 +145,36 @@ def _link_config(link_port: int) -> str:
 """
 
 
+def _tls_config(tls_port: int, cert: Path, key: Path) -> str:
+    """A TLS client port that asks each client for its certificate (InspIRCd 3, GnuTLS)."""
+    return f"""<sslprofile name="tests" provider="gnutls" certfile="{cert}" keyfile="{key}"
+            hash="sha256" requestclientcert="yes">
+<bind address="127.0.0.1" port="{tls_port}" type="clients" sslprofile="tests">
+"""
+
+
 @contextlib.asynccontextmanager
 async def services_stack(
-    tmp_path: Path, **inspircd_options: object
+    tmp_path: Path, *, tls_cert: tuple[Path, Path] | None = None, **inspircd_options: object
 ) -> AsyncIterator[ServicesStack]:
-    """Start InspIRCd with a server port, link Atheme to it, wait for the burst to finish."""
+    """Start InspIRCd with a server port, link Atheme to it, wait for the burst to finish.
+
+    tls_cert = (cert, key) adds a TLS port (``stack.tls_port``) whose clients may log in
+    with a client certificate (SASL EXTERNAL, or NickServ's CERT list on connecting)."""
     link_port = free_port()
+    tls_port = free_port() if tls_cert else None
+    extra_config = _link_config(link_port)
+    if tls_cert and tls_port:
+        extra_config += _tls_config(tls_port, *tls_cert)
     ircd = inspircd_server(
         tmp_path,
-        extra_modules=("spanningtree", "svshold"),
-        extra_config=_link_config(link_port),
+        extra_modules=("spanningtree", "svshold", *(("ssl_gnutls", "sslinfo") if tls_cert else ())),
+        extra_config=extra_config,
         **inspircd_options,  # type: ignore[arg-type]
     )
     workdir = ircd.workdir / "atheme"
     (workdir / "data").mkdir(parents=True)
-    conf = _atheme_conf(workdir, link_port)
+    conf = _atheme_conf(workdir, link_port, CERT_MODULES if tls_cert else ())
     output = workdir / "atheme.out"
     async with ircd:
         with output.open("ab") as out:
@@ -174,7 +194,7 @@ async def services_stack(
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
             )
-        stack = ServicesStack(ircd, atheme, output)
+        stack = ServicesStack(ircd, atheme, output, tls_port)
         try:
             await _wait_synced(stack, workdir / "atheme.log")
             yield stack
