@@ -19,6 +19,7 @@ from bridge.payloads import IrcLines
 from bridge.sending import Outgoing
 from handlers.registry import CommandRegistry
 from storage.db import Database
+from storage.digest import DigestStore
 from storage.directory import DirectoryStore
 from storage.freshness import FRESH, FreshnessStore, is_fresh
 from storage.roster_model import Identity
@@ -231,6 +232,23 @@ async def test_the_digest_and_ask_condition_follows(world: World) -> None:
     await world.round_at(180)
     await world.round_at(210)
     assert list(await world.roster.db.conn.execute_fetchall(query)) == []
+
+
+async def test_the_digest_leaves_out_the_lapsed(world: World) -> None:
+    """The digest picks members through the directory's read: a lapsed member who renames
+    (activity, not a confirmation) is not in it; a confirmed one who renames is."""
+    await world.member(ALICE, ["python"])
+    await world.member(CAROL, ["go"])
+    await world.round_at(150)
+    await world.roster.join_with_interests(identity_from_author(CAROL), ["go", "c"], edit=False)
+    await world.round_at(180)
+    await world.round_at(210)
+    world.clock.at(215)
+    for n, name in ((1001, "Alice L."), (1003, "Carol N.")):
+        await world.roster.refresh_identity(Identity(Network.TELEGRAM, str(n), name, None, True))
+    digest = await DigestStore(world.roster.db).collect(T0 + 212 * DAY, T0 + 216 * DAY)
+    assert [m.display_name for m in digest.new] == ["Carol N."]
+    assert digest.top_interests == (("c", 1), ("go", 1))
 
 
 async def test_nudges_are_paced_per_hour(db: Database) -> None:
