@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from bridge.casemap import irc_casefold
@@ -22,6 +23,7 @@ from storage.db import Database
 from storage.digest import DigestStore
 from storage.directory import DirectoryStore
 from storage.freshness import FRESH, FreshnessStore, is_fresh
+from storage.migrate import apply_migrations
 from storage.roster_model import Identity
 from storage.roster_store import RosterStore, identity_from_author
 from tests.support.handlers import FakeOutbox, irc_author, make_ctx, tg_author
@@ -347,3 +349,41 @@ async def test_a_change_or_listing_counts_as_confirmed(world: World) -> None:
     assert await world.round_at(330) == 1  # Alice: 180 days after her change
     assert await world.round_at(350) == 1  # Carol: 180 days after /listed yes
     assert await is_fresh(world.roster.db.conn, carol)
+
+
+async def test_an_existing_roster_migrates_with_its_activity_as_confirmation(
+    tmp_path: Path,
+) -> None:
+    """Migration 0017 on a roster at version 16: each member's last activity counts as their
+    confirmation, the listed counts are kept, and the longest silent is due first."""
+    path = tmp_path / "v16.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        assert await apply_migrations(conn, target=16) == 16
+        for n, active in ((1, T0), (2, T0 + 50 * DAY)):
+            await conn.execute("INSERT INTO members (id, joined_at) VALUES (?, ?)", (n, T0))
+            await conn.execute(
+                "INSERT INTO identities (member_id, network, key, display_name, name_fold, "
+                "verified, created_at, updated_at) VALUES (?, 'telegram', ?, ?, ?, 1, ?, ?)",
+                (n, str(n), f"m{n}", f"m{n}", T0, T0),
+            )
+            await conn.execute(
+                "INSERT INTO interests (member_id, tag, position, shared) VALUES (?, 'go', 0, '')",
+                (n,),
+            )
+            await conn.execute(
+                "UPDATE members SET listed = 1, active_at = ? WHERE id = ?", (active, n)
+            )
+    db = await Database.open(path)
+    try:
+        rows = await db.conn.execute_fetchall(
+            "SELECT id, confirmed_at, nudged_at, stale FROM members ORDER BY id"
+        )
+        assert [tuple(r) for r in rows] == [(1, T0, None, 0), (2, T0 + 50 * DAY, None, 0)]
+        directory = DirectoryStore(db)
+        assert await directory.listed_count() == 2
+        assert (await directory.tags()).tags == (("go", 2),)
+        store = FreshnessStore(db)
+        assert await store.due(T0 + 230 * DAY, 180, 10) == [(1, T0), (2, T0 + 50 * DAY)]
+        assert await store.due(T0 + 200 * DAY, 180, 10) == [(1, T0)]
+    finally:
+        await db.close()
