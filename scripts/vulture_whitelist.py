@@ -28,6 +28,10 @@ _.turn  # storage/outbox_store.py Row: filled from the row, read by no code yet 
 # the set-aside inputs as the tests read them (status counts them; people read the table)
 _.recent  # storage/set_aside.py
 
+# storage/freshness.py: whether a member may receive /ask's questions (issue 23, item 2, beside
+# the FRESH condition); tests/test_freshness.py reads it
+is_fresh
+
 # what the tests observe through (the outbox's owners were changing that file)
 _.workers  # bridge/outbox.py Outbox.workers(): the destinations with a worker now
 
