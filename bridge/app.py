@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from bridge.config import Config, resolve_storage_path
 from bridge.errors import EXIT_CONFIG, ConfigError
-from bridge.freshness import Nudger
+from bridge.freshness import nudger_for
 from bridge.irc import IrcConnector
 from bridge.media_links import media_links_for
 from bridge.model import Network
@@ -29,7 +29,6 @@ from bridge.sending import PayloadStore, payload_store
 from bridge.telegram import FatalTelegramError, TelegramConnector
 from handlers.registry import build_registry
 from storage.db import Database, StorageError
-from storage.freshness import FreshnessStore
 from storage.message_map import MessageMap
 from storage.pastes import PasteStore
 from storage.pending_commands import PendingCommands
@@ -122,15 +121,7 @@ class App:
             links=self.links,
             pastes=paster_for(config.relay.paste_over_lines, self.links, self.pastes),
         )
-        self.nudger = Nudger(
-            FreshnessStore(db),
-            self.outbox,
-            self.irc,
-            [b.irc_channel for b in config.bridges],
-            config.roster,
-            irc_prefix=config.irc.command_prefix,
-            title=config.web.title if config.web else "",
-        )
+        self.nudger = nudger_for(config, db, self.outbox, self.irc)  # a task of its own
         self.digest = self._build_digest()
         self.web = self._build_web() if config.web is not None else None
         if self.web is not None:
@@ -141,28 +132,19 @@ class App:
     def _add_directory(self, face: WebFace) -> None:
         """The members directory pages (listed members only) on the same server."""
         from bridge.web.directory import add_directory
-        from bridge.web.directory_view import JoinLink
+        from bridge.web.directory_view import public_joins
         from storage.directory import DirectoryStore
 
         assert self.config.web is not None
         # a card names the channels its member was seen in, never one marked directory = false
         channels = [b.irc_channel for b in self.config.bridges if b.directory]
-        # "Join the conversation": public pairs (as for the cards' channels) that the operator
-        # gave a way in (an invite link or a web chat), so no channel is named unasked
-        joins = [
-            JoinLink(
-                b.irc_channel, self.config.irc.host, b.telegram_invite_link, b.irc_web_chat_url
-            )
-            for b in self.config.bridges
-            if b.directory and (b.telegram_invite_link or b.irc_web_chat_url)
-        ]
         add_directory(
             face.server.app,
             DirectoryStore(self.db),
             self.config.web.public_url,
             channels,
             title=self.config.web.title,
-            joins=joins,
+            joins=public_joins(self.config.bridges, self.config.irc.host),
         )
 
     def _add_pastes(self, face: WebFace) -> None:

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bridge.commands import irc_lines, telegram_text
-from bridge.config_model import RosterConfig
+from bridge.config_model import Config, RosterConfig
 from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.lru import Lru
 from bridge.model import Network
@@ -37,6 +37,7 @@ from bridge.outbox import NewItem
 from bridge.payloads import IrcLines
 from bridge.sending import Outgoing
 from bridge.sides import OutboxQueue
+from storage.db import Database
 from storage.freshness import DAY, FreshnessStore
 from storage.roster_model import Member
 
@@ -218,3 +219,17 @@ class Nudger:
             f"Without an answer within {self.config.confirm_grace_days} days you leave the "
             "members directory and the lists until you confirm; nothing is deleted."
         )
+
+
+def nudger_for(config: Config, db: Database, outbox: OutboxQueue, irc: IrcView) -> Nudger:
+    """The bridge's one Nudger, from the config: the bridged channels, the roster's limits,
+    the IRC command prefix and the community's name ([web] title) its nudges show."""
+    return Nudger(
+        FreshnessStore(db),
+        outbox,
+        irc,
+        [b.irc_channel for b in config.bridges],
+        config.roster,
+        irc_prefix=config.irc.command_prefix,
+        title=config.web.title if config.web else "",
+    )

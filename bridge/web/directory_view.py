@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from bridge.config_model import BridgePair
 from bridge.display_names import clean_name
 from bridge.model import Network
 from storage.directory import TagPage
@@ -94,6 +95,17 @@ class JoinLink:
     irc_host: str
     telegram_invite_link: str | None = None
     irc_web_chat_url: str | None = None
+
+
+def public_joins(bridges: Sequence[BridgePair], irc_host: str) -> list[JoinLink]:
+    """The pairs "Join the conversation" names: those the directory may name (not
+    directory = false, as for the cards' channels) that the operator gave a way in (an
+    invite link or a web chat), so no channel is named unasked."""
+    return [
+        JoinLink(b.irc_channel, irc_host, b.telegram_invite_link, b.irc_web_chat_url)
+        for b in bridges
+        if b.directory and (b.telegram_invite_link or b.irc_web_chat_url)
+    ]
 
 
 def join_view(joins: Sequence[JoinLink]) -> list[dict[str, str | None]]:
