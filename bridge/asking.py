@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Protocol
 
-from bridge.casemap import irc_casefold
 from bridge.commands import PRIVATE_ANSWER_TIMEOUT, irc_lines, telegram_text
 from bridge.config_model import RosterConfig
 from bridge.display_names import clean_name
@@ -55,6 +54,8 @@ class IrcView(Protocol):
     """What the courier asks the IRC connection: who is where now, as whom (no lookups)."""
 
     def folded_nicks(self, channel: str) -> AbstractSet[str]: ...
+
+    def casefold(self, text: str) -> str: ...
 
     def account_of(self, nick: str) -> str | None: ...
 
@@ -130,7 +131,7 @@ class AskCourier:
         return clean_name(next(iter(titles.values()), "")).strip()
 
     def _channel_of(self, nick: str) -> str | None:
-        folded = irc_casefold(nick)
+        folded = self.irc.casefold(nick)
         return next((c for c in self.channels if folded in self.irc.folded_nicks(c)), None)
 
     async def send(self, identity: Identity, text: str, asker: Asker) -> Reach:

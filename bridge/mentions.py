@@ -27,6 +27,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Final
 
+from bridge.casemap import irc_casefold
 from bridge.config_model import AntiHighlight
 from bridge.display_names import clean_name
 from bridge.lru import Lru
@@ -282,13 +283,16 @@ def _replace(
     return text[:start] + new + text[end:], out
 
 
-def shield(folded_nicks: AbstractSet[str], mode: AntiHighlight) -> Callable[[str], str]:
+def shield(
+    folded_nicks: AbstractSet[str], mode: AntiHighlight, fold: Callable[[str], str] = irc_casefold
+) -> Callable[[str], str]:
     """The anti-highlight for text nobody meant as a mention (a reply's quote, a Telegram
     author's name in it): each whole-word channel nick broken by a zero-width space, as
-    the sender's name is; "never" leaves it as it is."""
+    the sender's name is; "never" leaves it as it is. fold: the server's case rule, by
+    which folded_nicks were folded."""
     if mode == "never":
         return _same
-    return functools.partial(anti_highlight, folded_nicks=folded_nicks, mode="auto")
+    return functools.partial(anti_highlight, folded_nicks=folded_nicks, mode="auto", fold=fold)
 
 
 def _same(text: str) -> str:

@@ -126,10 +126,11 @@ class Reactions:
         window.emojis += [e for e in reaction.added if e is None or e not in window.emojis]
         nicks = self.irc.folded_nicks(channel)
         mode = self.config.anti_highlight
-        names = [anti_highlight(clean_name(n), nicks, mode) for n in window.reactors.values()]
+        fold = self.irc.casefold
+        names = [anti_highlight(clean_name(n), nicks, mode, fold) for n in window.reactors.values()]
         author = clean_name(reacted.author_name)
         if not reacted.by_bridge:  # a Telegram name; an IRC author is meant to see it
-            author = anti_highlight(author, nicks, mode)
+            author = anti_highlight(author, nicks, mode, fold)
         line = reaction_line(names, window.emojis, author, reacted.quote)
         budget = self.irc.payload_budget(channel)
         payload = IrcLines(tuple(format_relay_lines("", [line], budget)))

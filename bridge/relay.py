@@ -117,7 +117,7 @@ class Relay:
                 msg.spans,
                 attachments=self._linked(msg),
                 reply=reply,
-                shield=shield(self.irc.folded_nicks(channel), relay.anti_highlight),
+                shield=shield(nicks, relay.anti_highlight, self.irc.casefold),
                 is_edit=msg.is_edit,
                 forwarded_from=msg.forwarded_from,
             )
