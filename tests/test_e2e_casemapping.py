@@ -72,3 +72,30 @@ async def test_on_an_rfc1459_server_brackets_are_one_nick(
                 assert line.text == f"<a{ZWSP}l{{x}}> hi"  # al{x} is al[x] here: not pinged
         finally:
             await al.close()
+
+
+FOUNDER = (
+    '<customprefix name="founder" letter="F" prefix="*" rank="50000" ranktoset="30000" '
+    'ranktounset="30000">'
+)
+"""InspIRCd's customprefix: a status above op shown as "*", a symbol no fixed list knows."""
+
+
+async def test_names_with_the_servers_own_status_symbols_parse(
+    tmp_path: Path, fake_tg: FakeTelegram
+) -> None:
+    async with inspircd_server(
+        tmp_path / "inspircd", extra_modules=("customprefix",), extra_config=FOUNDER
+    ) as ircd:
+        carol = await person(ircd, "carol")  # first in: channel operator
+        try:
+            carol.send_raw(f"MODE {CHANNEL} +F carol")
+            await carol.wait_for(lambda ln: ln.command == "MODE" and "+F" in ln.params, 5)
+            config = write_config(tmp_path / "config.toml", fake_tg, ircd)
+            async with running_bridge(config) as bridge:
+                assert bridge.app.irc.nicks(CHANNEL) == ["carol"]  # read from "*@carol"
+                fake_tg.push_text(GROUP, TgUser(1202, "Carol"), "hi")
+                [line] = await carol.expect_privmsgs(CHANNEL, 1, source_nick="tgbridge")
+                assert line.text == f"<C{ZWSP}arol> hi"  # carol is seen: not pinged
+        finally:
+            await carol.close()
