@@ -228,6 +228,7 @@ class App:
         helpers = [
             asyncio.create_task(self._announce_ready(), name="ready"),
             asyncio.create_task(self._check_chats(), name="check chats"),
+            asyncio.create_task(self._publish_menu(), name="menu"),
             asyncio.create_task(self.nudger.run(), name="freshness"),  # its own task
         ]
         if self.digest is not None:  # its own task: mail never waits in the relay's lane
@@ -275,6 +276,13 @@ class App:
             problem = await self.telegram.check_chat(group)
             if problem:
                 log.error("%s", problem)
+
+    async def _publish_menu(self) -> None:
+        """Telegram's command menu, in each shipped language: the commands /help lists but
+        the moderators', whose menu entry would only tell the others no."""
+        specs = self.router.commands.registry.specs
+        commands = [(s.name, s.summary) for s in specs if not s.moderator_only]
+        await self.telegram.publish_menu(commands, self.config.i18n.default_language)
 
     async def _publish_state(self) -> None:
         """Keep each connection's state, and each IRC channel's, in the database for

@@ -20,12 +20,12 @@ SOURCE_LANGUAGE = "en"
 LANGUAGE_NAMES = {
     "de": "Deutsch",
     "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "pt_BR": "Português (Brasil)",
+    "es": "español",
+    "fr": "français",
+    "pt_BR": "português (Brasil)",
 }
-"""Each language's name in itself, for /language's list; a language missing here is listed
-by its code."""
+"""Each language's name in itself, as written inside a sentence of that language ("en
+français", "auf Deutsch"), for /language; a language missing here is named by its code."""
 
 Translations = gettext.NullTranslations
 """What a translated answer is written with: .gettext(text) and .ngettext(one, many, n)."""

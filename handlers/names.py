@@ -56,6 +56,7 @@ async def names(ctx: CommandContext, args: str) -> None:
         # Translators: %(group)s is the Telegram group's title.
         size = n_("%(group)s has %(n)d member.", "%(group)s has %(n)d members.", count)
     else:
+        # Translators: %(group)s is the Telegram group's title.
         size = _("%(group)s: member count unknown.")
     # Translators: %(names)s is a list of people's names.
     spoke = _("Spoke there recently: %(names)s.")

@@ -88,8 +88,8 @@ async def redeem_link_code(db: Database, code: str, identity: Identity, now: flo
     before the new identity is published."""
     code = "".join(code.split()).upper()
     if len(code) != LINK_CODE_LENGTH or any(c not in LINK_CODE_ALPHABET for c in code):
-        # Translators: %(length)d is how many characters a /link code has.
         raise LinkError(
+            # Translators: %(length)d is how many characters a /link code has.
             N_("That is not a link code: codes are %(length)d characters."),
             length=LINK_CODE_LENGTH,
         )
@@ -104,8 +104,8 @@ async def redeem_link_code(db: Database, code: str, identity: Identity, now: flo
             raise LinkError(N_("That code is unknown or has expired: ask for a new one."))
         target, source_network = int(row[0]), Network(row[1])
         if source_network is identity.network:
-            # Translators: %(network)s is Telegram or IRC.
             raise LinkError(
+                # Translators: %(network)s is Telegram or IRC.
                 N_("That code was made on %(network)s: send it from your other network."),
                 network=_network_name(source_network),
             )

@@ -46,9 +46,10 @@ def normalise_tag(raw: str) -> str:
         raise TagError(N_("longer than %(max)d characters"), max=MAX_TAG_LENGTH)
     for c in tag:
         if not (_is_word_char(c) or c in _TAG_PUNCTUATION):
-            # Translators: why an interest tag is refused; %(char)s is the character, quoted.
             raise TagError(
-                N_("%(char)s is not allowed (only letters, digits and - + # . _)"), char=repr(c)
+                # Translators: why an interest tag is refused; %(char)s is the character, quoted.
+                N_("%(char)s is not allowed (only letters, digits and - + # . _)"),
+                char=repr(c),
             )
     if not any(_is_word_char(c) for c in tag):
         # Translators: why an interest tag is refused: it is all punctuation.

@@ -105,6 +105,25 @@ def test_cli_ask_keys_out_of_bounds_exit_2(
         assert f"config error: roster.{key}: " in err
 
 
+def test_cli_languages_must_be_shipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pair = 'irc_channel = "#c"\n'
+    assert pair in MINIMAL
+    good = tmp_path / "good.toml"
+    good.write_text(
+        MINIMAL.replace(pair, pair + 'language = "fr"\n') + '[i18n]\ndefault_language = "de"\n'
+    )
+    assert main(["check-config", "--config", str(good)]) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        MINIMAL.replace(pair, pair + 'language = "fr-FR"\n') + "[i18n]\ndefault_language = 'xx'\n"
+    )
+    assert main(["check-config", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    shipped = "(expected one of de, en, es, fr)"
+    assert f"config error: i18n.default_language: not a shipped language {shipped}" in err
+    assert f"config error: bridge[0].language: not a shipped language {shipped}" in err
+
+
 def test_cli_invalid_toml_names_the_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

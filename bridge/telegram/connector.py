@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from bridge.telegram.files import TelegramFiles
 from bridge.telegram.http import AiohttpRequest, bot_of_its_own
 from bridge.telegram.inbound import decode, group_title, translate
 from bridge.telegram.membership import Membership
+from bridge.telegram.menu import publish_menu
 from bridge.telegram.plain import plain_text
 from bridge.telegram.polling import (
     TOKEN_REJECTED,
@@ -157,6 +159,13 @@ class TelegramConnector:
 
     async def wait_logged_in(self) -> None:
         await self._ready.wait()
+
+    async def publish_menu(
+        self, commands: Sequence[tuple[str, str]], default_language: str
+    ) -> None:
+        """Telegram's command menu in every shipped language, once logged in (menu.py)."""
+        await self._ready.wait()
+        await publish_menu(self.bot, commands, default_language)
 
     async def run(self, on_message: OnMessage, set_aside: SetAside) -> None:
         """Log in, then poll until cancelled; each update goes to on_message and is

@@ -440,7 +440,6 @@ _NGINX_502 = (
 )
 
 _NO_OP_METHODS = {
-    "setmycommands",
     "deletemycommands",
     "setmydescription",
     "setmyshortdescription",
@@ -491,6 +490,8 @@ class FakeTelegram:
         self.sent: list[SentMessage] = []
         self.attempts: list[Attempt] = []
         self.allowed_updates: list[str] | None = None
+        self.my_commands: dict[str, list[JSON]] = {}
+        """setMyCommands' menus by language_code ("" for the default), as the bot set them."""
         self.confirmed_offset = 0
         self.conflicts = 0
         self.files: dict[str, _UploadedFile] = {}
@@ -1171,6 +1172,7 @@ class FakeTelegram:
             "setwebhook": self._set_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "getmycommands": self._get_my_commands,
+            "setmycommands": self._set_my_commands,
         }.get(name)
         if handler is not None:
             return await handler(params, files)
@@ -1646,7 +1648,28 @@ class FakeTelegram:
         }
 
     async def _get_my_commands(self, params: JSON, files: dict[str, _UploadedFile]) -> list[JSON]:
-        return []
+        return self.my_commands.get(str(params.get("language_code") or ""), [])
+
+    async def _set_my_commands(self, params: JSON, files: dict[str, _UploadedFile]) -> bool:
+        """As the Bot API checks it: at most 100 commands, names of 1-32 characters of a-z,
+        0-9 and _, descriptions of 1-256 characters, a two-letter language code or none."""
+        commands = _as_json(params.get("commands"))
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise bad_request("commands must be a JSON array of at most 100 commands")
+        for c in commands:
+            c = c if isinstance(c, dict) else {}
+            name, text = c.get("command"), c.get("description")
+            if not (isinstance(name, str) and re.fullmatch(r"[a-z0-9_]{1,32}", name)):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not (isinstance(text, str) and 1 <= len(text) <= 256):
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        code = str(params.get("language_code") or "")
+        if code and not re.fullmatch(r"[a-z]{2}", code):
+            raise bad_request("LANGUAGE_CODE_INVALID")
+        if _as_json(params.get("scope") or "null") not in (None, {"type": "default"}):
+            raise bad_request("only the default scope is faked")
+        self.my_commands[code] = commands
+        return True
 
 
 def fake_telegram(**kwargs: Any) -> FakeTelegram:
