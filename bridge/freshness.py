@@ -112,13 +112,15 @@ class Nudger:
         "unreachable": nudges due that found no way to the member (for /metrics)."""
 
     async def run(self) -> None:
-        """A round every ROUND_SECONDS until cancelled; a failed round is logged, not fatal."""
+        """A round every ROUND_SECONDS until cancelled; a failed round is logged, not fatal.
+        The first waits one period too: by then the bot has joined and seen who is on the
+        channels, so a member there is not taken for one reachable nowhere."""
         while True:
+            await asyncio.sleep(ROUND_SECONDS)
             try:
                 await self.round()
             except Exception:
                 log.exception("freshness: round failed; trying again in %.0f s", ROUND_SECONDS)
-            await asyncio.sleep(ROUND_SECONDS)
 
     async def round(self) -> int:
         """Lapse the silent, then nudge the due within the hour's allowance; nudges sent."""

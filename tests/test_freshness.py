@@ -4,6 +4,8 @@ coming back on /interests, the pace, never twice, and /whois ranking and marking
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +14,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from bridge import freshness as freshness_task
 from bridge.casemap import irc_casefold
 from bridge.config_model import RosterConfig
 from bridge.freshness import RETRY_UNREACHABLE, Nudger
@@ -19,7 +22,7 @@ from bridge.model import Author, Network
 from bridge.payloads import IrcLines
 from bridge.sending import Outgoing
 from handlers.registry import CommandRegistry
-from storage.db import Database
+from storage.db import Database, StorageError
 from storage.digest import DigestStore
 from storage.directory import DirectoryStore
 from storage.freshness import FRESH, FreshnessStore, is_fresh
@@ -387,3 +390,35 @@ async def test_an_existing_roster_migrates_with_its_activity_as_confirmation(
         assert await store.due(T0 + 200 * DAY, 180, 10) == [(1, T0)]
     finally:
         await db.close()
+
+
+async def test_the_task_runs_rounds_and_survives_a_failed_one(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """run() is the task app.py starts: a round each period, a failure logged and the next
+    round run; the relay never waits for it (it is a task of its own)."""
+    monkeypatch.setattr(freshness_task, "ROUND_SECONDS", 0.01)
+    await world.member(ALICE, ["python"])
+    world.clock.at(180)
+    rounds: list[int] = []
+    second = asyncio.Event()
+    real = world.nudger.round
+
+    async def flaky() -> int:
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise StorageError("database is locked")
+        sent = await real()
+        second.set()
+        return sent
+
+    monkeypatch.setattr(world.nudger, "round", flaky)
+    task = asyncio.create_task(world.nudger.run())
+    try:
+        await asyncio.wait_for(second.wait(), 5)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert "freshness: round failed; trying again in 0 s" in caplog.text
+    assert len(world.outbox.telegram_texts("1001")) == 1
