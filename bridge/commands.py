@@ -317,12 +317,16 @@ class CommandGateway:
         content = data.decode("utf-8", errors="replace").lstrip("\ufeff")
         budget = self.irc.payload_budget(nick)
         if next(islice(irc_lines(content, budget), IRC_FILE_MAX_LINES, None), None) is not None:
-            body = (
-                f"--- {name}: too long for IRC (more than {IRC_FILE_MAX_LINES} lines). "
-                "Send /export to me in a private chat on Telegram, or ask someone with shell "
-                "access to run: tgirc-bridge export --config FILE --format "
-                + name.rpartition(".")[2]
+            tr = translations(await self.person_language(msg.author))
+            # Translators: in place of a file on IRC; %(name)s is its name, %(max)d lines at
+            # most; %(command)s is a shell command, kept as it is.
+            note = tr.gettext(
+                "--- %(name)s: too long for IRC (more than %(max)d lines). Send /export to me "
+                "in a private chat on Telegram, or ask someone with shell access to run: "
+                "%(command)s"
             )
+            command = "tgirc-bridge export --config FILE --format " + name.rpartition(".")[2]
+            body = note % {"name": name, "max": IRC_FILE_MAX_LINES, "command": command}
         else:
             body = f"--- {name}: {caption}\n{content}"
         await self.outbox.enqueue(self._irc_text(nick, body, msg.author.mask))

@@ -30,6 +30,7 @@ from typing import Protocol
 
 from bridge.commands import irc_lines, telegram_text
 from bridge.config_model import Config, RosterConfig
+from bridge.i18n import SOURCE_LANGUAGE, Translations, translations
 from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.lru import Lru
 from bridge.model import Network
@@ -39,6 +40,7 @@ from bridge.sending import Outgoing
 from bridge.sides import OutboxQueue
 from storage.db import Database
 from storage.freshness import DAY, FreshnessStore
+from storage.languages import LanguageStore
 from storage.roster_model import Member
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ class Nudger:
         title: str = "",
         clock: Clock = time.time,
         send_timeout: float = SEND_TIMEOUT,
+        languages: LanguageStore | None = None,
+        default_language: str = SOURCE_LANGUAGE,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -105,6 +109,8 @@ class Nudger:
         self.clock = clock
         """Injected (and public, so a test may move a running bridge's days on)."""
         self._send_timeout = send_timeout
+        self._languages = languages
+        self._default_language = default_language
         self._sent_at: deque[float] = deque()
         self._unreachable: Lru[int, float] = Lru(UNREACHABLE_MAX)
         self.counts: Counter[str] = Counter()
@@ -161,15 +167,17 @@ class Nudger:
             return False
         if not await self.store.mark_nudged(member_id, now):
             return False  # confirmed or nudged meanwhile
+        chosen = await self._languages.member_language(member_id) if self._languages else None
+        tr = translations(chosen or self._default_language)  # the member's /language choice
         if telegram is not None:
-            text = self.text(member, since, "/")
+            text = self.text(member, since, "/", tr)
             if await self.outbox.enqueue_and_wait(
                 telegram_text(telegram, text), self._send_timeout
             ):
                 self.counts["telegram"] += 1
                 return True
         if route is not None:
-            await self.outbox.enqueue(self._irc_items(route, self.text(member, since)))
+            await self.outbox.enqueue(self._irc_items(route, self.text(member, since, None, tr)))
             self.counts["irc"] += 1
             return True
         if not gone:  # Telegram refused (no Start) and not on IRC now: another time
@@ -206,21 +214,50 @@ class Nudger:
         payload = IrcLines(lines, recipient=route.mask)
         return [NewItem(Network.IRC, route.nick, f"nudge:{uuid.uuid4().hex}", "reply", payload)]
 
-    def text(self, member: Member, since: float, prefix: str | None = None) -> str:
-        """The nudge: what the member lists, and how to keep it, change it or leave."""
+    def text(
+        self,
+        member: Member,
+        since: float,
+        prefix: str | None = None,
+        tr: Translations | None = None,
+    ) -> str:
+        """The nudge: what the member lists, and how to keep it, change it or leave, in tr's
+        language (the member's /language choice, else the default)."""
+        _ = (tr or translations(self._default_language)).gettext
         p = self.irc_prefix if prefix is None else prefix
         day = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d")
-        where = f"the {self.title} members roster" if self.title else "the members roster"
-        listed = ", ".join(member.interests) if member.interests else "no interests yet"
-        return (
-            f"Hello {member.display_name}: your entry in {where} was last confirmed on {day}. "
-            f"You list: {listed}.\n"
-            f"To keep it, send {p}interests (it shows and confirms them). "
-            f"To change it: {p}interests python, translation (or {p}interests +tag -tag). "
-            f"To leave the roster: {p}leave.\n"
-            f"Without an answer within {self.config.confirm_grace_days} days you leave the "
-            "members directory and the lists until you confirm; nothing is deleted."
+        if self.title:
+            # Translators: in a nudge; %(title)s is the community's name ([web] title).
+            where = _("the %(title)s members roster") % {"title": self.title}
+        else:
+            where = _("the members roster")
+        # Translators: in a nudge, in place of the member's list of interests.
+        listed = ", ".join(member.interests) if member.interests else _("no interests yet")
+        # Translators: the nudge sent privately to a member whose profile went unconfirmed:
+        # %(name)s is their name, %(where)s "the members roster" (or with the community's
+        # name), %(date)s a date like 2026-12-08, %(listed)s their interests; %(keep)s,
+        # %(change)s, %(edit)s and %(leave)s are commands (/interests, /interests python,
+        # translation, /interests +tag -tag, /leave); %(days)d days of grace.
+        text = _(
+            "Hello %(name)s: your entry in %(where)s was last confirmed on %(date)s. "
+            "You list: %(listed)s.\n"
+            "To keep it, send %(keep)s (it shows and confirms them). "
+            "To change it: %(change)s (or %(edit)s). "
+            "To leave the roster: %(leave)s.\n"
+            "Without an answer within %(days)d days you leave the members directory and the "
+            "lists until you confirm; nothing is deleted."
         )
+        return text % {
+            "name": member.display_name,
+            "where": where,
+            "date": day,
+            "listed": listed,
+            "keep": p + "interests",
+            "change": p + _("interests python, translation"),
+            "edit": p + "interests +tag -tag",
+            "leave": p + "leave",
+            "days": self.config.confirm_grace_days,
+        }
 
 
 def nudger_for(config: Config, db: Database, outbox: OutboxQueue, irc: IrcView) -> Nudger:
@@ -234,4 +271,6 @@ def nudger_for(config: Config, db: Database, outbox: OutboxQueue, irc: IrcView) 
         config.roster,
         irc_prefix=config.irc.command_prefix,
         title=config.web.title if config.web else "",
+        languages=LanguageStore(db),
+        default_language=config.i18n.default_language,
     )

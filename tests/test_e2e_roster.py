@@ -890,6 +890,7 @@ async def test_help_on_both_networks(
                 "/listed",
                 "/askme",
                 "/ask",
+                "/language",
                 "/export",
                 "/remove",
                 "/untag",
@@ -916,7 +917,7 @@ async def test_help_on_both_networks(
             bob.privmsg(CHANNEL, "!help")
             [pointer] = await bob.expect_privmsgs(CHANNEL, 1, source_nick=BOT_NICK)
             assert pointer.text == "I sent you the list of commands privately."
-            private = await bob.expect_privmsgs("bob", 15, source_nick=BOT_NICK)
+            private = await bob.expect_privmsgs("bob", 16, source_nick=BOT_NICK)
             assert private[0].text == "!help [command] — list the commands, or explain one"
             assert private[-1].text == "Details: !help <command>"
             assert await irc_one(bob, BOT_NICK, "!frobnicate") == (
