@@ -6,6 +6,8 @@ registered nick)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import ssl
 import time
 from pathlib import Path
 
@@ -253,6 +255,90 @@ async def test_wrong_sasl_password(tmp_path: Path, fake_tg: FakeTelegram) -> Non
         ok[0],
         f"✗ irc: SASL login as {BOT_NICK} refused (904 SASL authentication failed): check "
         "irc.sasl_username and irc.sasl_password",
+        *ok[1:],
+    ]
+    assert code == 1
+
+
+def client_cert(folder: Path, name: str, address: str) -> tuple[Path, str]:
+    """A certificate and its key in one PEM file, and its SHA-256 fingerprint as InspIRCd's
+    sslinfo hands it to the services (as tests/test_e2e_client_cert.py makes them)."""
+    cert, key = self_signed_cert(folder / name, address)
+    both = folder / f"{name}.pem"
+    both.write_text(cert.read_text() + key.read_text())
+    both.chmod(0o600)
+    fingerprint = hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert.read_text())).hexdigest()
+    return both, fingerprint
+
+
+async def doctor_with_cert(
+    tmp_path: Path, fake_tg: FakeTelegram, presented: str, **irc: object
+) -> tuple[int, list[str], list[str]]:
+    """doctor on InspIRCd + Atheme over TLS, the account BOT_NICK holding the "bot"
+    certificate's fingerprint, the doctor presenting the one named; (code, lines, the IRC
+    lines expected when all is well)."""
+    good_telegram(fake_tg)
+    tls = self_signed_cert(tmp_path / "tls")
+    pem, fingerprint = client_cert(tmp_path, "bot", "127.0.0.2")
+    if presented != "bot":
+        pem, _ = client_cert(tmp_path, presented, "127.0.0.3")
+    async with services_stack(tmp_path / "ircd", tls_cert=tls) as stack:
+        owner = await connect(stack.host, stack.port, BOT_NICK)
+        await register_account(owner, "bot-account-pass")
+        await nickserv(owner, f"CERT ADD {fingerprint}", "fingerprint")
+        await owner.quit()
+        options = {"port": stack.tls_port, "tls": True, "tls_ca_file": str(tls[0])}
+        config = write_config(
+            tmp_path / "c.toml",
+            fake_tg,
+            stack.ircd,
+            irc={**options, "tls_client_cert": str(pem), **irc},
+        )
+        code, lines = await doctor(config, fake_tg)
+    ok = [
+        f"✓ irc: connected to 127.0.0.1:{stack.tls_port} (TLS, certificate verified)",
+        f"✓ irc: registered as {BOT_NICK}-doctor on irc.test.local",
+        f"✓ irc: {CHANNEL} can be joined",
+    ]
+    return code, lines, ok
+
+
+async def test_sasl_external_with_the_client_certificate(
+    tmp_path: Path, fake_tg: FakeTelegram
+) -> None:
+    code, lines, ok = await doctor_with_cert(tmp_path, fake_tg, "bot", sasl_mechanism="EXTERNAL")
+    assert lines == [
+        *TELEGRAM_OK,
+        ok[0],
+        "✓ irc: SASL EXTERNAL login with the client certificate succeeds",
+        *ok[1:],
+    ]
+    assert code == 0
+
+
+async def test_certfp_alone_logs_in(tmp_path: Path, fake_tg: FakeTelegram) -> None:
+    code, lines, ok = await doctor_with_cert(tmp_path, fake_tg, "bot")
+    assert lines == [
+        *TELEGRAM_OK,
+        *ok[:2],
+        f"✓ irc: logged in as {BOT_NICK} by the client certificate",
+        ok[2],
+    ]
+    assert code == 0
+
+
+async def test_a_certificate_the_services_do_not_know(
+    tmp_path: Path, fake_tg: FakeTelegram
+) -> None:
+    code, lines, ok = await doctor_with_cert(
+        tmp_path, fake_tg, "stranger", sasl_mechanism="EXTERNAL"
+    )
+    assert lines == [
+        *TELEGRAM_OK,
+        ok[0],
+        "✗ irc: SASL EXTERNAL login with the client certificate refused (904 SASL "
+        "authentication failed): add its fingerprint to the account (NickServ CERT ADD), or "
+        "check irc.tls_client_cert",
         *ok[1:],
     ]
     assert code == 1

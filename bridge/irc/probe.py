@@ -18,12 +18,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bridge.checks import Check, failed, passed
+from bridge.config_checks import load_client_certificate
 from bridge.config_model import IrcConfig
 from bridge.display_names import clean_name
 
 STEP = 10.0
 """Seconds each step (connect, register, log in, each JOIN) may take."""
 QUIT_WAIT = 2.0
+CERTFP_WAIT = 3.0
+"""Seconds services get to log a client certificate in (CertFP) after registration."""
 JOIN_REFUSALS = {
     "471": "it is full (+l)",
     "473": "it is invite-only (+i): invite the bot, or give it an invite exception (+I)",
@@ -82,6 +85,8 @@ def tls_context(config: IrcConfig) -> ssl.SSLContext | None:
     if not config.tls_verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    if config.tls_client_cert:  # CertFP, SASL EXTERNAL
+        load_client_certificate(context, config.tls_client_cert, config.tls_client_key)
     return context
 
 
@@ -91,6 +96,8 @@ class Wire:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+        self.account: str | None = None
+        """The account services logged this connection in to (900), if any."""
 
     def send(self, line: str) -> None:
         if any(c in line for c in "\r\n\0"):
@@ -104,6 +111,8 @@ class Wire:
                 if not raw:
                     raise ConnectionError("the server closed the connection")
                 line = parse(raw)
+                if line.command == "900" and len(line.params) >= 3:
+                    self.account = line.params[2]
                 if line.command == "PING":
                     self.send(f"PONG :{line.params[-1] if line.params else ''}")
                 elif wanted(line):
@@ -126,8 +135,12 @@ async def probe_irc(
     """Connect, register, log in as configured, join and part each channel, quit."""
     where = f"{config.host}:{config.port}"
     try:
+        context = tls_context(config)
+    except (ValueError, OSError) as exc:  # a file changed since check-config
+        return [failed(f"irc: irc.tls_client_cert cannot be loaded ({exc}): check the file")]
+    try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(config.host, config.port, ssl=tls_context(config)), step
+            asyncio.open_connection(config.host, config.port, ssl=context), step
         )
     except ssl.SSLCertVerificationError as exc:
         return [
@@ -189,7 +202,16 @@ async def probe_irc(
 
 async def _register(wire: Wire, config: IrcConfig, checks: list[Check], step: float) -> str | None:
     """The nick registered under, or None (the failure is in checks)."""
-    sasl = config.sasl_username is not None
+    mechanism = config.sasl_mechanism
+    sasl = config.sasl_username is not None or mechanism == "EXTERNAL"
+    external = mechanism == "EXTERNAL"
+    how = "SASL EXTERNAL login with the client certificate" if external else "SASL login"
+    who = f"{how} as {config.sasl_username}" if config.sasl_username else how
+    fix = (
+        "add its fingerprint to the account (NickServ CERT ADD), or check irc.tls_client_cert"
+        if external
+        else "check irc.sasl_username and irc.sasl_password"
+    )
     before = len(checks)  # what registration adds is SASL's outcome
     if sasl:
         wire.send("CAP LS 302")
@@ -217,22 +239,20 @@ async def _register(wire: Wire, config: IrcConfig, checks: list[Check], step: fl
                     wire.send("CAP END")
         elif cmd == "CAP" and len(params) >= 2 and params[1] in ("ACK", "NAK"):
             if params[1] == "ACK":
-                wire.send("AUTHENTICATE PLAIN")
+                wire.send(f"AUTHENTICATE {mechanism}")
             else:
                 checks.append(failed("irc: the server refused the SASL capability"))
                 wire.send("CAP END")
+        elif cmd == "AUTHENTICATE" and params == ("+",) and mechanism == "EXTERNAL":
+            account = config.sasl_username or ""
+            wire.send(f"AUTHENTICATE {base64.b64encode(account.encode()).decode() or '+'}")
         elif cmd == "AUTHENTICATE" and params == ("+",):
             _send_plain(wire, config)
         elif cmd == "903":
-            checks.append(passed(f"irc: SASL login as {config.sasl_username} succeeds"))
+            checks.append(passed(f"irc: {who} succeeds"))
             wire.send("CAP END")
         elif cmd in SASL_FAILED:
-            checks.append(
-                failed(
-                    f"irc: SASL login as {config.sasl_username} refused ({cmd} {line.text}): check "
-                    "irc.sasl_username and irc.sasl_password"
-                )
-            )
+            checks.append(failed(f"irc: {who} refused ({cmd} {line.text}): {fix}"))
             wire.send("CAP END")
         elif cmd in ("432", "433", "436", "437") and nicks:
             wire.send(f"NICK {nicks.pop(0)}")
@@ -264,8 +284,16 @@ def _send_plain(wire: Wire, config: IrcConfig) -> None:
 async def _services(wire: Wire, config: IrcConfig, checks: list[Check], step: float) -> None:
     """NickServ IDENTIFY with the configured password, or, with no login configured, ask
     NickServ whether the bridge's nick is registered (then it needs one)."""
-    if config.sasl_username is not None:
+    if config.sasl_username is not None or config.sasl_mechanism == "EXTERNAL":
         return
+    if config.tls_client_cert and not config.nickserv_password:
+        # CertFP: services that know the certificate log the connection in by themselves
+        with contextlib.suppress(TimeoutError):
+            if wire.account is None:
+                await wire.until(lambda line: line.command == "900", min(step, CERTFP_WAIT))
+        if wire.account is not None:
+            checks.append(passed(f"irc: logged in as {wire.account} by the client certificate"))
+            return
 
     def from_nickserv(line: Line) -> bool:
         return (line.command == "NOTICE" and fold(line.nick) == "nickserv") or (
@@ -303,6 +331,8 @@ async def _services(wire: Wire, config: IrcConfig, checks: list[Check], step: fl
             protected = protected or "protection" in text or "enforce" in text
             line = await wire.until(from_nickserv, QUIT_WAIT)
     how = " and protected (services take it back)" if protected else ""
+    if config.tls_client_cert:
+        how += ", the client certificate logged in to no account (NickServ CERT ADD),"
     checks.append(
         failed(
             f"irc: the nick {config.nick} is registered with services{how} and no password is "
