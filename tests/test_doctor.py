@@ -100,6 +100,15 @@ async def test_all_well_exits_0(
     assert smtp_tls.received == []
 
 
+async def test_all_well_on_ircd_hybrid(
+    tmp_path: Path, fake_tg: FakeTelegram, hybrid: IrcServer
+) -> None:
+    good_telegram(fake_tg)
+    code, lines = await doctor(write_config(tmp_path / "c.toml", fake_tg, hybrid), fake_tg)
+    assert lines == [*TELEGRAM_OK, *irc_ok(hybrid, CHANNEL)]
+    assert code == 0
+
+
 async def test_privacy_mode_on(tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer) -> None:
     good_telegram(fake_tg)
     fake_tg.reads_all_group_messages = False

@@ -27,6 +27,9 @@ PRIVACY_ON = (
     "Disable, then remove and re-add the bot"
 )
 GROUP_TYPES = ("group", "supergroup")
+UNREADABLE = (TypeError, KeyError, ValueError)
+"""PTB 22.8 raises these on an answer that lacks a field it requires (PITFALLS.md)."""
+OLD_API = "the answer lacks fields python-telegram-bot needs (a self-hosted Bot API too old?)"
 
 
 async def probe_telegram(
@@ -108,6 +111,8 @@ async def _chat(
         ]
     except TelegramError as exc:
         return [failed(f"telegram: getChat {chat_id} failed ({redact(str(exc))})")]
+    except UNREADABLE as exc:
+        return [failed(f"telegram: getChat {chat_id}: {OLD_API} ({type(exc).__name__})")]
     name = f"{chat_id} ({clean_name(chat.title)})" if chat.title else str(chat_id)
     if chat.type not in GROUP_TYPES:
         return [failed(f"telegram: {name} is a {chat.type}, not a group: bridge a group")]
@@ -131,6 +136,8 @@ async def _rights(bot: Bot, bot_id: int, chat_id: int, name: str, reactions: boo
         member = await bot.get_chat_member(chat_id, bot_id)
     except TelegramError as exc:
         return failed(f"telegram: the bot's own rights in {name} unknown ({redact(str(exc))})")
+    except UNREADABLE as exc:
+        return failed(f"telegram: getChatMember in {name}: {OLD_API} ({type(exc).__name__})")
     if member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER):
         return passed(f"telegram: the bot is an administrator of {name}")
     if member.status in (ChatMember.LEFT, ChatMember.BANNED):
