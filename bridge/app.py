@@ -145,6 +145,7 @@ class App:
             channels,
             title=self.config.web.title,
             joins=public_joins(self.config.bridges, self.config.irc.host),
+            default_language=self.config.i18n.default_language,
         )
 
     def _add_pastes(self, face: WebFace) -> None:

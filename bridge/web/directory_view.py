@@ -33,25 +33,32 @@ def plain(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Links:
-    """Where the directory's pages live: public_url's path, so a proxy prefix is kept."""
+    """Where the directory's pages live: public_url's path, so a proxy prefix is kept; and
+    the language a visitor chose with ?lang=, which every link carries on."""
 
     base: str
+    lang: str | None = None
+
+    def _query(self, *pairs: tuple[str, str]) -> str:
+        params = {k: v for k, v in (*pairs, ("lang", self.lang or "")) if v}
+        return f"?{urlencode(params)}" if params else ""
 
     def members(self, q: str = "", page: int = 1) -> str:
-        params = {k: v for k, v in (("q", q), ("page", str(page) if page > 1 else "")) if v}
-        return f"{self.base}/members" + (f"?{urlencode(params)}" if params else "")
+        return f"{self.base}/members" + self._query(("q", q), ("page", _page(page)))
 
     def tag(self, tag: str, page: int = 1) -> str:
-        return f"{self.base}/interests/{quote(tag, safe='')}" + (
-            f"?page={page}" if page > 1 else ""
-        )
+        return f"{self.base}/interests/{quote(tag, safe='')}" + self._query(("page", _page(page)))
 
     def tags(self, page: int = 1) -> str:
-        return f"{self.base}/interests" + (f"?page={page}" if page > 1 else "")
+        return f"{self.base}/interests" + self._query(("page", _page(page)))
 
     @property
     def stylesheet(self) -> str:
         return f"{self.base}/static/style.css"
+
+
+def _page(page: int) -> str:
+    return str(page) if page > 1 else ""
 
 
 def member_view(
