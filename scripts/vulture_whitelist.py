@@ -37,3 +37,8 @@ _.workers  # bridge/outbox.py Outbox.workers(): the destinations with a worker n
 
 # the [mail] check of `tgirc-bridge doctor` (issue 25) and the digest's tests call it
 probe  # bridge/mail/send.py
+
+# bridge/mentions.py: the pure rule over a list of speakers that the store's fast path
+# (RecentSpeakers.linked: a substring test per name, then one pattern of the names found) is
+# property-tested against in tests/test_mentions.py (issue 24, item 2)
+link_mentions
