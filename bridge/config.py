@@ -153,6 +153,8 @@ def _build(data: dict[str, Any], problems: list[str]) -> Config | None:
     web = _web(data, problems)
     mail = read_mail(data, problems)
     digest = read_digest(data, mail, problems)
+    if digest is not None:
+        check_language("digest.language", digest.language, problems)
 
     if problems:
         return None

@@ -268,6 +268,9 @@ class DigestConfig:
 
     to: tuple[str, ...]
     every_hours: float = bounded(168.0, float(YEAR_HOURS), "a year")
+    language: str | None = None
+    """The digest's language (a shipped one, bridge/i18n.py); unset: [i18n]
+    default_language."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,4 +86,6 @@ def test_the_example_files_mail_and_digest_tables_are_valid_once_uncommented() -
     tables = "\n".join(line for line in lines if not line.startswith("tls_ca_file"))
     config = parse_config(MINIMAL + tables)
     assert config.mail is not None and config.mail.port == 587 and config.mail.timeout == 60
-    assert config.digest == DigestConfig(("volunteer-supporters@lists.example.org",), 168.0)
+    assert config.digest == DigestConfig(
+        ("volunteer-supporters@lists.example.org",), 168.0, language="fr"
+    )

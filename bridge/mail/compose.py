@@ -16,6 +16,7 @@ from email.utils import format_datetime, parseaddr
 
 from bridge.casemap import irc_casefold
 from bridge.display_names import clean_name
+from bridge.i18n import ENGLISH, SOURCE_LANGUAGE, Translations, translations
 from bridge.model import Network
 from storage.digest import DigestContent
 from storage.roster_model import Member
@@ -35,6 +36,9 @@ class Letterhead:
     """The bridged channels a card may name (those not marked directory = false)."""
     directory_url: str | None = None
     """{public_url}/members when [web] is on."""
+    language: str = SOURCE_LANGUAGE
+    """[digest] language, else [i18n] default_language: the mail's words (never the
+    members' own)."""
 
 
 def _day(ts: float) -> str:
@@ -45,19 +49,21 @@ def _minute(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def subject(content: DigestContent, title: str) -> str:
+def subject(content: DigestContent, head: Letterhead) -> str:
     """What is new, in numbers: "#example-collab: 3 new members, 2 updated"."""
+    tr = translations(head.language)
     new = len(content.new) + content.unlisted
     parts = []
     if new:
-        parts.append(_plural(new, "new member", "new members"))
+        # Translators: in a digest's subject line; %(n)d people joined.
+        parts.append(tr.ngettext("%(n)d new member", "%(n)d new members", new) % {"n": new})
     if content.updated:
-        parts.append(f"{len(content.updated)} updated")
-    return f"{title}: {', '.join(parts) or 'nothing new'}"
+        n = len(content.updated)
+        # Translators: in a digest's subject line; %(n)d members changed their interests.
+        parts.append(tr.ngettext("%(n)d updated", "%(n)d updated", n) % {"n": n})
+    # Translators: a digest's subject line when nobody joined or changed anything.
+    nothing = tr.gettext("nothing new")
+    return f"{head.title}: {', '.join(parts) or nothing}"
 
 
 def message_id(content: DigestContent, head: Letterhead) -> str:
@@ -73,8 +79,9 @@ def _shown_channels(seen: Iterable[str], allowed: Sequence[str]) -> list[str]:
     return [c for c in allowed if irc_casefold(c) in folded]
 
 
-def card(member: Member, channels: Sequence[str]) -> list[str]:
+def card(member: Member, channels: Sequence[str], tr: Translations = ENGLISH) -> list[str]:
     """One member: names per network and how to reach them, interests, member since."""
+    _ = tr.gettext
     lines = [f"* {clean_name(member.display_name)}"]
     seen: set[Network] = set()
     for identity in member.identities:
@@ -83,53 +90,69 @@ def card(member: Member, channels: Sequence[str]) -> list[str]:
         seen.add(identity.network)
         name = clean_name(identity.display_name)
         if identity.network is Network.TELEGRAM:
-            reach = f"@{clean_name(identity.handle)}" if identity.handle else "no @username"
+            # Translators: in a digest, in place of a member's Telegram @username.
+            reach = f"@{clean_name(identity.handle)}" if identity.handle else _("no @username")
             lines.append(f"  Telegram: {name} ({reach})")
         else:
             nick = clean_name(identity.handle or identity.display_name)
-            where = f" on {', '.join(channels)}" if channels else ""
-            lines.append(f"  IRC: {nick}{where}")
-    interests = ", ".join(member.interests) if member.interests else "(none given)"
-    lines.append(f"  Interests: {interests}")
-    lines.append(f"  Member since: {_day(member.joined_at)}")
+            # Translators: in a digest, after a member's IRC nick; %(channels)s is a list.
+            where = " " + _("on %(channels)s") % {"channels": ", ".join(channels)}
+            lines.append(f"  IRC: {nick}{where if channels else ''}")
+    # Translators: in a digest, in place of a member's list of interests.
+    interests = ", ".join(member.interests) if member.interests else _("(none given)")
+    # Translators: in a digest; %(interests)s is a list of interest tags.
+    lines.append("  " + _("Interests: %(interests)s") % {"interests": interests})
+    # Translators: in a digest; %(date)s is a date like 2026-12-08.
+    lines.append("  " + _("Member since: %(date)s") % {"date": _day(member.joined_at)})
     return lines
 
 
 def body(content: DigestContent, head: Letterhead) -> str:
     """The plain-text digest: the news first, then the counts, then where to find more."""
+    tr = translations(head.language)
+    _, n_ = tr.gettext, tr.ngettext
+    span = {"start": _minute(content.since), "end": _minute(content.until)}
     out = [
-        f"{head.title}: who joined and what they work on",
-        f"From {_minute(content.since)} to {_minute(content.until)}.",
+        # Translators: a digest's first line; %(title)s is the community (its IRC channel).
+        _("%(title)s: who joined and what they work on") % {"title": head.title},
+        # Translators: a digest's period; %(start)s and %(end)s are dates and times in UTC.
+        _("From %(start)s to %(end)s.") % span,
         "",
     ]
     for members, heading in (
-        (content.new, "New in the members directory"),
-        (content.updated, "Changed their interests"),
+        # Translators: a digest's heading; %(n)d members follow.
+        (content.new, _("New in the members directory (%(n)d)")),
+        # Translators: a digest's heading; %(n)d members follow.
+        (content.updated, _("Changed their interests (%(n)d)")),
     ):
         if not members:
             continue
-        out += [f"{heading} ({len(members)})", RULE, ""]
+        out += [heading % {"n": len(members)}, RULE, ""]
         for member in members:
             shown = _shown_channels(content.channels.get(member.id, ()), head.channels)
-            out += [*card(member, shown), ""]
+            out += [*card(member, shown, tr), ""]
     if content.unlisted:
-        joined = _plural(content.unlisted, "person", "people")
-        out += [
-            f"{joined} also joined without choosing to be listed; the directory and this",
+        # Translators: in a digest; %(n)d people joined the roster but not the directory.
+        text = n_(
+            "%(n)d person also joined without choosing to be listed; the directory and this\n"
             "mail name only those who said /listed yes.",
-            "",
-        ]
+            "%(n)d people also joined without choosing to be listed; the directory and this\n"
+            "mail name only those who said /listed yes.",
+            content.unlisted,
+        )
+        out += [*(text % {"n": content.unlisted}).split("\n"), ""]
     if content.top_interests:
-        out += ["Most common interests", RULE]
-        width = max(len(tag) for tag, _ in content.top_interests)
+        out += [_("Most common interests"), RULE]
+        width = max(len(tag) for tag, _count in content.top_interests)
         out += [f"  {tag.ljust(width)}  {count}" for tag, count in content.top_interests]
         out.append("")
     if head.directory_url:
-        out += [f"Everyone listed: {head.directory_url}", ""]
+        # Translators: in a digest; %(link)s is the web address of the members directory.
+        out += [_("Everyone listed: %(link)s") % {"link": head.directory_url}, ""]
     out += [
         "-- ",
-        "Sent by the bridge between the community's Telegram group and IRC channel.",
-        "Join with /join, list your interests with /interests, be listed with /listed yes.",
+        _("Sent by the bridge between the community's Telegram group and IRC channel."),
+        _("Join with /join, list your interests with /interests, be listed with /listed yes."),
     ]
     return "\n".join(out) + "\n"
 
@@ -141,7 +164,7 @@ def compose(content: DigestContent, head: Letterhead, now: float) -> EmailMessag
     msg["To"] = ", ".join(head.to)
     msg["Date"] = format_datetime(datetime.fromtimestamp(now, UTC))
     msg["Message-ID"] = message_id(content, head)
-    msg["Subject"] = subject(content, head.title)
+    msg["Subject"] = subject(content, head)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(body(content, head), charset="utf-8", cte="quoted-printable")
     return msg

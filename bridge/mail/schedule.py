@@ -45,6 +45,7 @@ def letterhead(config: Config) -> Letterhead:
         title=config.bridges[0].irc_channel,
         channels=tuple(b.irc_channel for b in config.bridges if b.directory),
         directory_url=f"{web.public_url}/members" if web is not None else None,
+        language=config.digest.language or config.i18n.default_language,
     )
 
 
