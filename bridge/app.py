@@ -204,6 +204,7 @@ class App:
                 commands=lambda: self.router.commands.runs,
                 roster_size=members,
                 asks=self.router.asking.totals,
+                nudges=self.nudger.totals,
                 digest=self.digest.counts if self.digest is not None else None,
             ),
         )

@@ -136,6 +136,7 @@ async def _status(config: Config) -> int:
     from bridge.model import Network, telegram_chat_key
     from bridge.sending import payload_store
     from storage.asks import AskStore
+    from storage.freshness import FreshnessStore
     from storage.set_aside import SetAsideStore
     from storage.status import StatusStore
     from storage.topics import TopicStore
@@ -146,6 +147,7 @@ async def _status(config: Config) -> int:
         status = await StatusStore(db).read()
         set_aside = await SetAsideStore(db).count()
         asks = await AskStore(db).counts()
+        nudges = await FreshnessStore(db).counts()
         closed = await TopicStore(db).closed()
         digest_lines = await _digest_status(db, config)
     finally:
@@ -165,6 +167,11 @@ async def _status(config: Config) -> int:
     print(
         f"asks: {asks.asks} made; recipients notified {asks.notified_now} now, "
         f"{asks.notified_later} later; {asks.waiting} waiting; {asks.expired} expired"
+    )
+    print(
+        f"nudges: {nudges.nudged_telegram + nudges.nudged_irc} sent "
+        f"(telegram {nudges.nudged_telegram}, irc {nudges.nudged_irc}); "
+        f"{nudges.unreachable} unreachable; {nudges.lapsed} members lapsed"
     )
     for line in digest_lines:
         print(line)

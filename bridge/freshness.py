@@ -39,7 +39,7 @@ from bridge.payloads import IrcLines
 from bridge.sending import Outgoing
 from bridge.sides import OutboxQueue
 from storage.db import Database
-from storage.freshness import DAY, FreshnessStore
+from storage.freshness import DAY, FreshnessStore, NudgeCounts
 from storage.languages import LanguageStore
 from storage.roster_model import Member
 
@@ -115,7 +115,14 @@ class Nudger:
         self._unreachable: Lru[int, float] = Lru(UNREACHABLE_MAX)
         self.counts: Counter[str] = Counter()
         """Nudges sent by network ("telegram", "irc"); "lapsed": members who dropped out;
-        "unreachable": nudges due that found no way to the member (for /metrics)."""
+        "unreachable": nudges due that found no way to the member, since this start (the
+        durable totals, for /metrics and `status`, are the store's: totals())."""
+
+    async def totals(self) -> dict[str, int]:
+        """The totals since the database was made (storage.freshness.NudgeCounts), by
+        name, read per /metrics scrape."""
+        counts = await self.store.counts()
+        return {name: getattr(counts, name) for name in NudgeCounts.__slots__}
 
     async def run(self) -> None:
         """A round every ROUND_SECONDS until cancelled; a failed round is logged, not fatal.
@@ -164,6 +171,7 @@ class Nudger:
         if telegram is None and route is None and not gone:
             self._unreachable[member_id] = now + RETRY_UNREACHABLE
             self.counts["unreachable"] += 1
+            await self.store.count("unreachable")
             return False
         if not await self.store.mark_nudged(member_id, now):
             return False  # confirmed or nudged meanwhile
@@ -175,15 +183,18 @@ class Nudger:
                 telegram_text(telegram, text), self._send_timeout
             ):
                 self.counts["telegram"] += 1
+                await self.store.count("nudged_telegram")
                 return True
         if route is not None:
             await self.outbox.enqueue(self._irc_items(route, self.text(member, since, None, tr)))
             self.counts["irc"] += 1
+            await self.store.count("nudged_irc")
             return True
         if not gone:  # Telegram refused (no Start) and not on IRC now: another time
             await self.store.unmark_nudged(member_id, now)
             self._unreachable[member_id] = now + RETRY_UNREACHABLE
         self.counts["unreachable"] += 1
+        await self.store.count("unreachable")
         log.info("freshness: member %d could not be nudged privately", member_id)
         return gone
 

@@ -38,6 +38,17 @@ LAPSE = "UPDATE members SET stale = 1 WHERE nudged_at IS NOT NULL AND stale = 0 
 
 
 @dataclass(frozen=True, slots=True)
+class NudgeCounts:
+    """The freshness task's totals since the database was made (freshness_counts)."""
+
+    nudged_telegram: int = 0
+    nudged_irc: int = 0
+    lapsed: int = 0
+    unreachable: int = 0
+    """Nudges due that found no way to the member (tried again later, or given up on)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Freshness:
     """Where a member stands: when they last confirmed (or joined), whether a nudge is
     waiting for an answer, and whether they are out of the public lists."""
@@ -75,6 +86,7 @@ class FreshnessStore:
         """Members nudged grace_days ago or more and still silent become stale; how many."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(LAPSE, (now - grace_days * DAY,))
+            await _bump(conn, "lapsed", cur.rowcount)
             return cur.rowcount
 
     async def due(self, now: float, after_days: float, limit: int) -> list[tuple[int, float]]:
@@ -105,3 +117,22 @@ class FreshnessStore:
                 "UPDATE members SET nudged_at = NULL WHERE id = ? AND nudged_at = ?",
                 (member_id, at),
             )
+
+    async def count(self, name: str) -> None:
+        """One more of a total (a NudgeCounts field): kept in the database, so /metrics and
+        `tgirc-bridge status` read the same after a restart."""
+        async with self.db.transaction() as conn:
+            await _bump(conn, name)
+
+    async def counts(self) -> NudgeCounts:
+        """The totals, for /metrics (read per scrape) and `tgirc-bridge status`."""
+        rows = await self.db.conn.execute_fetchall("SELECT name, value FROM freshness_counts")
+        values = {str(r[0]): int(r[1]) for r in rows}
+        return NudgeCounts(**{k: v for k, v in values.items() if k in NudgeCounts.__slots__})
+
+
+async def _bump(conn: aiosqlite.Connection, name: str, by: int = 1) -> None:
+    if by:
+        await conn.execute(
+            "UPDATE freshness_counts SET value = value + ? WHERE name = ?", (by, name)
+        )

@@ -110,6 +110,7 @@ def test_the_cli_prints_the_stored_status(
         "telegram topic -1001/16: refuses messages, which wait: topic closed",
         "set aside: 0 input(s) the bridge could not handle (table set_aside)",
         "asks: 0 made; recipients notified 0 now, 0 later; 0 waiting; 0 expired",
+        "nudges: 0 sent (telegram 0, irc 0); 0 unreachable; 0 members lapsed",
         "all queues empty",
     ]
 

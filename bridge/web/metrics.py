@@ -80,6 +80,8 @@ class MetricsParts:
     """Members in the roster (read per scrape)."""
     asks: Callable[[], Awaitable[Mapping[str, int]]] | None = None
     """/ask's totals by name (bridge/asking.py, storage.asks.AskCounts; read per scrape)."""
+    nudges: Callable[[], Awaitable[Mapping[str, int]]] | None = None
+    """The freshness task's totals by name (storage.freshness.NudgeCounts; read per scrape)."""
     media: MediaCounts | None = None
     cache: CacheSize | None = None
     digest: DigestCounts | None = None
@@ -92,6 +94,7 @@ class _Snapshot:
     queues: Sequence[QueueRow] = ()
     members: int = 0
     asks: Mapping[str, int] | None = None
+    nudges: Mapping[str, int] | None = None
     taken_at: float = 0.0
 
 
@@ -108,6 +111,7 @@ class BridgeCollector(Collector):
             queues=list(await self.parts.queues.stats()),
             members=await self.parts.roster_size(),
             asks=await self.parts.asks() if self.parts.asks is not None else None,
+            nudges=await self.parts.nudges() if self.parts.nudges is not None else None,
             taken_at=self.parts.clock(),
         )
 
@@ -163,6 +167,8 @@ class BridgeCollector(Collector):
         yield GaugeMetricFamily("tgirc_roster_members", "Members in the roster", value=snap.members)
         if snap.asks is not None:
             yield from _ask_metrics(snap.asks)
+        if snap.nudges is not None:
+            yield from _nudge_metrics(snap.nudges)
         if p.media is not None:
             yield CounterMetricFamily(
                 "tgirc_media_served", "Media files served", value=p.media.served
@@ -217,6 +223,27 @@ def _ask_metrics(asks: Mapping[str, int]) -> Iterator[Metric]:
     )
     yield GaugeMetricFamily(
         "tgirc_ask_waiting", "Questions kept for IRC members not seen yet", value=asks["waiting"]
+    )
+
+
+def _nudge_metrics(nudges: Mapping[str, int]) -> Iterator[Metric]:
+    """The roster's freshness: nudges sent per network, members who lapsed, nudges that
+    found no way to the member."""
+    sent = CounterMetricFamily(
+        "tgirc_nudges_sent", "Private nudges to confirm a profile, sent", labels=["network"]
+    )
+    sent.add_metric([Network.IRC], nudges["nudged_irc"])
+    sent.add_metric([Network.TELEGRAM], nudges["nudged_telegram"])
+    yield sent
+    yield CounterMetricFamily(
+        "tgirc_nudges_unreachable",
+        "Nudges due that found no private way to the member",
+        value=nudges["unreachable"],
+    )
+    yield CounterMetricFamily(
+        "tgirc_roster_lapsed",
+        "Members who left the public lists, unconfirmed a grace period after their nudge",
+        value=nudges["lapsed"],
     )
 
 

@@ -77,3 +77,13 @@ CREATE TRIGGER directory_interest_update AFTER UPDATE OF tag ON interests BEGIN
         ON CONFLICT (tag) DO UPDATE SET members = members + 1;
     UPDATE directory_state SET version = version + 1;
 END;
+
+-- Totals since the database was made, for /metrics and `tgirc-bridge status` (issue 23,
+-- item 5), kept here so a restart or the status CLI reads what the task did: nudges sent
+-- per network, members who lapsed, and nudges that found no way to the member.
+CREATE TABLE freshness_counts (
+    name  TEXT    PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO freshness_counts (name, value) VALUES
+    ('nudged_telegram', 0), ('nudged_irc', 0), ('lapsed', 0), ('unreachable', 0);
