@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bridge.display_names import is_control
+from bridge.display_names import clean_name, is_control
 from bridge.errors import UsageError
 from bridge.i18n import N_, Translations, translations
 from bridge.identity import limit_key
@@ -191,7 +191,7 @@ def _body(
 ) -> str:
     """The private message: who asks and how to reach them, the question, how to stop."""
     stop = "/" if network is Network.TELEGRAM else ctx.irc_prefix
-    name = one_line(ctx.invoker.display_name) or tr.gettext("someone")
+    name = one_line(clean_name(ctx.invoker.display_name)) or tr.gettext("someone")  # no bidi
     # Translators: a question sent privately to a member; %(tag)s is an interest,
     # %(name)s who asks, %(who)s where to reach them, %(question)s their words, then
     # %(yes)s and %(no)s are /askme yes and /askme no (or with ! on IRC).
