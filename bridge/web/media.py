@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import math
 import mimetypes
@@ -28,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 
+from bridge.i18n import N_, translations
 from bridge.media_links import (
     FetchError,
     FileSource,
@@ -37,6 +39,7 @@ from bridge.media_links import (
     MediaRef,
 )
 from bridge.web.cache import MediaCache, cache_key
+from bridge.web.language import accepted, language_tag
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +65,36 @@ SECRET_REFRESH = 30.0
 """How often the signing secret is read again, so `rotate-web-secret` takes effect on a
 running bridge within half a minute."""
 PAGES = {
-    404: ("Not found", "There is no file at this address."),
-    410: ("Link expired", "This media link has expired; ask for the file again on Telegram."),
-    502: ("File unavailable", "Telegram did not hand out this file; try again later."),
-    503: ("Busy", "Too many files are being fetched right now; try again in a minute."),
+    # Translators: the title and text of the page behind a media or paste link that is wrong.
+    404: (N_("Not found"), N_("There is no file at this address.")),
+    # Translators: the title and text of the page behind a media or paste link past its time.
+    410: (
+        N_("Link expired"),
+        N_("This media link has expired; ask for the file again on Telegram."),
+    ),
+    # Translators: the title and text of the page when Telegram does not give out a file.
+    502: (N_("File unavailable"), N_("Telegram did not hand out this file; try again later.")),
+    # Translators: the title and text of the page when too many files are being fetched.
+    503: (N_("Busy"), N_("Too many files are being fetched right now; try again in a minute.")),
 }
 
 
-def page(status: int, headers: dict[str, str] | None = None) -> web.Response:
-    """A short HTML page for an error, the same for every cause (nothing to probe)."""
-    title, words = PAGES[status]
+def page(
+    status: int, headers: dict[str, str] | None = None, request: web.Request | None = None
+) -> web.Response:
+    """A short HTML page for an error, the same for every cause (nothing to probe), in the
+    best shipped language of the browser's Accept-Language (else English)."""
+    language = accepted(request.headers.get("Accept-Language", "") if request else "", "en")
+    _ = translations(language).gettext
+    title, words = (html.escape(_(text)) for text in PAGES[status])
     body = (
-        f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
-        f"<h1>{title}</h1><p>{words}</p></html>\n"
+        f'<!doctype html><html lang="{language_tag(language)}"><meta charset="utf-8">'
+        f"<title>{title}</title><h1>{title}</h1><p>{words}</p></html>\n"
     )
-    return web.Response(status=status, text=body, content_type="text/html", headers=headers)
+    more = {"Content-Language": language_tag(language), "Vary": "Accept-Language"}
+    return web.Response(
+        status=status, text=body, content_type="text/html", headers={**(headers or {}), **more}
+    )
 
 
 class Busy(Exception):
@@ -164,7 +182,7 @@ class MediaService:
             app.router.add_get(listing, self.nothing)
 
     async def nothing(self, request: web.Request) -> web.Response:
-        return page(404)
+        return page(404, request=request)
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         await self._refresh_secret()
@@ -172,18 +190,18 @@ class MediaService:
         try:
             ref = self.links.verify(request.match_info["token"], name)
         except LinkExpired:
-            return page(410)
+            return page(410, request=request)
         except LinkInvalid:
-            return page(404)
+            return page(404, request=request)
         try:
             got = await self._file(ref)
         except FetchError as exc:
             self.failed += 1
             log.warning("web: %s could not be fetched from Telegram: %s", ref.kind, exc)
-            return page(502)
+            return page(502, request=request)
         except Busy:
             self.busy += 1
-            return page(503, {"Retry-After": str(max(1, math.ceil(self.slot_wait)))})
+            return page(503, {"Retry-After": str(max(1, math.ceil(self.slot_wait)))}, request)
         ctype = content_type(ref.name)
         headers = {
             "Content-Type": ctype,

@@ -41,19 +41,19 @@ class PasteService:
             app.router.add_get(listing, self.nothing)
 
     async def nothing(self, request: web.Request) -> web.Response:
-        return page(404)
+        return page(404, request=request)
 
     async def serve(self, request: web.Request) -> web.Response:
         await self._refresh_secret()
         try:
             paste_id = self.links.verify(request.match_info["token"])
         except LinkExpired:
-            return page(410)
+            return page(410, request=request)
         except LinkInvalid:
-            return page(404)
+            return page(404, request=request)
         paste = await self.store.get(paste_id)
         if paste is None:  # a genuine token for a row gone (a database restored from before)
-            return page(404)
+            return page(404, request=request)
         self.served += 1
         left = max(0, int(paste.expires - self.links.now()))
         headers = {
