@@ -22,6 +22,9 @@ from bridge.logs import setup_logging
 from storage.db import Database, StorageError
 from storage.instance_lock import instance_lock
 
+DOCTOR_STEP_MAX = 300.0
+"""doctor --timeout at most: five minutes for one connect, call or JOIN is already none."""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tgirc-bridge", description=__doc__)
@@ -37,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     with_config("run", "run the bridge until SIGTERM/SIGINT")
     with_config("check-config", "validate the config file and exit")
     doctor = with_config("doctor", "check the setup against Telegram, IRC and [web], relay nothing")
-    doctor.add_argument("--timeout", type=float, default=10.0, help="seconds each step may take")
+    doctor.add_argument(
+        "--timeout", type=_step_seconds, default=10.0, help="seconds each step may take (0-300]"
+    )
     export = with_config("export", "write the members roster (moderators with shell access)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument(
@@ -66,6 +71,20 @@ class OutputRefused(Exception):
 async def _open(config: Config) -> Database:
     """The operator's commands read an existing database; they never create an empty one."""
     return await Database.open(resolve_storage_path(config), create=False)
+
+
+def _step_seconds(text: str) -> float:
+    """doctor --timeout: a step's bound, so 0, a negative number or nan (every check failing
+    at once) and inf (a silent server holding the doctor for ever) are refused, exit 2."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < value <= DOCTOR_STEP_MAX:  # nan fails both comparisons
+        raise argparse.ArgumentTypeError(
+            f"must be above 0 and at most {DOCTOR_STEP_MAX:.0f} seconds, got {text!r}"
+        )
+    return value
 
 
 def _check_output(path: Path, force: bool) -> None:
