@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bridge.display_names import clean_name
 from bridge.render.irc_format import parse_irc_formatting
 from bridge.render.text import one_line, truncate_words
 
@@ -27,7 +28,7 @@ def shown_emoji(emojis: Sequence[str | None]) -> str:
     >>> shown_emoji(["🎉", "👍"]), shown_emoji([None]), shown_emoji(["🎉", None, None])
     ('🎉👍', 'a custom emoji', '🎉 and 2 custom emoji')
     """
-    known = "".join(_plain(e) for e in emojis if e is not None)
+    known = "".join(clean_name(_plain(e)) for e in emojis if e is not None)  # no bidi
     unknown = sum(e is None for e in emojis)
     if not unknown:
         return known or "?"

@@ -12,6 +12,7 @@ from collections.abc import Mapping, MutableMapping
 
 import telegram
 
+from bridge.display_names import clean_name
 from bridge.model import (
     Author,
     ChatId,
@@ -27,6 +28,9 @@ from bridge.telegram.inbound import author_of
 
 PAID_REACTION = "⭐"
 CUSTOM_EMOJI_KEPT = 2_000
+FALLBACK_MAX = 16
+"""Code points a custom emoji's fallback may have: an emoji, even a family joined by ZWJs,
+has a few; a sentence under the entity (a crafted message) is not one."""
 """Custom emoji fallbacks remembered (an Lru in the connector): the latest seen."""
 
 
@@ -98,5 +102,6 @@ def learn_custom_emoji(update: telegram.Update, into: MutableMapping[str, str]) 
     kinds: list[str | None] = [telegram.MessageEntity.CUSTOM_EMOJI]
     found = {**msg.parse_entities(kinds), **msg.parse_caption_entities(kinds)}
     for entity, text in found.items():
-        if entity.custom_emoji_id and text:
-            into[entity.custom_emoji_id] = text
+        shown = clean_name(text).strip() if len(text) <= FALLBACK_MAX else ""
+        if entity.custom_emoji_id and shown:  # no bidi control to turn the line around
+            into[entity.custom_emoji_id] = shown
