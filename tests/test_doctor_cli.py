@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bridge.checks import passed
 from bridge.cli import main
+from bridge.doctor.report import render
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "nan", "inf", "301", "ten"])
@@ -21,3 +23,9 @@ def test_a_timeout_that_bounds_nothing_is_refused_naming_the_option(
     err = capsys.readouterr().err
     assert "argument --timeout:" in err
     assert repr(value) in err
+
+
+def test_a_line_holds_no_bidi_control_from_a_server() -> None:
+    # the source of 001, an account name and an error text come from the server unfiltered
+    check = passed("irc: registered as bot-doctor on irc.\u202eevil.example\u2066")
+    assert render([check], []) == ["✓ irc: registered as bot-doctor on irc. evil.example "]

@@ -6,6 +6,9 @@ from collections.abc import Iterable, Sequence
 
 from bridge.checks import Check
 
+BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Bidi controls a server's text may hold (a registration's source, an account, an error):
+an RLO would show the rest of the line reversed, so they go like control characters."""
 OK_MARK = "✓"
 FAIL_MARK = "✗"
 
@@ -18,7 +21,7 @@ def render(checks: Sequence[Check], secrets: Iterable[str]) -> list[str]:
         text = check.text
         for secret in hidden:
             text = text.replace(secret, "<secret>")
-        text = "".join(" " if c < " " or "\x7f" <= c <= "\x9f" else c for c in text)
+        text = "".join(" " if c < " " or "\x7f" <= c <= "\x9f" or c in BIDI else c for c in text)
         lines.append(f"{OK_MARK if check.ok else FAIL_MARK} {text}")
     return lines
 
