@@ -112,6 +112,8 @@ class Nudger:
         self._languages = languages
         self._default_language = default_language
         self._sent_at: deque[float] = deque()
+        self._paced = False
+        """Whether _sent_at holds the nudges recorded before this start (read once)."""
         self._unreachable: Lru[int, float] = Lru(UNREACHABLE_MAX)
         self.counts: Counter[str] = Counter()
         """Nudges sent by network ("telegram", "irc"); "lapsed": members who dropped out;
@@ -142,6 +144,9 @@ class Nudger:
         if lapsed:
             self.counts["lapsed"] += lapsed
             log.info("freshness: %d members unconfirmed after their nudge left the lists", lapsed)
+        if not self._paced:  # a restart within the hour keeps its pace
+            self._sent_at.extend(await self.store.nudged_since(now - HOUR, now))
+            self._paced = True
         while self._sent_at and self._sent_at[0] <= now - HOUR:
             self._sent_at.popleft()
         allowance = self.config.nudges_per_hour - len(self._sent_at)

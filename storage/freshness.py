@@ -100,6 +100,17 @@ class FreshnessStore:
         found = await member_rows.load_members(self.db.conn, [member_id])
         return found[0] if found else None
 
+    async def nudged_since(self, since: float, now: float) -> list[float]:
+        """When the nudges recorded after `since` (and not after now: a clock set back does
+        not hold the pace) went out, oldest first: the freshness task's pace for the hour,
+        read once at start so a restart does not renew it."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT nudged_at FROM members WHERE nudged_at > ? AND nudged_at <= ? "
+            "ORDER BY nudged_at",
+            (since, now),
+        )
+        return [float(r[0]) for r in rows]
+
     async def mark_nudged(self, member_id: int, now: float) -> bool:
         """Record the nudge before it is sent (so a crash never sends a second one); False
         when the member confirmed or left meanwhile."""

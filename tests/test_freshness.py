@@ -422,3 +422,17 @@ async def test_the_task_runs_rounds_and_survives_a_failed_one(
             await task
     assert "freshness: round failed; trying again in 0 s" in caplog.text
     assert len(world.outbox.telegram_texts("1001")) == 1
+
+
+async def test_a_restart_keeps_the_hours_pace(db: Database) -> None:
+    """The hour's allowance counts the nudges recorded in the database, not only those this
+    process sent: a bridge restarted (or crashing and restarted) within the hour sends no more
+    than nudges_per_hour in it."""
+    world = make_world(db, RosterConfig(nudges_per_hour=3))
+    for n in range(7):
+        await world.member(tg_author(3000 + n, f"user{n}", None), ["go"], listed=False)
+    assert await world.round_at(180) == 3
+    restarted = make_world(db, RosterConfig(nudges_per_hour=3))
+    assert await restarted.round_at(180 + 0.5 / 24) == 0  # the hour's three went before
+    assert restarted.outbox.items == []
+    assert await restarted.round_at(180 + 1.01 / 24) == 3
