@@ -40,11 +40,12 @@ class Cut:
 
 
 def cut_for_paste(lines: list[str], over: int) -> Cut | None:
-    """The first ``over - 1`` lines when there are more than ``over``; None (relay all) when
-    they fit or over is 0 (paste links off)."""
+    """The first ``over - 1`` lines (at least one: it carries the reply and a file's link,
+    which the paste does not) when there are more than ``over``; None (relay all) when they
+    fit or over is 0 (paste links off)."""
     if over <= 0 or len(lines) <= over:
         return None
-    keep = over - 1
+    keep = max(1, over - 1)
     return Cut(lines[:keep], len(lines) - keep)
 
 

@@ -74,14 +74,14 @@ def test_the_first_lines_plus_the_paste_hold_the_whole_text(
     assert paste.body == text  # all of it, code and blank lines as written
     # what the paste holds renders to every IRC line the message would have taken
     assert format_relay_lines(prefix, message_to_irc_lines(paste.body), budget) == lines
-    shown = over - 1
+    shown = max(1, over - 1)  # the first line always: it carries a reply and a file's link
     assert out[:shown] == lines[:shown]
     url = links.url(paste.id, paste.expires)
     tail = format_relay_lines(prefix, [more_line(len(lines) - shown, url)], budget)
     assert out[shown:] == tail
     assert links.verify(url.rsplit("/", 1)[1]) == paste.id
     if len(tail) == 1:  # the link fits a line (any public_url of sane length)
-        assert len(out) == over
+        assert len(out) == max(2, over)
 
 
 def test_cut_and_the_last_line() -> None:
@@ -92,6 +92,14 @@ def test_cut_and_the_last_line() -> None:
     assert cut is not None and (cut.shown, cut.more) == (lines[:3], 7)
     assert more_line(37, "https://x/p/t") == "[… 37 more lines: https://x/p/t]"
     assert more_line(1, "https://x/p/t") == "[… 1 more line: https://x/p/t]"
+
+
+def test_one_line_kept_with_paste_over_lines_1() -> None:
+    # The first line carries the reply prefix and a file's description and link, which the
+    # paste (the message's text) does not hold: before, 1 kept no line and lost the link.
+    lines = ["<A> [photo: https://x/m/t] caption 1", "<A> caption 2"]
+    cut = cut_for_paste(lines, 1)
+    assert cut is not None and (cut.shown, cut.more) == (lines[:1], 1)
 
 
 def test_a_lone_surrogate_is_stored_as_a_replacement_character() -> None:
