@@ -154,6 +154,8 @@ class AskCourier:
         key = parse_irc_key(identity.key)
         if key.kind is IrcKeyKind.MASK:
             nick, mask = key.value.partition("!")[0], key.value
+            if not self._holds(nick, mask):  # the nick is someone else's now
+                return None
         else:
             nick = identity.handle or ""
             account = self.irc.account_of(nick) if nick else None
@@ -163,6 +165,13 @@ class AskCourier:
         if nick and "!" in mask and self._channel_of(nick) is not None:
             return nick, mask
         return None
+
+    def _holds(self, nick: str, mask: str) -> bool:
+        """Whether nick is held by mask as far as the bot sees (true when it has not learned
+        the nick's mask: the delivery asks the server then); a line for another holder would
+        be dropped by the delivery, and the message lost."""
+        current = self.irc.mask_of(nick)
+        return current is None or self.irc.casefold(current) == self.irc.casefold(mask)
 
     def _irc_items(self, nick: str, mask: str, text: str) -> list[Outgoing]:
         lines = tuple(irc_lines(text, self.irc.payload_budget(nick)))

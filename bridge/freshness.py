@@ -211,6 +211,8 @@ class Nudger:
             key = parse_irc_key(identity.key)
             if key.kind is IrcKeyKind.MASK:
                 nick, mask = key.value.partition("!")[0], key.value
+                if not self._holds(nick, mask):  # the nick is someone else's now
+                    continue
             else:
                 nick = identity.handle or ""
                 account = self.irc.account_of(nick) if nick else None
@@ -224,6 +226,13 @@ class Nudger:
     def _on_a_bridged_channel(self, nick: str) -> bool:
         folded = self.irc.casefold(nick)
         return any(folded in self.irc.folded_nicks(channel) for channel in self.channels)
+
+    def _holds(self, nick: str, mask: str) -> bool:
+        """Whether nick is held by mask as far as the bot sees (true when it has not learned
+        the nick's mask: the delivery asks the server then); a line for another holder would
+        be dropped by the delivery, and the message lost."""
+        current = self.irc.mask_of(nick)
+        return current is None or self.irc.casefold(current) == self.irc.casefold(mask)
 
     def _irc_items(self, route: IrcRoute, text: str) -> list[Outgoing]:
         lines = tuple(irc_lines(text, self.irc.payload_budget(route.nick)))

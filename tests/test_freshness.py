@@ -436,3 +436,19 @@ async def test_a_restart_keeps_the_hours_pace(db: Database) -> None:
     assert await restarted.round_at(180 + 0.5 / 24) == 0  # the hour's three went before
     assert restarted.outbox.items == []
     assert await restarted.round_at(180 + 1.01 / 24) == 3
+
+
+async def test_no_irc_nudge_to_someone_else_holding_the_members_nick(world: World) -> None:
+    """dave is known by nick!user@host; another connection holds "dave" on the channel now:
+    the nudge is not sent there (the delivery would drop it, dave would lapse unnudged) but
+    tried again later, and reaches dave once the nick is his."""
+    await world.member(irc_author("dave", account=None, user="~d", host="d.example"), ["go"])
+    world.irc.members["#collab"] = {"dave"}
+    world.irc.masks["dave"] = "dave!~m@mallory.example"
+    assert await world.round_at(180) == 0
+    assert world.outbox.items == []
+    world.irc.masks["dave"] = "Dave!~d@D.example"  # his, in the server's case rule
+    assert await world.round_at(180 + RETRY_UNREACHABLE / DAY + 0.01) == 1
+    (item,) = world.outbox.items
+    assert isinstance(item.payload, IrcLines)
+    assert (item.chat, item.payload.recipient) == ("dave", "dave!~d@d.example")
