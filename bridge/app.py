@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import html
 import logging
 import signal
 import time
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from bridge.config import Config, resolve_storage_path
 from bridge.errors import EXIT_CONFIG, ConfigError
 from bridge.freshness import nudger_for
+from bridge.i18n import SOURCE_LANGUAGE, translations
 from bridge.irc import IrcConnector
 from bridge.media_links import media_links_for
 from bridge.model import Network
@@ -70,11 +72,20 @@ async def prune_old(store: PayloadStore, message_map: MessageMap, horizon_hours:
     await message_map.prune(now - MESSAGE_MAP_DAYS * 86400)
 
 
-def horizon_summary(network: str, count: int, hours: float) -> Payload:
-    """The line that replaces messages too old to deliver, so their loss is not silent."""
-    text = f"{count} messages from the last {hours:g} h were not delivered (the bridge was down)."
+def horizon_summary(
+    network: str, count: int, hours: float, language: str = SOURCE_LANGUAGE
+) -> Payload:
+    """The line that replaces messages too old to deliver, so their loss is not silent; in
+    [i18n] default_language (everyone in the chat sees it)."""
+    # Translators: a notice in a group or channel; %(n)d messages of the last %(hours)s
+    # hours were dropped while the bridge was down.
+    text = translations(language).ngettext(
+        "%(n)d message from the last %(hours)s h was not delivered (the bridge was down).",
+        "%(n)d messages from the last %(hours)s h were not delivered (the bridge was down).",
+        count,
+    ) % {"n": count, "hours": f"{hours:g}"}
     if network == Network.TELEGRAM:
-        return TelegramHtml(f"<i>{text}</i>")
+        return TelegramHtml(f"<i>{html.escape(text, quote=False)}</i>")
     return IrcLines((text,), notice=True)
 
 
@@ -104,7 +115,7 @@ class App:
             self.store,
             {Network.IRC: self.irc, Network.TELEGRAM: self.telegram},
             horizon_hours=config.delivery.horizon_hours,
-            summary=horizon_summary,
+            summary=functools.partial(horizon_summary, language=config.i18n.default_language),
         )
         self.links = media_links_for(config.web)
         self.pastes = PasteStore(db)

@@ -264,7 +264,7 @@ async def test_message_older_than_horizon_is_reported_not_delivered(
             description="the horizon summary",
         )
         assert summary.target == CHANNEL
-        assert summary.text.startswith("1 messages from the last 0.001 h were not delivered")
+        assert summary.text.startswith("1 message from the last 0.001 h was not delivered")
         await bot.wait_log("1 messages older than the horizon were not delivered")
 
         fake_tg.push_text(GROUP, ALICE, "fresh")
