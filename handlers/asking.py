@@ -113,7 +113,7 @@ async def ask(ctx: CommandContext, args: str) -> None:
         )
         await ctx.reply(text % {"n": rules.per_day, "when": when})
         return
-    found = await store.recipients(tag, asker, rules.max_recipients, rules.received_per_day)
+    found, stamp = await store.claim(tag, asker, rules.max_recipients, rules.received_per_day)
     if not found:
         # Translators: %(tag)s is an interest; %(command)s is e.g. /whois python.
         text = _(
@@ -133,10 +133,10 @@ async def ask(ctx: CommandContext, args: str) -> None:
     )
     now = sum(1 for r in reaches if r is Reach.NOW)
     later = sum(1 for r in reaches if r is Reach.LATER)
-    asked = [
-        r.member_id for r, how in zip(found, reaches, strict=True) if how is not Reach.UNREACHABLE
+    unreached = [
+        r.member_id for r, how in zip(found, reaches, strict=True) if how is Reach.UNREACHABLE
     ]
-    await store.record_received(asked, now=now, later=later)
+    await store.settle(unreached, stamp, now=now, later=later)
     await ctx.reply(_summary(ctx.tr, tag, now, later, len(found) - now - later))
 
 

@@ -133,14 +133,31 @@ class AskStore:
                 found.append(Recipient(member_id, identity))
         return found
 
-    async def record_received(self, member_ids: Sequence[int], *, now: int, later: int) -> None:
-        """These members were asked (now, or kept for later): their daily cap counts it."""
-        stamp = self.clock()
+    async def claim(
+        self, tag: str, asker: Asker, limit: int, received_per_day: int
+    ) -> tuple[list[Recipient], float]:
+        """recipients(), each counted against their daily cap at once, in one write
+        transaction, and the time it was counted at: asks made at the same moment (other
+        people's command lanes, the other network) cannot each find a member one short of
+        roster.asks_received_per_day. settle() gives back the count of those not reached."""
         async with self.db.transaction() as conn:
+            found = await self.recipients(tag, asker, limit, received_per_day)
+            stamp = self.clock()
             await conn.execute("DELETE FROM asks_received WHERE received_at <= ?", (stamp - DAY,))
             await conn.executemany(
                 "INSERT INTO asks_received (member_id, received_at) VALUES (?, ?)",
-                [(m, stamp) for m in member_ids],
+                [(r.member_id, stamp) for r in found],
+            )
+        return found, stamp
+
+    async def settle(self, unreached: Sequence[int], stamp: float, *, now: int, later: int) -> None:
+        """After claim(): the members the question did not reach do not count against their
+        cap; the totals count those it reached now and those it will reach later."""
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "DELETE FROM asks_received WHERE rowid IN (SELECT rowid FROM asks_received "
+                "WHERE member_id = ? AND received_at = ? LIMIT 1)",
+                [(m, stamp) for m in unreached],
             )
             await _bump(conn, "notified_now", now)
             await _bump(conn, "queued", later)

@@ -106,10 +106,15 @@ async def test_daily_limits_count_the_last_24_hours(stores: Stores) -> None:
     for _ in range(3):
         assert await s.asks.next_ask_at(asker, 3) is None
         await s.asks.record_ask(asker)
-        await s.asks.record_received([fay], now=1, later=0)
+        found, stamp = await s.asks.claim("lua", asker, 10, 5)  # counted as chosen
+        assert [r.member_id for r in found] == [fay]
+        await s.asks.settle([], stamp, now=1, later=0)
         s.clock.now += 100
     assert await s.asks.next_ask_at(asker, 3) == first + DAY
     assert await s.asks.recipients("lua", asker, 10, 3) == []
+    assert len(await s.asks.recipients("lua", asker, 10, 4)) == 1
+    found, stamp = await s.asks.claim("lua", asker, 10, 4)  # her fourth, then not reached:
+    await s.asks.settle([fay], stamp, now=0, later=0)  # given back
     assert len(await s.asks.recipients("lua", asker, 10, 4)) == 1
     s.clock.now = first + DAY + 1
     assert await s.asks.next_ask_at(asker, 3) is None
