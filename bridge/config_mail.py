@@ -8,6 +8,7 @@ later.
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from dataclasses import fields
 from email.utils import getaddresses, parseaddr
@@ -18,6 +19,18 @@ from bridge.config_model import MAIL_PORTS, DigestConfig, MailConfig, MailTls
 from bridge.config_reader import Section, read_table
 
 _LINE_BREAKS = ("\r", "\n", "\0")
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether host is this machine: a plain-text SMTP exchange with it never crosses a
+    network."""
+    if host.lower().rstrip(".") in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
 
 
 def address_problem(text: str) -> str | None:
@@ -63,6 +76,12 @@ def read_mail(data: dict[str, Any], problems: list[str]) -> MailConfig | None:
         problems.append("mail.password: a username needs its password")
     if mail.password is not None and mail.username is None:
         problems.append("mail.username: a password needs its username")
+    if mail.tls == "none" and mail.password and mail.host and not is_loopback(mail.host):
+        problems.append(
+            f'mail.tls: "none" would send the password in clear text to {mail.host}; use '
+            '"starttls" or "tls" ("none" is for a relay on this machine: localhost, '
+            "127.0.0.1, ::1)"
+        )
     if mail.tls_ca_file is not None:
         _check_ca_file(mail.tls_ca_file, problems)
     sec.finish()

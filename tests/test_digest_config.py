@@ -65,6 +65,12 @@ def test_the_mail_password_is_a_secret() -> None:
         (MAIL + 'sender = "b@example.org"\n', "mail.sender: unknown key"),
         ('[mail]\nfrom = "b@example.org"\n', "mail.host: missing required key"),
         (MAIL + "port = 0\n", "mail.port: expected a port number from 1 to 65535"),
+        (
+            MAIL + 'tls = "none"\nusername = "bridge"\npassword = "s3cret mail"\n',
+            'mail.tls: "none" would send the password in clear text to smtp.example.org; use '
+            '"starttls" or "tls" ("none" is for a relay on this machine: localhost, 127.0.0.1, '
+            "::1)",
+        ),
     ],
 )
 def test_mistakes_are_refused_naming_the_key(
@@ -77,6 +83,14 @@ def test_mistakes_are_refused_naming_the_key(
     path.write_text(MINIMAL + tables, encoding="utf-8")
     assert main(["check-config", "--config", str(path)]) == 2
     assert capsys.readouterr().err == f"config error: {expected}\n"
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.0.0.2", "::1", "[::1]"])
+def test_a_password_without_tls_is_fine_on_this_machine(host: str) -> None:
+    mail = MAIL.replace("smtp.example.org", host)
+    text = MINIMAL + mail + 'tls = "none"\nusername = "bridge"\npassword = "s3cret mail"\n'
+    config = parse_config(text).mail
+    assert config is not None and (config.host, config.tls) == (host, "none")
 
 
 def test_the_example_files_mail_and_digest_tables_are_valid_once_uncommented() -> None:
