@@ -27,6 +27,7 @@ from typing import Protocol
 from bridge.commands import PRIVATE_ANSWER_TIMEOUT, irc_lines, telegram_text
 from bridge.config_model import RosterConfig
 from bridge.display_names import clean_name
+from bridge.i18n import ENGLISH, Translations
 from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.lru import Lru
 from bridge.model import Author, ChatRef, Message, MessageKind, Network, split_telegram_chat
@@ -113,15 +114,21 @@ class AskCourier:
 
     # ------------------------------------------------------------------ sending
 
-    def whereabouts(self, author: Author, chat: ChatRef) -> str:
+    def whereabouts(self, author: Author, chat: ChatRef, tr: Translations = ENGLISH) -> str:
+        _ = tr.gettext
         if author.network is Network.TELEGRAM:
             if author.nick:
                 return f"Telegram @{author.nick}"
             title = self._group_title(chat)
-            return f"in {title} on Telegram" if title else "on Telegram"
+            # Translators: where to reach who asks a question; %(group)s is a Telegram group.
+            return _("in %(group)s on Telegram") % {"group": title} if title else _("on Telegram")
         nick = author.nick or ""
         channel = str(chat.chat_id) if not chat.is_private else self._channel_of(nick)
-        return f"IRC nick {nick} on {channel}" if channel else f"IRC nick {nick}"
+        if not channel:
+            # Translators: where to reach who asks a question; %(nick)s is their IRC nick.
+            return _("IRC nick %(nick)s") % {"nick": nick}
+        # Translators: where to reach who asks a question; %(nick)s on IRC channel %(channel)s.
+        return _("IRC nick %(nick)s on %(channel)s") % {"nick": nick, "channel": channel}
 
     def _group_title(self, chat: ChatRef) -> str:
         titles = self._titles()

@@ -123,13 +123,13 @@ async def ask(ctx: CommandContext, args: str) -> None:
         await ctx.reply(text % {"tag": tag, "command": f"{p}whois {tag}"})
         return
     await store.record_ask(asker)
-    who = courier.whereabouts(ctx.invoker, ctx.chat)
-    languages = [await _language_of(ctx, r.member_id) for r in found]
+    bodies = []
+    for r in found:  # each in the recipient's language, where to reach the asker too
+        tr = await _language_of(ctx, r.member_id)
+        who = courier.whereabouts(ctx.invoker, ctx.chat, tr)
+        bodies.append(_body(ctx, r.identity.network, tag, who, question, tr))
     reaches = await asyncio.gather(
-        *(
-            courier.send(r.identity, _body(ctx, r.identity.network, tag, who, question, tr), asker)
-            for r, tr in zip(found, languages, strict=True)
-        )
+        *(courier.send(r.identity, body, asker) for r, body in zip(found, bodies, strict=True))
     )
     now = sum(1 for r in reaches if r is Reach.NOW)
     later = sum(1 for r in reaches if r is Reach.LATER)

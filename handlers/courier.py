@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from bridge.i18n import ENGLISH, Translations
 from bridge.model import Author, ChatRef
 from storage.asks import Asker, AskStore
 from storage.roster_model import Identity
@@ -47,9 +48,9 @@ class Courier(Protocol):
     @property
     def store(self) -> AskStore: ...
 
-    def whereabouts(self, author: Author, chat: ChatRef) -> str:
+    def whereabouts(self, author: Author, chat: ChatRef, tr: Translations = ENGLISH) -> str:
         """How to reach author, typing in chat: "Telegram @name" or "in <group>" on
-        Telegram, "IRC nick N on #channel" on IRC."""
+        Telegram, "IRC nick N on #channel" on IRC; in tr's language (the recipient's)."""
 
     async def send(self, identity: Identity, text: str, asker: Asker) -> Reach:
         """Send text privately to identity now, or keep it for later (IRC), or say it

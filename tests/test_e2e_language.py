@@ -232,3 +232,40 @@ async def test_the_command_menu_is_set_in_every_language(
         "es": "listar los comandos o explicar uno",
         "fr": "lister les commandes, ou en expliquer une",
     }
+
+
+@pytest.mark.slow
+async def test_a_question_reaches_each_member_in_their_language(
+    tmp_path: Path, fake_tg: FakeTelegram, ngircd: IrcServer
+) -> None:
+    config = config_for(tmp_path, fake_tg, ngircd)
+    ines = TgUser(2301, "Inés", username="ines_tg", language_code="es")
+    greta = TgUser(2302, "Greta", language_code="de")
+    async with running_bridge(config):
+        for person, language in ((ines, "es"), (greta, "de")):
+            fake_tg.add_private_chat(person)
+            fake_tg.add_member(GROUP, person)
+            for command in ("/interests python", "/askme yes", f"/language {language}"):
+                await tg_one(fake_tg, person, command, chat=person.id)
+        bob = await human(ngircd, "bob", CHANNEL)
+        try:
+            [answer] = await irc_ask(bob, CHANNEL, "!ask python ¿alguien usa asyncio?")
+            assert answer == "Your question on python went to 2 members now."
+            for person, expected in (
+                (
+                    ines,
+                    "Pregunta sobre python de bob (nick de IRC bob en #bridge): "
+                    "«¿alguien usa asyncio?»\nRespóndele allí si puedes. Te llega porque "
+                    "elegiste /askme yes; /askme no detiene estos mensajes.",
+                ),
+                (
+                    greta,
+                    "Frage zu python von bob (IRC-Nick bob in #bridge): "
+                    "„¿alguien usa asyncio?“\nAntworte dort, wenn du kannst. Du bekommst das, "
+                    "weil du /askme yes gesagt hast; /askme no beendet solche Fragen.",
+                ),
+            ):
+                [received] = await fake_tg.wait_sent(in_chat(person.id))
+                assert received.visible_text == expected
+        finally:
+            await bob.close()
