@@ -280,12 +280,6 @@ class I18nConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class I18nConfig:
-    default_language: str = "en"
-    """The bot's language where nothing better is known: a shipped one (bridge/i18n.py)."""
-
-
-@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: LogLevel = "INFO"
 
