@@ -285,3 +285,32 @@ async def digest_metrics(schedule: DigestSchedule) -> dict[str, float]:
         for family in collector.collect()
         if family.name.startswith("tgirc_digest")
     }
+
+
+async def test_a_crash_between_acceptance_and_record_sends_that_digest_once_more(
+    smtp: SmtpServer, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What README promises for a crash after the server accepted the mail and before the
+    record: the next start sends that digest again, the same Message-ID, and only once."""
+    config = config_for(smtp)
+    clock = Clock()
+    store = DigestStore(db)
+    await DigestSchedule(config, store, clock=clock).round()
+    await add_member(db, [ALICE], ["python"], listed=True)
+    clock.now = clock.start + 24 * HOUR
+
+    async def killed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setattr(store, "record_sent", killed)
+    with pytest.raises(RuntimeError):
+        await DigestSchedule(config, store, clock=clock).round()
+    monkeypatch.undo()
+    clock.now += 60  # the next start, a minute later
+    restarted = DigestSchedule(config, DigestStore(db), clock=clock)
+    assert await restarted.round() == 0.0
+    first, again = smtp.received
+    assert again.message["Message-ID"] == first.message["Message-ID"]
+    assert again.message["Subject"] == first.message["Subject"] == "#c: 1 new member"
+    assert await restarted.round() > 0
+    assert len(smtp.received) == 2
