@@ -1,4 +1,4 @@
-"""The language a person chose with /language (migration 0021).
+"""The language a person chose with /language (migration 0020).
 
 A roster member's choice is kept with the member, so it follows them to both networks and
 goes when they leave; anyone else's is kept by their Telegram id, or by their IRC identity

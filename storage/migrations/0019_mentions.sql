@@ -1,1 +1,0 @@
--- Reserved (session 2026-12-08): this migration's owner fills it in; an unused one is removed before the session ends.
