@@ -302,12 +302,13 @@ class App:
         `tgirc-bridge status`: every 5 s, and at once when the IRC connection changes (joined,
         refused, lost)."""
         while True:
+            seen = self.irc.changes  # a join while the write below runs is not missed
             try:
                 await self._write_state()
             except StorageError as exc:  # busy for long: the next round writes it
                 log.warning("connection state not recorded: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.irc.wait_changed(), 5)
+                await asyncio.wait_for(self.irc.wait_changed(after=seen), 5)
 
     async def _write_state(self) -> None:
         now = time.time()

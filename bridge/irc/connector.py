@@ -149,9 +149,15 @@ class IrcConnector:
         """starting | connecting | ready | disconnected (for `tgirc-bridge status`)."""
         return self.link.state
 
-    async def wait_changed(self) -> None:
-        """Return at the next connection state change (connected, joined, lost)."""
-        await self.link.wait_changed()
+    @property
+    def changes(self) -> int:
+        """How many connection state changes so far (for wait_changed's `after`)."""
+        return self.link.changes
+
+    async def wait_changed(self, after: int | None = None) -> None:
+        """Return at the next connection state change (connected, joined, lost), or at once
+        if there were changes since `after` (a value of `changes` read before)."""
+        await self.link.wait_changed(after)
 
     def is_joined(self, channel: str) -> bool:
         return self.channel_state.is_joined(channel)

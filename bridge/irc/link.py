@@ -32,6 +32,9 @@ class Link:
         """starting | connecting | ready (registered, joins queued) | disconnected"""
         self._configured_nick = configured_nick
         self._changed = asyncio.Event()
+        self.changes = 0
+        """How many changes so far: a waiter that awaited something else since it last looked
+        passes the count it saw to wait_changed(), so a change meanwhile is not missed."""
 
     @property
     def nick(self) -> str:
@@ -47,9 +50,13 @@ class Link:
 
     def mark_changed(self) -> None:
         """Wake whoever waits for the connection to change (connected, joined, lost)."""
+        self.changes += 1
         self._changed.set()
 
-    async def wait_changed(self) -> None:
-        """Return at the next change."""
+    async def wait_changed(self, after: int | None = None) -> None:
+        """Return at the next change; at once if there were changes since `after` (a value
+        of `changes` read before)."""
+        if after is not None and after != self.changes:
+            return
         self._changed.clear()
         await self._changed.wait()
