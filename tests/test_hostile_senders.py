@@ -76,7 +76,7 @@ async def test_each_chat_has_its_own_command_budget(store: RosterStore) -> None:
         await strict.dispatch(ctx, "join", "")
     ctx, rec = make_ctx(store, blog)
     await strict.dispatch(ctx, "join", "")
-    assert rec.replies == ["Slow down, please: at most 1 commands a minute."]
+    assert rec.replies == ["Slow down, please: at most 1 command a minute."]
 
 
 # ------------------------------------------------------------ case 4: forwards
