@@ -326,6 +326,7 @@ class App:
             try:
                 await prune_old(self.store, self.message_map, self.config.delivery.horizon_hours)
                 await self.pastes.prune(time.time())  # expired paste links' texts
+                await self.router.asking.sweep()  # questions kept past roster.ask_ttl_days
             except StorageError as exc:  # busy for long: the next round will do it
                 log.warning("pruning skipped: %s", exc)
             await asyncio.sleep(PRUNE_EVERY)

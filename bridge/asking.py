@@ -46,8 +46,6 @@ ACTIVITY_EVERY = 300.0
 """A person's activity is written at most this often (seconds): ordering by it needs no more."""
 ACTIVITY_REMEMBERED = 10_000
 """People whose last written activity is remembered; the least recent are forgotten first."""
-SWEEP_EVERY = 3600.0
-"""How often the questions past roster.ask_ttl_days are dropped (and counted expired)."""
 SEEN_KINDS = frozenset({MessageKind.TEXT, MessageKind.ACTION, MessageKind.JOIN})
 
 
@@ -97,7 +95,6 @@ class AskCourier:
         self._waiting: set[str] | None = None
         """IRC identity keys with questions kept (read from the store at the first use)."""
         self._active: Lru[tuple[Network, str], float] = Lru(ACTIVITY_REMEMBERED)
-        self._swept = -SWEEP_EVERY
 
     @property
     def rules(self) -> AskRules:
@@ -213,9 +210,6 @@ class AskCourier:
         if str(msg.chat.chat_id) not in self.channels:
             return
         waiting = await self._waiting_keys()
-        if self._clock() - self._swept >= SWEEP_EVERY:
-            self._swept = self._clock()
-            await self._sweep()
         nick, mask = msg.author.nick or "", msg.author.mask or ""
         if key not in waiting or not (nick and "!" in mask):
             return
@@ -231,7 +225,9 @@ class AskCourier:
             self._waiting = await self._store.waiting_keys(Network.IRC)
         return self._waiting
 
-    async def _sweep(self) -> None:
+    async def sweep(self) -> None:
+        """Drop the questions past roster.ask_ttl_days (counted expired): the app's hourly
+        pruning calls it, so no message waits for this write in the relay's lane."""
         expired = await self._store.expire(self._rules.ttl_days * DAY)
         if expired:
             log.info("asks: %d kept questions expired", expired)
