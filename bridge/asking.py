@@ -19,21 +19,15 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
-from typing import Protocol
 
-from bridge.commands import PRIVATE_ANSWER_TIMEOUT, irc_lines, telegram_text
+from bridge.commands import PRIVATE_ANSWER_TIMEOUT, telegram_text
 from bridge.config_model import RosterConfig
 from bridge.display_names import clean_name
 from bridge.i18n import ENGLISH, Translations
-from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.lru import Lru
 from bridge.model import Author, ChatRef, Message, MessageKind, Network, split_telegram_chat
-from bridge.outbox import NewItem
-from bridge.payloads import IrcLines
-from bridge.sending import Outgoing
+from bridge.private_irc import IrcRoute, IrcView, channel_of, private_lines, route_to
 from bridge.sides import OutboxQueue
 from handlers.courier import AskRules, Reach
 from storage.asks import AskCounts, Asker, AskStore
@@ -47,20 +41,6 @@ ACTIVITY_EVERY = 300.0
 ACTIVITY_REMEMBERED = 10_000
 """People whose last written activity is remembered; the least recent are forgotten first."""
 SEEN_KINDS = frozenset({MessageKind.TEXT, MessageKind.ACTION, MessageKind.JOIN})
-
-
-class IrcView(Protocol):
-    """What the courier asks the IRC connection: who is where now, as whom (no lookups)."""
-
-    def folded_nicks(self, channel: str) -> AbstractSet[str]: ...
-
-    def casefold(self, text: str) -> str: ...
-
-    def account_of(self, nick: str) -> str | None: ...
-
-    def mask_of(self, nick: str) -> str | None: ...
-
-    def payload_budget(self, target: str, *, action: bool = False) -> int: ...
 
 
 def ask_rules(roster: RosterConfig) -> AskRules:
@@ -120,7 +100,9 @@ class AskCourier:
             # Translators: where to reach who asks a question; %(group)s is a Telegram group.
             return _("in %(group)s on Telegram") % {"group": title} if title else _("on Telegram")
         nick = author.nick or ""
-        channel = str(chat.chat_id) if not chat.is_private else self._channel_of(nick)
+        channel = (
+            str(chat.chat_id) if not chat.is_private else channel_of(self.irc, self.channels, nick)
+        )
         if not channel:
             # Translators: where to reach who asks a question; %(nick)s is their IRC nick.
             return _("IRC nick %(nick)s") % {"nick": nick}
@@ -134,53 +116,20 @@ class AskCourier:
             return clean_name(titles.get(group) or chat.title or "").strip()
         return clean_name(next(iter(titles.values()), "")).strip()
 
-    def _channel_of(self, nick: str) -> str | None:
-        folded = self.irc.casefold(nick)
-        return next((c for c in self.channels if folded in self.irc.folded_nicks(c)), None)
-
     async def send(self, identity: Identity, text: str, asker: Asker) -> Reach:
         if identity.network is Network.TELEGRAM:
             items = telegram_text(identity.key, text)
             delivered = await self.outbox.enqueue_and_wait(items, PRIVATE_ANSWER_TIMEOUT)
             return Reach.NOW if delivered else Reach.UNREACHABLE
-        route = self._irc_route(identity)
+        route = route_to(self.irc, self.channels, identity)
         if route is not None:
-            await self.outbox.enqueue(self._irc_items(*route, text))
+            await self.outbox.enqueue(private_lines(self.irc, route, text, "ask"))
             return Reach.NOW
         if not await self._store.keep(identity, asker, text):
             return Reach.UNREACHABLE
         waiting = await self._waiting_keys()
         waiting.add(identity.key)
         return Reach.LATER
-
-    def _irc_route(self, identity: Identity) -> tuple[str, str] | None:
-        """(nick, nick!user@host) where a private line may go now, or None."""
-        key = parse_irc_key(identity.key)
-        if key.kind is IrcKeyKind.MASK:
-            nick, mask = key.value.partition("!")[0], key.value
-            if not self._holds(nick, mask):  # the nick is someone else's now
-                return None
-        else:
-            nick = identity.handle or ""
-            account = self.irc.account_of(nick) if nick else None
-            if account is None or account.casefold() != key.value.casefold():
-                return None
-            mask = self.irc.mask_of(nick) or ""
-        if nick and "!" in mask and self._channel_of(nick) is not None:
-            return nick, mask
-        return None
-
-    def _holds(self, nick: str, mask: str) -> bool:
-        """Whether nick is held by mask as far as the bot sees (true when it has not learned
-        the nick's mask: the delivery asks the server then); a line for another holder would
-        be dropped by the delivery, and the message lost."""
-        current = self.irc.mask_of(nick)
-        return current is None or self.irc.casefold(current) == self.irc.casefold(mask)
-
-    def _irc_items(self, nick: str, mask: str, text: str) -> list[Outgoing]:
-        lines = tuple(irc_lines(text, self.irc.payload_budget(nick)))
-        payload = IrcLines(lines, recipient=mask)
-        return [NewItem(Network.IRC, nick, f"ask:{uuid.uuid4().hex}", "reply", payload)]
 
     # ------------------------------------------------------------------ watching
 
@@ -216,7 +165,9 @@ class AskCourier:
         waiting.discard(key)
         kept = await self._store.take(Network.IRC, key, self._rules.ttl_days * DAY)
         for item in kept:
-            await self.outbox.enqueue(self._irc_items(nick, mask, item.body))
+            await self.outbox.enqueue(
+                private_lines(self.irc, IrcRoute(nick, mask), item.body, "ask")
+            )
         if kept:
             log.info("asks: %d kept questions handed to an IRC member now seen", len(kept))
 

@@ -20,23 +20,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
-from bridge.commands import irc_lines, telegram_text
+from bridge.commands import telegram_text
 from bridge.config_model import Config, RosterConfig
 from bridge.i18n import SOURCE_LANGUAGE, Translations, translations
-from bridge.identity import IrcKeyKind, parse_irc_key
 from bridge.lru import Lru
 from bridge.model import Network
-from bridge.outbox import NewItem
-from bridge.payloads import IrcLines
-from bridge.sending import Outgoing
+from bridge.private_irc import IrcRoute, IrcView, private_lines, route_to
 from bridge.sides import OutboxQueue
 from storage.db import Database
 from storage.freshness import DAY, FreshnessStore, NudgeCounts
@@ -57,28 +50,6 @@ UNREACHABLE_MAX = 10_000
 SKIP_MARGIN = 200
 """Due members read beyond the round's allowance, so the unreachable do not fill it."""
 Clock = Callable[[], float]
-
-
-class IrcView(Protocol):
-    """What the task asks the IRC connection: who is where now, as whom (no lookups)."""
-
-    def folded_nicks(self, channel: str) -> AbstractSet[str]: ...
-
-    def casefold(self, text: str) -> str: ...
-
-    def account_of(self, nick: str) -> str | None: ...
-
-    def mask_of(self, nick: str) -> str | None: ...
-
-    def payload_budget(self, target: str, *, action: bool = False) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class IrcRoute:
-    """A private IRC message's address: the nick, only for this nick!user@host."""
-
-    nick: str
-    mask: str
 
 
 class Nudger:
@@ -191,7 +162,8 @@ class Nudger:
                 await self.store.count("nudged_telegram")
                 return True
         if route is not None:
-            await self.outbox.enqueue(self._irc_items(route, self.text(member, since, None, tr)))
+            text = self.text(member, since, None, tr)
+            await self.outbox.enqueue(private_lines(self.irc, route, text, "nudge"))
             self.counts["irc"] += 1
             await self.store.count("nudged_irc")
             return True
@@ -205,39 +177,8 @@ class Nudger:
 
     def _irc_route(self, member: Member) -> IrcRoute | None:
         """Where an IRC nudge may go now under the private-answer rules, or None."""
-        for identity in member.identities:
-            if identity.network is not Network.IRC:
-                continue
-            key = parse_irc_key(identity.key)
-            if key.kind is IrcKeyKind.MASK:
-                nick, mask = key.value.partition("!")[0], key.value
-                if not self._holds(nick, mask):  # the nick is someone else's now
-                    continue
-            else:
-                nick = identity.handle or ""
-                account = self.irc.account_of(nick) if nick else None
-                if account is None or account.casefold() != key.value.casefold():
-                    continue
-                mask = self.irc.mask_of(nick) or ""
-            if nick and "!" in mask and self._on_a_bridged_channel(nick):
-                return IrcRoute(nick, mask)
-        return None
-
-    def _on_a_bridged_channel(self, nick: str) -> bool:
-        folded = self.irc.casefold(nick)
-        return any(folded in self.irc.folded_nicks(channel) for channel in self.channels)
-
-    def _holds(self, nick: str, mask: str) -> bool:
-        """Whether nick is held by mask as far as the bot sees (true when it has not learned
-        the nick's mask: the delivery asks the server then); a line for another holder would
-        be dropped by the delivery, and the message lost."""
-        current = self.irc.mask_of(nick)
-        return current is None or self.irc.casefold(current) == self.irc.casefold(mask)
-
-    def _irc_items(self, route: IrcRoute, text: str) -> list[Outgoing]:
-        lines = tuple(irc_lines(text, self.irc.payload_budget(route.nick)))
-        payload = IrcLines(lines, recipient=route.mask)
-        return [NewItem(Network.IRC, route.nick, f"nudge:{uuid.uuid4().hex}", "reply", payload)]
+        irc = (i for i in member.identities if i.network is Network.IRC)
+        return next(filter(None, (route_to(self.irc, self.channels, i) for i in irc)), None)
 
     def text(
         self,
