@@ -248,7 +248,7 @@ class CommandGateway:
         if author.network is Network.TELEGRAM and self.config.roster.telegram_admins_are_moderators:
             for chat in self.pairs.telegram_chats:
                 admins |= await self.telegram.admin_ids(chat)
-        return is_moderator(author, self.config.roster.moderators, admins)
+        return is_moderator(author, self.config.roster.moderators, admins, self.irc.casefold)
 
     async def hint(self, msg: Message) -> None:
         """Chatter (not a command) in a private Telegram chat: a pointer to /help, at most

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
+from bridge.casemap import Fold, irc_casefold
 from bridge.model import Author, Network
 from bridge.rules import Rule, matches_any
 
@@ -21,6 +22,7 @@ def is_moderator(
     author: Author,
     moderators: tuple[Rule, ...],
     telegram_admin_ids: Collection[int] = (),
+    fold: Fold = irc_casefold,
 ) -> bool:
     """True when a config rule names this author, or a Telegram author is a group admin."""
     if author.network is Network.TELEGRAM and telegram_admin_ids:
@@ -29,4 +31,4 @@ def is_moderator(
                 return True
         except ValueError:
             log.warning("telegram author with non-numeric id %r", author.user_id)
-    return matches_any(moderators, author)
+    return matches_any(moderators, author, fold)  # the server's case rule for IRC names

@@ -191,4 +191,4 @@ class Router:
 
     def _ignored(self, author: Author) -> bool:
         """relay.ignore, its rules parsed at load (bridge/rules.py)."""
-        return matches_any(self.ignore, author)
+        return matches_any(self.ignore, author, self.irc.casefold)

@@ -15,11 +15,12 @@ that could match nobody ("telegram:", "irc:account:") is refused, naming what to
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
-from bridge.casemap import irc_casefold
+from bridge.casemap import Fold, irc_casefold
 from bridge.identity import ACCOUNT_PREFIX, MASK_PREFIX
 from bridge.model import Author, Network
 
@@ -41,19 +42,19 @@ class TelegramUsername:
 @dataclass(frozen=True, slots=True)
 class IrcAccount:
     account: str
-    """IRC-casefolded."""
+    """As written: compared under the server's case rule (CASEMAPPING)."""
 
 
 @dataclass(frozen=True, slots=True)
 class IrcMask:
     glob: str
-    """A nick!user@host glob, IRC-casefolded."""
+    """A nick!user@host glob (only * and ? are wild), compared under the server's case rule."""
 
 
 @dataclass(frozen=True, slots=True)
 class IrcNick:
     glob: str
-    """A nick glob, IRC-casefolded."""
+    """A nick glob (only * and ? are wild), compared under the server's case rule."""
 
 
 Rule = TelegramUser | TelegramUsername | IrcAccount | IrcMask | IrcNick
@@ -63,8 +64,9 @@ class RuleError(ValueError):
     """Why a rule's text is refused; the reader puts the key in front."""
 
 
-def matches(rule: Rule, author: Author) -> bool:
-    """The one matcher: whether rule names author."""
+def matches(rule: Rule, author: Author, fold: Fold = irc_casefold) -> bool:
+    """The one matcher: whether rule names author; IRC names compare under fold, the
+    server's case rule (under CASEMAPPING=ascii, al[x] and al{x} are two people)."""
     if author.network is Network.TELEGRAM:
         if isinstance(rule, TelegramUser):
             return author.user_id == rule.user_id
@@ -72,16 +74,25 @@ def matches(rule: Rule, author: Author) -> bool:
             return (author.nick or "").lower() == rule.username
         return False
     if isinstance(rule, IrcAccount):
-        return bool(author.account) and irc_casefold(author.account or "") == rule.account
+        return bool(author.account) and fold(author.account or "") == fold(rule.account)
     if isinstance(rule, IrcMask):
-        return bool(author.mask) and fnmatchcase(irc_casefold(author.mask or ""), rule.glob)
+        mask = fold(author.mask or "")
+        return bool(mask) and _glob(fold(rule.glob)).fullmatch(mask) is not None
     if isinstance(rule, IrcNick):
-        return fnmatchcase(irc_casefold(author.nick or ""), rule.glob)
+        return _glob(fold(rule.glob)).fullmatch(fold(author.nick or "")) is not None
     return False
 
 
-def matches_any(rules: tuple[Rule, ...], author: Author) -> bool:
-    return any(matches(rule, author) for rule in rules)
+def matches_any(rules: tuple[Rule, ...], author: Author, fold: Fold = irc_casefold) -> bool:
+    return any(matches(rule, author, fold) for rule in rules)
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(glob: str) -> re.Pattern[str]:
+    """An IRC glob as a pattern: * and ? are wild, everything else literal (a nick's [ and ]
+    too, which fnmatch would take for a character class)."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def parse_ignore(text: str) -> Rule:
@@ -99,7 +110,7 @@ def parse_ignore(text: str) -> Rule:
             return _irc_identity(text, value)
         if not value:
             raise RuleError(f"{_quoted(text)} matches nobody: give a nick or nick!user@host glob")
-        return IrcMask(irc_casefold(value)) if "!" in value else IrcNick(irc_casefold(value))
+        return IrcMask(value) if "!" in value else IrcNick(value)
     raise RuleError(f"{text!r} must start with telegram: or irc:")
 
 
@@ -125,11 +136,11 @@ def _irc_identity(text: str, value: str) -> Rule:
         account = value.removeprefix(ACCOUNT_PREFIX).strip()
         if not account:
             raise RuleError(f"{_quoted(text)} matches nobody: give a services account")
-        return IrcAccount(irc_casefold(account))
+        return IrcAccount(account)
     glob = value.removeprefix(MASK_PREFIX).strip()
     if not glob:
         raise RuleError(f"{_quoted(text)} matches nobody: give a nick!user@host glob")
-    return IrcMask(irc_casefold(glob))
+    return IrcMask(glob)
 
 
 def _quoted(text: str) -> str:

@@ -93,7 +93,7 @@ def test_a_table_is_read_by_its_fields() -> None:
     }
     sample, problems = read(data)
     assert problems == []
-    assert sample == Sample("y", 10, 0.0, 1, False, "n", "high", ("a", "b"), (IrcAccount("op"),))
+    assert sample == Sample("y", 10, 0.0, 1, False, "n", "high", ("a", "b"), (IrcAccount("Op"),))
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.casemap import casefold_for
 from bridge.cli import main
 from bridge.config import parse_config
 from bridge.errors import ConfigError
@@ -137,3 +138,24 @@ def test_check_config_names_the_key_and_the_value(
     assert capsys.readouterr().err.splitlines() == [
         'config error: relay.ignore: "telegram:" matches nobody: give a user id or @username'
     ]
+
+
+def test_rules_compare_under_the_servers_case_rule() -> None:
+    """Under CASEMAPPING=ascii (ngircd, ircd-hybrid: OFTC) Bob[x] and Bob{x} are two people:
+    a moderator rule for one must not make the other a moderator, nor an ignore rule silence
+    him; under rfc1459 (InspIRCd, Libera) they are one nick. A rule's [ is a literal, not a
+    character class."""
+    ascii_fold, rfc1459_fold = casefold_for("ascii"), casefold_for("rfc1459")
+    mask = "Bob{x}!~bob@Host.Example"
+    impostor = Author(Network.IRC, irc_key(None, mask), "Bob{x}", nick="Bob{x}", mask=mask)
+    config = parse_config(
+        CONFIG
+        + '[relay]\nignore = ["irc:bob[x]"]\n'
+        + '[roster]\nmoderators = ["irc:mask:bob[x]!~bob@host.example"]\n'
+    )
+    assert not is_moderator(impostor, config.roster.moderators, (), ascii_fold)
+    assert not matches_any(config.relay.ignore, impostor, ascii_fold)
+    assert is_moderator(BOB, config.roster.moderators, (), ascii_fold)
+    assert matches_any(config.relay.ignore, BOB, ascii_fold)
+    assert is_moderator(impostor, config.roster.moderators, (), rfc1459_fold)
+    assert matches_any(config.relay.ignore, impostor, rfc1459_fold)
