@@ -82,18 +82,19 @@ class TelegramConnector:
             read_timeout=config.poll_timeout + config.request_timeout,
             connect_timeout=config.request_timeout,
         )
+        self._request = AiohttpRequest(
+            ssl_context=tls,
+            connection_pool_size=16,
+            read_timeout=config.request_timeout,
+            write_timeout=config.request_timeout,
+            connect_timeout=config.request_timeout,
+            media_write_timeout=max(60.0, config.request_timeout),
+        )
         self.bot = telegram.Bot(
             config.token,
             base_url=config.api_url,
             base_file_url=config.file_url,
-            request=AiohttpRequest(
-                ssl_context=tls,
-                connection_pool_size=16,
-                read_timeout=config.request_timeout,
-                write_timeout=config.request_timeout,
-                connect_timeout=config.request_timeout,
-                media_write_timeout=max(60.0, config.request_timeout),
-            ),
+            request=self._request,
             get_updates_request=self._poll_request,
         )
         self.titles: Lru[str, str] = Lru(GROUPS_MAX)
@@ -205,6 +206,11 @@ class TelegramConnector:
         """Close the HTTP clients, after the last delivery."""
         with contextlib.suppress(tg_error.TelegramError):
             await self.bot.shutdown()
+        # Bot.shutdown() closes nothing when the stop cut its initialize() off after the
+        # clients were opened and before it noted them open (a stop during the login):
+        # each client closes itself (idempotent), or its session is left to the GC.
+        await self._request.shutdown()
+        await self._poll_request.shutdown()
         await self._lookup_request.shutdown()
         await self.files.close()
 
