@@ -244,6 +244,10 @@ async def human(
 ) -> IrcClient:
     """A person on IRC, joined to the given channels."""
     client = await connect(ircd.host, ircd.port, nick, caps=caps)
-    for channel in channels:
-        await client.join(channel)
+    try:
+        for channel in channels:
+            await client.join(channel)
+    except BaseException:  # a JOIN refused or timed out: the socket is not left to the GC
+        await client.close()
+        raise
     return client
