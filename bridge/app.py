@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import html
 import logging
 import signal
 import time
@@ -19,13 +18,12 @@ from typing import TYPE_CHECKING
 from bridge.config import Config, resolve_storage_path
 from bridge.errors import EXIT_CONFIG, ConfigError
 from bridge.freshness import nudger_for
-from bridge.i18n import SOURCE_LANGUAGE, translations
 from bridge.irc import IrcConnector
 from bridge.media_links import media_links_for
 from bridge.model import Network
+from bridge.notices import HorizonNotices, chat_languages
 from bridge.outbox import Outbox
 from bridge.paste import PasteLinks, paster_for
-from bridge.payloads import IrcLines, Payload, TelegramHtml
 from bridge.router import Router
 from bridge.sending import PayloadStore, payload_store
 from bridge.telegram import FatalTelegramError, TelegramConnector
@@ -72,23 +70,6 @@ async def prune_old(store: PayloadStore, message_map: MessageMap, horizon_hours:
     await message_map.prune(now - MESSAGE_MAP_DAYS * 86400)
 
 
-def horizon_summary(
-    network: str, count: int, hours: float, language: str = SOURCE_LANGUAGE
-) -> Payload:
-    """The line that replaces messages too old to deliver, so their loss is not silent; in
-    [i18n] default_language (everyone in the chat sees it)."""
-    # Translators: a notice in a group or channel; %(n)d messages of the last %(hours)s
-    # hours were dropped while the bridge was down.
-    text = translations(language).ngettext(
-        "%(n)d message from the last %(hours)s h was not delivered (the bridge was down).",
-        "%(n)d messages from the last %(hours)s h were not delivered (the bridge was down).",
-        count,
-    ) % {"n": count, "hours": f"{hours:g}"}
-    if network == Network.TELEGRAM:
-        return TelegramHtml(f"<i>{html.escape(text, quote=False)}</i>")
-    return IrcLines((text,), notice=True)
-
-
 class App:
     """The running bridge: storage, connectors, router and outbox wired together."""
 
@@ -111,11 +92,12 @@ class App:
             {b.irc_channel: b.irc_key for b in config.bridges if b.irc_key},
         )
         self.telegram = TelegramConnector(config.telegram)
+        default = config.i18n.default_language
         self.outbox = Outbox(
             self.store,
             {Network.IRC: self.irc, Network.TELEGRAM: self.telegram},
             horizon_hours=config.delivery.horizon_hours,
-            summary=functools.partial(horizon_summary, language=config.i18n.default_language),
+            summary=HorizonNotices(chat_languages(config.bridges, default), default),
         )
         self.links = media_links_for(config.web)
         self.pastes = PasteStore(db)

@@ -365,7 +365,7 @@ class Outbox:
                     chat=chat,
                     dedup_key=f"horizon:{network}:{chat}:{now}",
                     kind="notice",
-                    payload=self.summary(network, dropped, self.horizon_hours),
+                    payload=self.summary(network, chat, dropped, self.horizon_hours),
                 )
             ]
         )

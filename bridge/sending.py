@@ -23,8 +23,9 @@ Queued = OutboxItem[Payload]
 """A stored message waiting for (or being written to) its destination."""
 PayloadStore = OutboxStore[Payload]
 Progress = Callable[[Queued, int], Awaitable[None]]
-SummaryRenderer = Callable[[str, int, float], Payload]
-"""(network, dropped count, horizon hours) → payload telling the destination what was lost."""
+SummaryRenderer = Callable[[str, str, int, float], Payload]
+"""(network, chat, dropped count, horizon hours) → payload telling the destination what was
+lost (bridge/notices.py: in the language of the pair that sees it)."""
 
 
 def payload_store(db: Database, clock: Callable[[], float] = time.time) -> PayloadStore:

@@ -59,7 +59,7 @@ async def running(outbox: Outbox) -> AsyncIterator[None]:
             await task
 
 
-def summary(network: str, count: int, hours: float) -> Payload:
+def summary(network: str, chat: str, count: int, hours: float) -> Payload:
     return IrcLines((f"{count} lost in {hours:g} h",))
 
 
