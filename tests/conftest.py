@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -40,6 +41,29 @@ E2E_MODULE_NAMES = frozenset(
         "hybrid_server",
     }
 )
+
+
+LIBRARY_LOGGERS = ("httpx", "httpcore", "irc", "telegram", "aiosqlite", "asyncio")
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI's setup_logging configures the root logger and the libraries' levels for its
+    process; a test that runs it (or sets a level) gives pytest's back, so no later test in
+    the worker captures the irc library's DEBUG lines."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    for name, library_level in levels.items():
+        logging.getLogger(name).setLevel(library_level)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

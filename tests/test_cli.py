@@ -19,7 +19,7 @@ from bridge.model import Network
 from storage.db import Database
 from storage.roster_model import Identity
 from storage.roster_store import RosterStore
-from tests.support.cli import CONFIG, restore_logging  # noqa: F401 - autouse fixture
+from tests.support.cli import CONFIG
 
 
 @pytest.fixture

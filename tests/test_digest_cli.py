@@ -12,7 +12,7 @@ import pytest
 
 from bridge.cli import main
 from storage.db import Database
-from tests.support.cli import CONFIG, restore_logging  # noqa: F401 - autouse fixture
+from tests.support.cli import CONFIG
 from tests.support.digest import (
     ALICE,
     ALICE_IRC,

@@ -25,7 +25,7 @@ from handlers.registry import CommandRegistry
 from storage.db import Database
 from storage.roster_model import HostQuotaFull, Identity
 from storage.roster_store import RosterStore, identity_from_author
-from tests.support.cli import CONFIG, restore_logging  # noqa: F401 - the CLI's logging fixture
+from tests.support.cli import CONFIG
 from tests.support.handlers import irc_author, make_ctx, tg_author
 
 MOD = tg_author(1001, "Alice Liddell", "alice")

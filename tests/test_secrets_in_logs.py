@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Iterator
 from urllib.parse import quote, quote_plus
 
 import irc.client
@@ -58,23 +57,6 @@ def config() -> Config:
         f'password = "{MAIL_PASSWORD}"\n'
     )
     return parse_config(text + mail)
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """setup_logging configures the root logger and library levels; put everything back."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    libraries = ["httpx", "httpcore", "irc", "telegram", "aiosqlite", "asyncio"]
-    levels = {name: logging.getLogger(name).level for name in libraries}
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-    for name, lib_level in levels.items():
-        logging.getLogger(name).setLevel(lib_level)
 
 
 class _Transport:

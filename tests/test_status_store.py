@@ -4,9 +4,8 @@ storage/status.py and printed by the CLI with the same words as before."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -65,18 +64,6 @@ async def test_stopped_keeps_the_waiting_topics(store: StatusStore) -> None:
     assert await store.read() == BridgeStatus(
         stopped, stopped, irc_channels=(), waiting_topics=RUNNING.waiting_topics
     )
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures the root logger for its process; give pytest's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def test_the_cli_prints_the_stored_status(
