@@ -6,27 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.harness import ALICE, BOT_NICK, CAROL, CHANNEL, GROUP, RunningBridge
 from tests.support.ircd import IrcServer
 from tests.support.roster import irc_one, tg_one
-from tests.support.web import base, bridge_with_web
+from tests.support.web import bridge_with_web, scrape
 
 
 async def ask_metrics(
     bridge: RunningBridge, http: aiohttp.ClientSession
 ) -> dict[tuple[str, str], float]:
-    async with http.get(base(bridge) + "/metrics") as resp:
-        assert resp.status == 200
-        body = await resp.text()
-    return {
-        (s.name, s.labels.get("when", "")): s.value
-        for family in text_string_to_metric_families(body)
-        for s in family.samples
-        if s.name.startswith("tgirc_ask")
-    }
+    return await scrape(bridge, http, ("tgirc_ask",), "when")
 
 
 async def test_metrics_count_asks_and_recipients_now_and_later(

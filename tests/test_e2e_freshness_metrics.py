@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.bridge_state import status
 from tests.support.fake_telegram import FakeTelegram, TgUser
@@ -23,7 +22,7 @@ from tests.support.harness import (
     running_bridge,
 )
 from tests.support.ircd import IrcServer
-from tests.support.web import base, web_config
+from tests.support.web import scrape, web_config
 
 DAY = 86_400.0
 DAN = TgUser(1004, "Dan", username="dan_never_started")
@@ -37,15 +36,7 @@ def days_on(bridge: RunningBridge, days: float) -> None:
 async def nudge_metrics(
     bridge: RunningBridge, http: aiohttp.ClientSession
 ) -> dict[tuple[str, str], float]:
-    async with http.get(base(bridge) + "/metrics") as resp:
-        assert resp.status == 200
-        body = await resp.text()
-    return {
-        (s.name, s.labels.get("network", "")): s.value
-        for family in text_string_to_metric_families(body)
-        for s in family.samples
-        if s.name.startswith(("tgirc_nudges", "tgirc_roster_lapsed"))
-    }
+    return await scrape(bridge, http, ("tgirc_nudges", "tgirc_roster_lapsed"), "network")
 
 
 async def test_nudges_and_lapses_on_metrics_and_in_status(

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.harness import (
@@ -56,6 +57,22 @@ def local(bridge: RunningBridge, link: str) -> str:
     """The public link as fetched on the bridge's own port (what the reverse proxy does)."""
     assert bridge.app.web is not None
     return link.replace(PUBLIC, f"http://127.0.0.1:{bridge.app.web.server.port}")
+
+
+async def scrape(
+    bridge: RunningBridge, http: aiohttp.ClientSession, prefixes: tuple[str, ...], label: str
+) -> dict[tuple[str, str], float]:
+    """The running bridge's /metrics samples whose names start with one of prefixes, keyed
+    by (name, the value of label or "")."""
+    async with http.get(base(bridge) + "/metrics") as resp:
+        assert resp.status == 200
+        body = await resp.text()
+    return {
+        (s.name, s.labels.get(label, "")): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+        if s.name.startswith(prefixes)
+    }
 
 
 def base(bridge: RunningBridge) -> str:
